@@ -1,0 +1,89 @@
+# tq: one GNU Makefile. `make` builds everything; `make check` runs every
+# test against real servers it starts itself; `make run` shows tq working.
+
+CC	?= cc
+PREFIX	?= /usr/local
+O	?= build
+BIN	?= bin
+
+PKGS	:= librabbitmq libmariadb libbsd-overlay inih jansson
+WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -pthread $(WARN) $(HARDEN) -Ilib \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now -pthread
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
+
+LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
+	    lib/config.c lib/store.c lib/broker.c lib/client.c
+CLI_SRCS := cli/tq.c
+WORKER_SRCS := worker/worker.c worker/handlers.c
+UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
+	     tests/unit/test_task.c tests/unit/test_config.c \
+	     tests/unit/test_util.c
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
+ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(UNIT_OBJS)
+
+PROGS	:= $(BIN)/tq $(BIN)/tq-worker
+
+.PHONY: all check unit integration chaos bench run install clean services \
+	asan deps
+
+all: $(PROGS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libtq.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/test-unit: $(UNIT_OBJS) $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+deps:
+	@bash ci/install-deps
+
+unit: $(BIN)/test-unit
+	CK_FORK=yes $(BIN)/test-unit
+
+# Integration tests start the local servers themselves (ci/services).
+integration: $(PROGS)
+	bash tests/integration/run
+
+check: deps
+	$(MAKE) all $(BIN)/test-unit
+	$(MAKE) unit
+	$(MAKE) integration
+
+run: deps
+	$(MAKE) all
+	bash ci/run-demo
+
+services:
+	bash ci/services up
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(O) $(BIN)
+
+-include $(ALL_OBJS:.o=.d)

@@ -1,0 +1,782 @@
+/* tq: the command-line client. Submits, inspects, waits and repairs. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+#include "uuid.h"
+
+#define TQ_VERSION	"0.1.0"
+
+static const char *config_file;
+static struct config cfg;
+
+static void
+usage_main(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq [-c FILE] [--amqp-url URL] [--mysql-url URL] COMMAND [ARGS]\n"
+"\n"
+"commands:\n"
+"  submit     submit one task, or one per line of a file\n"
+"  show       show one task\n"
+"  wait       wait for tasks to end\n"
+"  stats      count tasks by queue and state\n"
+"  migrate    create or upgrade the database schema\n"
+"  reconcile  publish stranded tasks and expire dead leases, once\n"
+"  config     print the effective configuration\n"
+"\n"
+"Run 'tq COMMAND --help' for a command's options.\n"
+"Settings come from the config file ([tq] section), then TQ_* environment\n"
+"variables (TQ_AMQP_URL, TQ_MYSQL_URL, ...), then flags.\n"
+"\n"
+"exit status: 0 ok, 1 a task ended other than succeeded, 2 usage,\n"
+"100 bad input or configuration, 111 a server is unreachable, 124 timeout.\n");
+}
+
+static void __attribute__((noreturn))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tq: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void
+need_store(struct client *c)
+{
+	if (client_store(c) == -1)
+		die(c->err_temp ? EXIT_TEMP : EXIT_PERM, "%s", c->err);
+}
+
+static void
+open_client(struct client *c)
+{
+	if (client_init(c, &cfg) == -1)
+		die(EXIT_PERM, "%s", c->err);
+}
+
+static long long
+num_arg(const char *opt, const char *v, long long min, long long max)
+{
+	const char *errstr;
+	long long n;
+
+	if (parse_num(v, min, max, &n, &errstr) == -1)
+		die(EXIT_USAGE, "%s: \"%s\" is %s (allowed %lld..%lld)", opt, v,
+		    errstr, min, max);
+	return n;
+}
+
+/* ---- submit ---- */
+
+static void
+usage_submit(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq submit [options] NAME [PAYLOAD | -]\n"
+"       tq submit [options] --from FILE NAME\n"
+"\n"
+"Prints the new task's id once the task is durable. PAYLOAD '-' reads\n"
+"stdin; with --from, each line of FILE ('-' = stdin) is one task's payload\n"
+"and one id is printed per line, in order.\n"
+"\n"
+"  -q, --queue Q          queue (default from config: \"default\")\n"
+"  -m, --max-attempts N   attempts before the task ends failed\n"
+"  -b, --backoff B[,C]    retry backoff base and cap, seconds (fractions ok)\n"
+"  -d, --delay SECS       start no earlier than SECS from now\n"
+"  -f, --payload-file F   read the payload from F\n"
+"      --from FILE        one task per line of FILE\n"
+"  -h, --help             this text\n");
+}
+
+static long long
+secs_to_ms(const char *opt, const char *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || *end != '\0' || end == v || d < 0 || d > 31536000.0)
+		die(EXIT_USAGE, "%s: \"%s\" is not a number of seconds", opt, v);
+	return (long long)(d * 1000.0 + 0.5);
+}
+
+static void
+check_payload(size_t len)
+{
+	if (len > (size_t)cfg.payload_max)
+		die(EXIT_PERM, "payload of %zu bytes exceeds payload_max "
+		    "(%lld bytes); nothing was submitted", len, cfg.payload_max);
+}
+
+static void
+submit_batch(struct client *c, struct task_new *t, size_t n)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i, published;
+
+	if (client_submit(c, t, n, &published) == -1)
+		die(c->err_temp ? EXIT_TEMP : EXIT_PERM, "submit: %s", c->err);
+	for (i = 0; i < n; i++) {
+		uuid_fmt(&t[i].id, idtxt);
+		printf("%s\n", idtxt);
+	}
+	if (fflush(stdout) == EOF)
+		die(EXIT_TEMP, "stdout: %s", strerror(errno));
+	if (published < n)
+		fprintf(stderr, "tq: %zu of %zu tasks are durable but not yet "
+		    "published (%s); the reconciler publishes them\n",
+		    n - published, n, c->err[0] ? c->err : "delayed");
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ "backoff", required_argument, NULL, 'b' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "payload-file", required_argument, NULL, 'f' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct task_new proto, *t = NULL;
+	struct buf payload = BUF_INIT, lines = BUF_INIT;
+	const char *from = NULL, *pfile = NULL, *name, *queue = cfg.queue;
+	struct client c;
+	size_t n, cap, i;
+	char *p, *nl, *comma;
+	int ch;
+
+	memset(&proto, 0, sizeof(proto));
+	proto.max_attempts = (unsigned)cfg.max_attempts;
+	proto.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
+	proto.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
+	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'q':
+			queue = optarg;
+			break;
+		case 'm':
+			proto.max_attempts = (unsigned)num_arg("--max-attempts",
+			    optarg, 1, 1000);
+			break;
+		case 'b':
+			if ((comma = strchr(optarg, ',')) != NULL) {
+				*comma = '\0';
+				proto.backoff_cap_ms = (unsigned)secs_to_ms(
+				    "--backoff", comma + 1);
+			}
+			proto.backoff_base_ms = (unsigned)secs_to_ms("--backoff",
+			    optarg);
+			if (comma == NULL && proto.backoff_cap_ms <
+			    proto.backoff_base_ms)
+				proto.backoff_cap_ms = proto.backoff_base_ms;
+			if (proto.backoff_cap_ms < proto.backoff_base_ms)
+				die(EXIT_USAGE, "--backoff: cap below base");
+			break;
+		case 'd':
+			proto.delay_ms = secs_to_ms("--delay", optarg);
+			break;
+		case 'f':
+			pfile = optarg;
+			break;
+		case 'F':
+			from = optarg;
+			break;
+		case 'h':
+			usage_submit(stdout);
+			return 0;
+		default:
+			usage_submit(stderr);
+			return EXIT_USAGE;
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2 || (from && (argc != 1 || pfile)) ||
+	    (pfile && argc != 1)) {
+		usage_submit(stderr);
+		return EXIT_USAGE;
+	}
+	name = argv[0];
+	if (!task_name_ok(name, TASK_NAME_MAX))
+		die(EXIT_USAGE, "bad task name \"%s\" (1-255 of A-Z a-z 0-9 "
+		    ". _ : -)", name);
+	if (!task_name_ok(queue, TASK_QUEUE_MAX))
+		die(EXIT_USAGE, "bad queue name \"%s\" (1-64 of A-Z a-z 0-9 "
+		    ". _ : -)", queue);
+	proto.queue = queue;
+	proto.name = name;
+	open_client(&c);
+
+	if (from == NULL) {
+		if (pfile || (argc == 2 && strcmp(argv[1], "-") == 0)) {
+			if (read_file(pfile ? pfile : "-",
+			    (size_t)cfg.payload_max, &payload) == -1) {
+				if (errno == EFBIG)
+					die(EXIT_PERM, "payload exceeds "
+					    "payload_max (%lld bytes); nothing "
+					    "was submitted", cfg.payload_max);
+				die(EXIT_PERM, "%s: %s", pfile ? pfile :
+				    "stdin", strerror(errno));
+			}
+		} else if (argc == 2 && buf_append(&payload, argv[1],
+		    strlen(argv[1])) == -1)
+			die(EXIT_TEMP, "out of memory");
+		check_payload(payload.len);
+		proto.payload = payload.data ? payload.data : "";
+		proto.len = payload.len;
+		need_store(&c);
+		submit_batch(&c, &proto, 1);
+		goto out;
+	}
+
+	/* Bulk: the whole input is read and checked first, so a bad line
+	 * leaves nothing half-submitted. */
+	if (read_file(from, (size_t)1 << 31, &lines) == -1)
+		die(EXIT_PERM, "%s: %s", from, strerror(errno));
+	cap = 1024;
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		die(EXIT_TEMP, "out of memory");
+	n = 0;
+	for (p = lines.data; p && p < lines.data + lines.len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(lines.data + lines.len -
+		    p))) == NULL)
+			nl = lines.data + lines.len;
+		check_payload((size_t)(nl - p));
+		if (n == cap) {
+			cap *= 2;
+			if ((t = reallocarray(t, cap, sizeof(*t))) == NULL)
+				die(EXIT_TEMP, "out of memory");
+		}
+		t[n] = proto;
+		t[n].payload = p;
+		t[n].len = (size_t)(nl - p);
+		n++;
+	}
+	need_store(&c);
+	for (i = 0; i < n; i += 5000)
+		submit_batch(&c, t + i, n - i < 5000 ? n - i : 5000);
+out:
+	client_close(&c);
+	free(t);
+	buf_release(&payload);
+	buf_release(&lines);
+	return 0;
+}
+
+/* ---- show ---- */
+
+static void
+parse_id(const char *s, struct uuid *id)
+{
+	if (uuid_parse(s, id) == -1)
+		die(EXIT_USAGE, "\"%s\" is not a task id", s);
+}
+
+static int
+printable(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static json_t *
+bytes_json(const void *p, size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = p;
+	json_t *j;
+	char *out;
+	size_t i, o = 0;
+	unsigned v;
+
+	if (printable(p, n) && (j = json_stringn(p, n)) != NULL)
+		return j;
+	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return json_null();
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	j = json_pack("{s:s}", "base64", out);
+	free(out);
+	return j;
+}
+
+static void
+show_human(const struct task_row *t)
+{
+	char idtxt[UUID_STRLEN + 1];
+
+	uuid_fmt(&t->id, idtxt);
+	printf("id:           %s\n", idtxt);
+	printf("queue:        %s\n", t->queue);
+	printf("name:         %s\n", t->name);
+	printf("state:        %s\n", task_state_name(t->state));
+	printf("attempts:     %u/%u\n", t->attempts, t->max_attempts);
+	printf("progress:     %u%%%s%s\n", t->progress,
+	    t->progress_msg[0] ? " " : "", t->progress_msg);
+	printf("created:      %s\n", t->created_at);
+	printf("updated:      %s\n", t->updated_at);
+	if (t->started_at[0])
+		printf("started:      %s\n", t->started_at);
+	if (t->finished_at[0])
+		printf("finished:     %s\n", t->finished_at);
+	if (t->state == TS_RUNNING) {
+		printf("owner:        %s\n", t->owner);
+		printf("lease until:  %s\n", t->due_at);
+	} else if (t->state == TS_SCHEDULED)
+		printf("due:          %s\n", t->due_at);
+	if (printable(t->payload, t->payload_len) && t->payload_len <= 200)
+		printf("payload:      %.*s\n", (int)t->payload_len,
+		    (char *)t->payload);
+	else
+		printf("payload:      (%zu bytes)\n", t->payload_len);
+	if (t->result != NULL) {
+		if (printable(t->result, t->result_len) && t->result_len <= 200)
+			printf("result:       %.*s\n", (int)t->result_len,
+			    (char *)t->result);
+		else
+			printf("result:       (%zu bytes; tq show --json)\n",
+			    t->result_len);
+	}
+	if (t->error != NULL)
+		printf("error:        %s\n", t->error);
+}
+
+static json_t *
+task_json(const struct task_row *t)
+{
+	char idtxt[UUID_STRLEN + 1];
+	json_t *j;
+
+	uuid_fmt(&t->id, idtxt);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:I, s:s, s:s}",
+	    "id", idtxt, "queue", t->queue, "name", t->name,
+	    "state", task_state_name(t->state), "attempts", (int)t->attempts,
+	    "max_attempts", (int)t->max_attempts, "progress", (int)t->progress,
+	    "fence", (json_int_t)t->fence, "created_at", t->created_at,
+	    "updated_at", t->updated_at);
+	if (j == NULL)
+		return NULL;
+	json_object_set_new(j, "progress_message", t->progress_msg[0] ?
+	    json_string(t->progress_msg) : json_null());
+	json_object_set_new(j, "started_at", t->started_at[0] ?
+	    json_string(t->started_at) : json_null());
+	json_object_set_new(j, "finished_at", t->finished_at[0] ?
+	    json_string(t->finished_at) : json_null());
+	json_object_set_new(j, "due_at", t->due_at[0] ?
+	    json_string(t->due_at) : json_null());
+	json_object_set_new(j, "owner", t->owner[0] ?
+	    json_string(t->owner) : json_null());
+	json_object_set_new(j, "payload", bytes_json(t->payload,
+	    t->payload_len));
+	json_object_set_new(j, "result", t->result ? bytes_json(t->result,
+	    t->result_len) : json_null());
+	json_object_set_new(j, "error", t->error ? json_string(t->error) :
+	    json_null());
+	return j;
+}
+
+static int
+json_flag(int argc, char **argv, void (*usage)(FILE *), int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*json = 0;
+	while ((ch = getopt_long(argc, argv, "+jh", opts, NULL)) != -1)
+		switch (ch) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	return optind;
+}
+
+static void
+usage_show(FILE *fp)
+{
+	fprintf(fp, "usage: tq show [--json] ID\n");
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct task_row t;
+	struct client c;
+	struct uuid id;
+	json_t *j;
+	int json, r, i;
+
+	i = json_flag(argc, argv, usage_show, &json);
+	if (argc - i != 1) {
+		usage_show(stderr);
+		return EXIT_USAGE;
+	}
+	parse_id(argv[i], &id);
+	open_client(&c);
+	need_store(&c);
+	if ((r = store_get(c.store, &id, &t)) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
+		    store_errstr(c.store));
+	if (r == 0)
+		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+	if (json) {
+		j = task_json(&t);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+	} else
+		show_human(&t);
+	task_row_release(&t);
+	client_close(&c);
+	return 0;
+}
+
+/* ---- stats ---- */
+
+static void
+usage_stats(FILE *fp)
+{
+	fprintf(fp, "usage: tq stats [--json]\n");
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct stat_row *rows;
+	struct client c;
+	json_t *j, *q;
+	int json, n, i, s;
+
+	i = json_flag(argc, argv, usage_stats, &json);
+	if (argc != i) {
+		usage_stats(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if ((n = store_stats(c.store, &rows)) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
+		    store_errstr(c.store));
+	if (json) {
+		j = json_object();
+		for (i = 0; i < n; i++) {
+			q = json_object();
+			for (s = 0; s < TS_COUNT; s++)
+				json_object_set_new(q, task_state_name(s),
+				    json_integer((json_int_t)rows[i].count[s]));
+			json_object_set_new(j, rows[i].queue, q);
+		}
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("%-20s", "QUEUE");
+		for (s = 0; s < TS_COUNT; s++)
+			printf(" %10s", task_state_name(s));
+		putchar('\n');
+		for (i = 0; i < n; i++) {
+			printf("%-20s", rows[i].queue);
+			for (s = 0; s < TS_COUNT; s++)
+				printf(" %10lu", rows[i].count[s]);
+			putchar('\n');
+		}
+	}
+	free(rows);
+	client_close(&c);
+	return 0;
+}
+
+/* ---- wait ---- */
+
+static void
+usage_wait(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq wait [--timeout SECS] ID...\n"
+"\n"
+"Exits 0 when every task succeeded, 1 when any ended otherwise, 124 when\n"
+"SECS pass first (default: wait forever).\n");
+}
+
+static int
+cmd_wait(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum task_state st;
+	struct uuid *ids;
+	struct client c;
+	int64_t deadline = -1, pause = 20;
+	int ch, i, n, left, bad = 0, r;
+	char *done;
+
+	while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			deadline = now_ms() + secs_to_ms("--timeout", optarg);
+			break;
+		case 'h':
+			usage_wait(stdout);
+			return 0;
+		default:
+			usage_wait(stderr);
+			return EXIT_USAGE;
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage_wait(stderr);
+		return EXIT_USAGE;
+	}
+	n = argc;
+	ids = calloc((size_t)n, sizeof(*ids));
+	done = calloc((size_t)n, 1);
+	if (ids == NULL || done == NULL)
+		die(EXIT_TEMP, "out of memory");
+	for (i = 0; i < n; i++)
+		parse_id(argv[i], &ids[i]);
+	open_client(&c);
+	need_store(&c);
+	for (left = n;;) {
+		for (i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			r = store_state(c.store, &ids[i], &st);
+			if (r == -1) {
+				if (!store_err_temporary(c.store))
+					die(EXIT_PERM, "%s",
+					    store_errstr(c.store));
+				/* The database may come back: keep waiting. */
+				(void)store_reconnect(c.store);
+				break;
+			}
+			if (r == 0)
+				die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+			if (task_state_terminal(st)) {
+				done[i] = 1;
+				left--;
+				if (st != TS_SUCCEEDED) {
+					bad = 1;
+					fprintf(stderr, "tq: task %s %s\n",
+					    argv[i], task_state_name(st));
+				}
+			}
+		}
+		if (left == 0)
+			break;
+		if (deadline != -1 && now_ms() >= deadline) {
+			fprintf(stderr, "tq: timed out with %d of %d tasks not "
+			    "finished\n", left, n);
+			return EXIT_TIMEOUT;
+		}
+		sleep_ms(pause);
+		if (pause < 500)
+			pause = pause * 3 / 2;
+	}
+	client_close(&c);
+	free(ids);
+	free(done);
+	return bad ? EXIT_TASKFAIL : 0;
+}
+
+/* ---- migrate, reconcile, config ---- */
+
+static void
+usage_migrate(FILE *fp)
+{
+	fprintf(fp, "usage: tq migrate\n\nCreates or upgrades the schema; "
+	    "safe to run again.\n");
+}
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	struct client c;
+	int from = 0, to = 0, json;
+
+	if (json_flag(argc, argv, usage_migrate, &json) != argc) {
+		usage_migrate(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if (store_migrate(c.store, &from, &to) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
+		    "migrate: %s", store_errstr(c.store));
+	if (from == to)
+		printf("schema is at version %d\n", to);
+	else
+		printf("schema migrated from version %d to %d\n", from, to);
+	client_close(&c);
+	return 0;
+}
+
+static void
+usage_reconcile(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq reconcile\n"
+"\n"
+"One reconciler pass: running tasks whose lease expired are released\n"
+"(retried or failed), and pending or due scheduled tasks are published.\n");
+}
+
+static int
+cmd_reconcile(int argc, char **argv)
+{
+	struct reconcile_stats rs;
+	struct client c;
+	int json;
+
+	if (json_flag(argc, argv, usage_reconcile, &json) != argc) {
+		usage_reconcile(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if (client_reconcile(&c, &rs) == -1)
+		die(c.err_temp ? EXIT_TEMP : EXIT_PERM, "reconcile: %s", c.err);
+	printf("expired %d, due %d, published %d\n", rs.expired, rs.due,
+	    rs.published);
+	client_close(&c);
+	return 0;
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	config_dump(&cfg, stdout);
+	return 0;
+}
+
+static const struct cmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+} cmds[] = {
+	{ "submit", cmd_submit },
+	{ "show", cmd_show },
+	{ "wait", cmd_wait },
+	{ "stats", cmd_stats },
+	{ "migrate", cmd_migrate },
+	{ "reconcile", cmd_reconcile },
+	{ "config", cmd_config },
+	{ NULL, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "amqp-url", required_argument, NULL, 'A' },
+		{ "mysql-url", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *amqp = NULL, *mysql = NULL;
+	const struct cmd *c;
+	char err[TQ_ERRSZ];
+	int ch;
+
+	log_init("tq", 0);
+	log_setlevel(LOG_LVL_WARN);
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			config_file = optarg;
+			break;
+		case 'A':
+			amqp = optarg;
+			break;
+		case 'M':
+			mysql = optarg;
+			break;
+		case 'h':
+			usage_main(stdout);
+			return 0;
+		case 'V':
+			printf("tq %s\n", TQ_VERSION);
+			return 0;
+		default:
+			usage_main(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind >= argc) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load(&cfg, config_file, err, sizeof(err)) == -1 ||
+	    (amqp && config_set(&cfg, "amqp_url", amqp, err,
+	    sizeof(err)) == -1) ||
+	    (mysql && config_set(&cfg, "mysql_url", mysql, err,
+	    sizeof(err)) == -1))
+		die(EXIT_PERM, "%s", err);
+	argc -= optind;
+	argv += optind;
+	for (c = cmds; c->name; c++)
+		if (strcmp(c->name, argv[0]) == 0) {
+			optind = 1;
+			return c->fn(argc, argv);
+		}
+	if (strcmp(argv[0], "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	fprintf(stderr, "tq: unknown command \"%s\"\n", argv[0]);
+	usage_main(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,247 @@
+/* client.c: row before message, always. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "log.h"
+#include "task.h"
+#include "util.h"
+
+#define PUBLISH_CHUNK	1000
+
+int
+client_init(struct client *c, const struct config *cfg)
+{
+	struct broker_opts def = BROKER_OPTS_DEFAULT;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	c->bopts = def;
+	c->bopts.heartbeat_s = (int)cfg->heartbeat_s;
+	c->bopts.timeout_ms = (int)cfg->timeout_ms;
+	c->bopts.quorum = strcmp(cfg->queue_type, "quorum") == 0;
+	c->bopts.window = (int)cfg->publish_window;
+	if (config_urls(cfg, &c->amqp, &c->mysql, c->err,
+	    sizeof(c->err)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+client_store(struct client *c)
+{
+	if (c->store != NULL)
+		return 0;
+	c->store = store_open(&c->mysql, c->err, sizeof(c->err), &c->err_temp);
+	return c->store ? 0 : -1;
+}
+
+int
+client_broker(struct client *c)
+{
+	if (c->broker != NULL)
+		return 0;
+	c->broker = broker_open(&c->amqp, &c->bopts, c->err, sizeof(c->err),
+	    &c->err_temp);
+	return c->broker ? 0 : -1;
+}
+
+void
+client_close(struct client *c)
+{
+	store_close(c->store);
+	broker_close(c->broker);
+	c->store = NULL;
+	c->broker = NULL;
+	url_clear(&c->amqp);
+	url_clear(&c->mysql);
+}
+
+/* Drops a failed broker connection so the next call reconnects. */
+static void
+broker_lost(struct client *c)
+{
+	snprintf(c->err, sizeof(c->err), "%s", broker_errstr(c->broker));
+	c->err_temp = 1;
+	broker_close(c->broker);
+	c->broker = NULL;
+}
+
+/* Publishes msgs[0..n) (declaring their queues); marks confirmed rows with
+ * mark(). Returns the confirmed count, or -1. */
+static int
+publish_mark(struct client *c, struct broker_msg *m, size_t n,
+    int (*mark)(struct store *, struct uuid *, size_t))
+{
+	struct uuid *ids;
+	size_t i, k = 0;
+	int got;
+
+	if (client_broker(c) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((i == 0 || strcmp(m[i].queue, m[i - 1].queue) != 0) &&
+		    broker_declare(c->broker, m[i].queue) == -1) {
+			broker_lost(c);
+			return -1;
+		}
+	got = broker_publish(c->broker, m, n);
+	if ((ids = calloc(n, sizeof(*ids))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (m[i].confirmed)
+			ids[k++] = m[i].id;
+	if (got == -1)
+		broker_lost(c);
+	/* Confirmed rows become queued; if this fails they stay pending and
+	 * are published again later: a duplicate, never a loss. */
+	if (k > 0 && mark(c->store, ids, k) == -1) {
+		log_warnx("event=mark_queued_failed count=%zu error=\"%s\"", k,
+		    store_errstr(c->store));
+	}
+	free(ids);
+	return got == -1 ? -1 : (int)k;
+}
+
+int
+client_submit(struct client *c, struct task_new *t, size_t n,
+    size_t *published)
+{
+	struct broker_msg *m = NULL;
+	uint8_t **bodies = NULL;
+	size_t i, j, sz, chunk;
+	long len;
+	int got, ret = -1;
+
+	*published = 0;
+	if (client_store(c) == -1)
+		return -1;
+	if (store_insert(c->store, t, n, c->cfg.pending_grace_ms) == -1) {
+		snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
+		c->err_temp = store_err_temporary(c->store);
+		return -1;
+	}
+	/* Durable from here on: what follows only saves the reconciler work. */
+	ret = 0;
+	m = calloc(n, sizeof(*m));
+	bodies = calloc(n, sizeof(*bodies));
+	if (m == NULL || bodies == NULL)
+		goto done;
+	for (i = j = 0; i < n; i++) {
+		if (t[i].delay_ms > 0)
+			continue;	/* scheduled: the leader publishes */
+		sz = TASK_MSG_OVERHEAD + strlen(t[i].name) + t[i].len;
+		if ((bodies[j] = malloc(sz)) == NULL)
+			goto done;
+		len = task_msg_encode(&t[i].id, t[i].name, t[i].payload,
+		    t[i].len, bodies[j], sz);
+		if (len < 0) {
+			free(bodies[j]);
+			bodies[j] = NULL;
+			continue;
+		}
+		m[j].queue = t[i].queue;
+		m[j].body = bodies[j];
+		m[j].len = (size_t)len;
+		m[j].id = t[i].id;
+		j++;
+	}
+	for (i = 0; i < j; i += chunk) {
+		chunk = j - i < PUBLISH_CHUNK ? j - i : PUBLISH_CHUNK;
+		got = publish_mark(c, m + i, chunk, store_mark_queued);
+		if (got == -1) {
+			log_warnx("event=publish_deferred count=%zu "
+			    "error=\"%s\"", j - i, c->err);
+			break;
+		}
+		*published += (size_t)got;
+	}
+done:
+	if (bodies != NULL)
+		for (i = 0; i < n; i++)
+			free(bodies[i]);
+	free(bodies);
+	free(m);
+	return ret;
+}
+
+int
+client_publish_rows(struct client *c, struct pub_row *rows, size_t n)
+{
+	struct broker_msg *m;
+	uint8_t **bodies;
+	size_t i, j = 0, sz;
+	long len;
+	int got = -1;
+
+	if (n == 0)
+		return 0;
+	m = calloc(n, sizeof(*m));
+	bodies = calloc(n, sizeof(*bodies));
+	if (m == NULL || bodies == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		sz = TASK_MSG_OVERHEAD + strlen(rows[i].name) + rows[i].len;
+		if ((bodies[j] = malloc(sz)) == NULL) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			goto done;
+		}
+		len = task_msg_encode(&rows[i].id, rows[i].name,
+		    rows[i].payload, rows[i].len, bodies[j], sz);
+		if (len < 0) {
+			free(bodies[j]);
+			bodies[j] = NULL;
+			continue;
+		}
+		m[j].queue = rows[i].queue;
+		m[j].body = bodies[j];
+		m[j].len = (size_t)len;
+		m[j].id = rows[i].id;
+		j++;
+	}
+	got = publish_mark(c, m, j, store_mark_published);
+done:
+	if (bodies != NULL)
+		for (i = 0; i < n; i++)
+			free(bodies[i]);
+	free(bodies);
+	free(m);
+	return got;
+}
+
+int
+client_reconcile(struct client *c, struct reconcile_stats *rs)
+{
+	struct pub_row *rows = NULL;
+	int n;
+
+	memset(rs, 0, sizeof(*rs));
+	if (client_store(c) == -1)
+		return -1;
+	if ((rs->expired = store_expire_leases(c->store, 500)) == -1)
+		goto dbfail;
+	if ((n = store_due(c->store, &rows, 500)) == -1)
+		goto dbfail;
+	rs->due = n;
+	if (n > 0) {
+		n = client_publish_rows(c, rows, (size_t)n);
+		pub_rows_free(rows, (size_t)rs->due);
+		if (n == -1)
+			return -1;
+		rs->published = n;
+	}
+	return 0;
+dbfail:
+	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
+	c->err_temp = store_err_temporary(c->store);
+	if (c->err_temp) {
+		store_close(c->store);
+		c->store = NULL;
+	}
+	return -1;
+}

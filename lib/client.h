@@ -1,0 +1,50 @@
+/* client.h: the producer and operator side: submit, publish, reconcile. */
+#ifndef TQ_CLIENT_H
+#define TQ_CLIENT_H
+
+#include <stddef.h>
+
+#include "broker.h"
+#include "config.h"
+#include "store.h"
+#include "url.h"
+#include "util.h"
+
+struct client {
+	struct config		 cfg;
+	struct url		 amqp, mysql;
+	struct broker_opts	 bopts;
+	struct store		*store;
+	struct broker		*broker;
+	char			 err[TQ_ERRSZ];
+	int			 err_temp;	/* the failure may heal */
+};
+
+/* Parses the URLs of cfg (already loaded). 0 or -1 (err, exit 100). */
+int	client_init(struct client *, const struct config *);
+/* Connects what is not connected. 0 or -1 (err, err_temp). */
+int	client_store(struct client *);
+int	client_broker(struct client *);
+void	client_close(struct client *);
+
+/* Makes n tasks durable in one transaction, then publishes them and marks
+ * the confirmed ones queued. Returns 0 once durable (the ids are in t);
+ * *published says how many messages were confirmed: the rest wait as
+ * pending for the reconciler. -1 when nothing was stored. */
+int	client_submit(struct client *, struct task_new *t, size_t n,
+	    size_t *published);
+
+/* Publishes rows that need a message and marks the confirmed ones
+ * queued. Returns confirmed count or -1. */
+int	client_publish_rows(struct client *, struct pub_row *rows, size_t n);
+
+struct reconcile_stats {
+	int	expired;	/* leases expired, tasks released */
+	int	published;	/* pending/scheduled rows published */
+	int	due;		/* rows that needed a message */
+};
+
+/* One reconciler pass: expire leases, publish due rows. 0 or -1. */
+int	client_reconcile(struct client *, struct reconcile_stats *);
+
+#endif

@@ -1,0 +1,318 @@
+/* config.c: the table is the documentation; nothing is read elsewhere. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "util.h"
+
+#define K(n, e, t, d, lo, hi, h) \
+	{ #n, e, t, d, lo, hi, offsetof(struct config, n), \
+	  sizeof(((struct config *)0)->n), h }
+
+const struct config_key config_keys[] = {
+	K(amqp_url, "TQ_AMQP_URL", CT_STR, "amqp://guest:guest@127.0.0.1:5672/%2f",
+	    0, 0, "broker URL amqp://user:pass@host:port/vhost"),
+	K(mysql_url, "TQ_MYSQL_URL", CT_STR, "mysql://tq@127.0.0.1:3306/tq",
+	    0, 0, "database URL mysql://user:pass@host:port/db"),
+	K(amqp_password_file, "TQ_AMQP_PASSWORD_FILE", CT_STR, "", 0, 0,
+	    "file holding the broker password (mode 0600 or stricter)"),
+	K(mysql_password_file, "TQ_MYSQL_PASSWORD_FILE", CT_STR, "", 0, 0,
+	    "file holding the database password (mode 0600 or stricter)"),
+	K(queue, "TQ_QUEUE", CT_STR, "default", 0, 0, "queue name"),
+	K(queue_type, "TQ_QUEUE_TYPE", CT_STR, "quorum", 0, 0,
+	    "broker queue type: quorum or classic"),
+	K(log_level, "TQ_LOG_LEVEL", CT_STR, "info", 0, 0,
+	    "debug, info, warn or error"),
+	K(prefetch, "TQ_PREFETCH", CT_INT, "32", 1, 1000,
+	    "unacked deliveries a worker may hold"),
+	K(batch, "TQ_BATCH", CT_INT, "32", 1, 500,
+	    "tasks claimed and finished per round"),
+	K(batch_wait_ms, "TQ_BATCH_WAIT_MS", CT_INT, "0", 0, 1000,
+	    "how long a round waits for more deliveries"),
+	K(payload_max, "TQ_PAYLOAD_MAX", CT_INT, "1048576", 0, 8388608,
+	    "largest payload accepted, bytes"),
+	K(result_max, "TQ_RESULT_MAX", CT_INT, "1048576", 0, 8388608,
+	    "largest result kept, bytes"),
+	K(max_attempts, "TQ_MAX_ATTEMPTS", CT_INT, "3", 1, 1000,
+	    "default attempts per task"),
+	K(backoff_base_ms, "TQ_BACKOFF_BASE_MS", CT_INT, "1000", 0, 86400000,
+	    "default retry backoff base"),
+	K(backoff_cap_ms, "TQ_BACKOFF_CAP_MS", CT_INT, "300000", 0, 86400000,
+	    "default retry backoff cap"),
+	K(pending_grace_ms, "TQ_PENDING_GRACE_MS", CT_INT, "5000", 100,
+	    3600000, "age of a pending row before the reconciler publishes it"),
+	K(lease_ms, "TQ_LEASE_MS", CT_INT, "30000", 500, 86400000,
+	    "lease of a running task; renewed while its worker lives"),
+	K(heartbeat_s, "TQ_AMQP_HEARTBEAT", CT_INT, "10", 0, 600,
+	    "AMQP heartbeat, seconds"),
+	K(timeout_ms, "TQ_TIMEOUT_MS", CT_INT, "10000", 100, 600000,
+	    "connect, RPC and confirm timeout"),
+	K(reconcile_ms, "TQ_RECONCILE_MS", CT_INT, "200", 20, 60000,
+	    "reconciler tick"),
+	K(leader_ttl_ms, "TQ_LEADER_TTL_MS", CT_INT, "5000", 500, 600000,
+	    "reconciler leadership lease"),
+	K(publish_window, "TQ_PUBLISH_WINDOW", CT_INT, "1000", 1, 100000,
+	    "unconfirmed publishes in flight"),
+	{ NULL, NULL, CT_STR, NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct config_key *
+key_find(const char *name)
+{
+	const struct config_key *k;
+
+	for (k = config_keys; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+static int
+key_set(struct config *c, const struct config_key *k, const char *v,
+    char *err, size_t errsz)
+{
+	char *dst = (char *)c + k->off;
+	const char *errstr;
+	long long n;
+
+	switch (k->type) {
+	case CT_STR:
+		if (strlen(v) >= k->size) {
+			snprintf(err, errsz, "%s: value too long", k->name);
+			return -1;
+		}
+		memcpy(dst, v, strlen(v) + 1);
+		return 0;
+	case CT_INT:
+		if (parse_num(v, k->min, k->max, &n, &errstr) == -1) {
+			snprintf(err, errsz, "%s: \"%s\" is %s (allowed %lld.."
+			    "%lld)", k->name, v, errstr, k->min, k->max);
+			return -1;
+		}
+		memcpy(dst, &n, sizeof(n));
+		return 0;
+	case CT_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0)
+			n = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "0") == 0)
+			n = 0;
+		else {
+			snprintf(err, errsz, "%s: \"%s\" is not yes or no",
+			    k->name, v);
+			return -1;
+		}
+		memcpy(dst, &n, sizeof(n));
+		return 0;
+	}
+	return -1;
+}
+
+void
+config_defaults(struct config *c)
+{
+	const struct config_key *k;
+	char err[TQ_ERRSZ];
+
+	memset(c, 0, sizeof(*c));
+	for (k = config_keys; k->name; k++)
+		(void)key_set(c, k, k->def, err, sizeof(err));
+}
+
+int
+config_set(struct config *c, const char *key, const char *value, char *err,
+    size_t errsz)
+{
+	const struct config_key *k;
+
+	if ((k = key_find(key)) == NULL) {
+		snprintf(err, errsz, "unknown setting \"%s\"", key);
+		return -1;
+	}
+	return key_set(c, k, value, err, errsz);
+}
+
+static int
+check(const struct config *c, char *err, size_t errsz)
+{
+	if (strcmp(c->queue_type, "quorum") != 0 &&
+	    strcmp(c->queue_type, "classic") != 0) {
+		snprintf(err, errsz, "queue_type: \"%s\" is not quorum or "
+		    "classic", c->queue_type);
+		return -1;
+	}
+	if (c->backoff_cap_ms < c->backoff_base_ms) {
+		snprintf(err, errsz, "backoff_cap_ms is below backoff_base_ms");
+		return -1;
+	}
+	return 0;
+}
+
+struct ini_ctx {
+	struct config	*c;
+	const char	*file;
+	char		*err;
+	size_t		 errsz;
+	int		 failed;
+};
+
+static int
+ini_cb(void *arg, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = arg;
+	char why[TQ_ERRSZ];
+
+	if (ctx->failed)
+		return 0;
+	/* Only [tq] belongs to us; the supervisor reads its [pool ...]. */
+	if (strcmp(section, "tq") != 0)
+		return 1;
+	if (config_set(ctx->c, name, value, why, sizeof(why)) == -1) {
+		snprintf(ctx->err, ctx->errsz, "%s: %s", ctx->file, why);
+		ctx->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+config_load(struct config *c, const char *file, char *err, size_t errsz)
+{
+	const struct config_key *k;
+	struct ini_ctx ctx = { c, file, err, errsz, 0 };
+	const char *v;
+	int rc;
+
+	config_defaults(c);
+	if (file != NULL) {
+		rc = ini_parse(file, ini_cb, &ctx);
+		if (ctx.failed)
+			return -1;
+		if (rc == -1) {
+			snprintf(err, errsz, "config \"%s\": %s", file,
+			    strerror(errno));
+			return -1;
+		}
+		if (rc != 0) {
+			snprintf(err, errsz, "config \"%s\": syntax error at "
+			    "line %d", file, rc);
+			return -1;
+		}
+	}
+	for (k = config_keys; k->name; k++) {
+		if (k->env == NULL || (v = getenv(k->env)) == NULL)
+			continue;
+		if (key_set(c, k, v, err, errsz) == -1) {
+			char why[TQ_ERRSZ];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errsz, "environment %s: %s", k->env, why);
+			return -1;
+		}
+	}
+	return check(c, err, errsz);
+}
+
+/* Reads a secret, refusing files that others may read. */
+static int
+read_secret(const char *path, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errsz, "password file \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || (sb.st_mode & 077) != 0) {
+		snprintf(err, errsz, "password file \"%s\": readable by group "
+		    "or others (chmod 600 it)", path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, out, outsz - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errsz, "password file \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+int
+config_urls(const struct config *c, struct url *amqp, struct url *mysql,
+    char *err, size_t errsz)
+{
+	char why[TQ_ERRSZ];
+
+	if (amqp != NULL) {
+		if (url_parse(c->amqp_url, amqp, why, sizeof(why)) == -1 ||
+		    amqp->scheme == URL_MYSQL) {
+			snprintf(err, errsz, "amqp_url: %s", amqp->scheme ==
+			    URL_MYSQL ? "not an amqp:// URL" : why);
+			return -1;
+		}
+		if (c->amqp_password_file[0] && read_secret(
+		    c->amqp_password_file, amqp->pass, sizeof(amqp->pass), err,
+		    errsz) == -1)
+			return -1;
+	}
+	if (mysql != NULL) {
+		if (url_parse(c->mysql_url, mysql, why, sizeof(why)) == -1 ||
+		    mysql->scheme != URL_MYSQL) {
+			snprintf(err, errsz, "mysql_url: %s", mysql->scheme !=
+			    URL_MYSQL ? "not a mysql:// URL" : why);
+			return -1;
+		}
+		if (c->mysql_password_file[0] && read_secret(
+		    c->mysql_password_file, mysql->pass, sizeof(mysql->pass),
+		    err, errsz) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+config_dump(const struct config *c, FILE *fp)
+{
+	const struct config_key *k;
+	const char *p = (const char *)c;
+	char red[1100];
+	struct url u;
+	long long n;
+
+	fprintf(fp, "[tq]\n");
+	for (k = config_keys; k->name; k++) {
+		fprintf(fp, "# %s%s%s\n", k->help, k->env ? "; env " : "",
+		    k->env ? k->env : "");
+		if (k->type == CT_STR) {
+			const char *v = p + k->off;
+			char why[TQ_ERRSZ];
+
+			if (strstr(k->name, "_url") &&
+			    url_parse(v, &u, why, sizeof(why)) == 0) {
+				url_redact(&u, red, sizeof(red));
+				v = red;
+				url_clear(&u);
+			}
+			fprintf(fp, "%s = %s\n", k->name, v);
+		} else {
+			memcpy(&n, p + k->off, sizeof(n));
+			fprintf(fp, "%s = %lld\n", k->name, n);
+		}
+	}
+}

@@ -1,0 +1,64 @@
+/* config.h: every setting in one table with type, default and bounds;
+ * read from an INI file, then the environment, then flags. */
+#ifndef TQ_CONFIG_H
+#define TQ_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "url.h"
+
+struct config {
+	char	amqp_url[1024];
+	char	mysql_url[1024];
+	char	amqp_password_file[512];
+	char	mysql_password_file[512];
+	char	queue[65];
+	char	queue_type[16];		/* quorum | classic */
+	char	log_level[16];
+	long long prefetch;
+	long long batch;		/* claims/finishes per round */
+	long long batch_wait_ms;	/* how long a round waits to fill */
+	long long payload_max;
+	long long result_max;
+	long long max_attempts;
+	long long backoff_base_ms;
+	long long backoff_cap_ms;
+	long long pending_grace_ms;
+	long long lease_ms;
+	long long heartbeat_s;
+	long long timeout_ms;		/* broker/RPC waits */
+	long long reconcile_ms;		/* reconciler tick */
+	long long leader_ttl_ms;
+	long long publish_window;
+};
+
+enum config_type { CT_STR, CT_INT, CT_BOOL };
+
+struct config_key {
+	const char	*name;		/* INI key under [tq] */
+	const char	*env;		/* environment variable or NULL */
+	enum config_type type;
+	const char	*def;
+	long long	 min, max;	/* CT_INT bounds */
+	size_t		 off, size;
+	const char	*help;
+};
+
+extern const struct config_key config_keys[];
+
+/* Defaults only. */
+void	config_defaults(struct config *);
+/* Defaults, then file (when not NULL), then environment. 0, or -1 with the
+ * reason (file, line, key) in err. */
+int	config_load(struct config *, const char *file, char *err, size_t errsz);
+/* Sets one key by name ("prefetch", "amqp_url"...); 0 or -1 with err. */
+int	config_set(struct config *, const char *key, const char *value,
+	    char *err, size_t errsz);
+/* Parses both URLs, reading password files; 0 or -1 with err. */
+int	config_urls(const struct config *, struct url *amqp, struct url *mysql,
+	    char *err, size_t errsz);
+/* Writes every key, its value and help (secrets redacted). */
+void	config_dump(const struct config *, FILE *);
+
+#endif

@@ -1,0 +1,1623 @@
+/* store.c: MySQL access. Prepared statements are cached by their text; the
+ * IN lists of batches are built from placeholders only, never from data. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define STMT_CACHE	48
+#define TXN_TRIES	10
+
+struct stmt_ent {
+	char		*sql;
+	MYSQL_STMT	*st;
+	uint64_t	 used;
+};
+
+struct store {
+	MYSQL		*db;
+	struct url	 url;
+	char		 err[TQ_ERRSZ];
+	unsigned	 errnum;
+	int		 err_temp;
+	struct stmt_ent	 cache[STMT_CACHE];
+	uint64_t	 tick;
+	unsigned long	 deadlocks;
+};
+
+/* Input parameters, with room for their values. */
+struct params {
+	MYSQL_BIND	*b;
+	unsigned long	*len;
+	long long	*iv;
+	size_t		 n, cap;
+};
+
+static int	params_init(struct params *, size_t cap);
+static void	params_release(struct params *);
+
+
+/* ---- errors ---- */
+
+static int
+errnum_lost(unsigned e)
+{
+	return (e >= 2000 && e < 3000) || e == ER_SERVER_SHUTDOWN ||
+	    e == 1927 /* connection killed */ || e == 4031 /* idle timeout */ ||
+	    e == ER_CON_COUNT_ERROR;
+}
+
+static int
+errnum_retry(unsigned e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
+}
+
+static int
+db_fail(struct store *s, const char *what)
+{
+	s->errnum = mysql_errno(s->db);
+	s->err_temp = errnum_lost(s->errnum) || errnum_retry(s->errnum);
+	snprintf(s->err, sizeof(s->err), "mysql %s: %s (%u)", what,
+	    mysql_error(s->db), s->errnum);
+	return -1;
+}
+
+static int
+st_fail(struct store *s, MYSQL_STMT *st, const char *what)
+{
+	s->errnum = mysql_stmt_errno(st);
+	s->err_temp = errnum_lost(s->errnum) || errnum_retry(s->errnum);
+	snprintf(s->err, sizeof(s->err), "mysql %s: %s (%u)", what,
+	    mysql_stmt_error(st), s->errnum);
+	return -1;
+}
+
+static int
+oom(struct store *s)
+{
+	s->errnum = 0;
+	s->err_temp = 0;
+	snprintf(s->err, sizeof(s->err), "out of memory");
+	return -1;
+}
+
+const char *
+store_errstr(const struct store *s)
+{
+	return s->err;
+}
+
+int
+store_err_temporary(const struct store *s)
+{
+	return s->err_temp;
+}
+
+unsigned long
+store_deadlocks(const struct store *s)
+{
+	return s->deadlocks;
+}
+
+/* ---- connection ---- */
+
+static void
+cache_clear(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		if (s->cache[i].st)
+			mysql_stmt_close(s->cache[i].st);
+		free(s->cache[i].sql);
+		s->cache[i].st = NULL;
+		s->cache[i].sql = NULL;
+	}
+}
+
+static int
+db_connect(struct store *s)
+{
+	unsigned int timeout = 5, rwtimeout = 30;
+	unsigned int proto = MYSQL_PROTOCOL_TCP;
+	my_bool report = 1;
+	char where[300];
+
+	if ((s->db = mysql_init(NULL)) == NULL)
+		return oom(s);
+	mysql_options(s->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(s->db, MYSQL_OPT_READ_TIMEOUT, &rwtimeout);
+	mysql_options(s->db, MYSQL_OPT_WRITE_TIMEOUT, &rwtimeout);
+	mysql_options(s->db, MYSQL_OPT_PROTOCOL, &proto);
+	mysql_options(s->db, MYSQL_REPORT_DATA_TRUNCATION, &report);
+	mysql_options(s->db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* MYSQL_OPT_RECONNECT stays off: it would silently drop prepared
+	 * statements and session state; store_reconnect does it openly. */
+	if (mysql_real_connect(s->db, s->url.host, s->url.user,
+	    s->url.pass[0] ? s->url.pass : NULL, s->url.path,
+	    (unsigned)s->url.port, NULL, 0) == NULL) {
+		s->errnum = mysql_errno(s->db);
+		s->err_temp = errnum_lost(s->errnum);
+		snprintf(where, sizeof(where), "%s:%d", s->url.host,
+		    s->url.port);
+		snprintf(s->err, sizeof(s->err), "mysql connect \"%s\": %s",
+		    where, mysql_error(s->db));
+		mysql_close(s->db);
+		s->db = NULL;
+		return -1;
+	}
+	if (mysql_query(s->db, "SET time_zone = '+00:00', "
+	    "tx_isolation = 'READ-COMMITTED'") != 0) {
+		db_fail(s, "session setup");
+		mysql_close(s->db);
+		s->db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const struct url *u, char *err, size_t errsz, int *temporary)
+{
+	struct store *s;
+
+	*temporary = 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->url = *u;
+	if (db_connect(s) == -1) {
+		snprintf(err, errsz, "%s", s->err);
+		*temporary = s->err_temp;
+		url_clear(&s->url);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	cache_clear(s);
+	if (s->db)
+		mysql_close(s->db);
+	url_clear(&s->url);
+	free(s);
+}
+
+int
+store_reconnect(struct store *s)
+{
+	cache_clear(s);
+	if (s->db)
+		mysql_close(s->db);
+	s->db = NULL;
+	return db_connect(s);
+}
+
+/* ---- statements ---- */
+
+static MYSQL_STMT *
+stmt_get(struct store *s, const char *sql)
+{
+	struct stmt_ent *e, *victim = NULL;
+	int i;
+
+	if (s->db == NULL && db_connect(s) == -1)
+		return NULL;
+	for (i = 0; i < STMT_CACHE; i++) {
+		e = &s->cache[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			e->used = ++s->tick;
+			return e->st;
+		}
+		if (victim == NULL || e->used < victim->used)
+			victim = e;
+	}
+	if (victim->st)
+		mysql_stmt_close(victim->st);
+	free(victim->sql);
+	victim->st = NULL;
+	victim->sql = NULL;
+	if ((victim->st = mysql_stmt_init(s->db)) == NULL) {
+		db_fail(s, "stmt init");
+		return NULL;
+	}
+	if (mysql_stmt_prepare(victim->st, sql, strlen(sql)) != 0) {
+		st_fail(s, victim->st, "prepare");
+		mysql_stmt_close(victim->st);
+		victim->st = NULL;
+		return NULL;
+	}
+	if ((victim->sql = strdup(sql)) == NULL) {
+		mysql_stmt_close(victim->st);
+		victim->st = NULL;
+		oom(s);
+		return NULL;
+	}
+	victim->used = ++s->tick;
+	return victim->st;
+}
+
+/* Executes sql with p; returns the statement (results not yet read) or
+ * NULL. *affected gets the row count of DML when not NULL. */
+static MYSQL_STMT *
+stmt_run(struct store *s, const char *sql, struct params *p,
+    unsigned long long *affected)
+{
+	MYSQL_STMT *st;
+
+	if ((st = stmt_get(s, sql)) == NULL)
+		return NULL;
+	if (p != NULL && p->n > 0 && mysql_stmt_bind_param(st, p->b) != 0) {
+		st_fail(s, st, "bind");
+		return NULL;
+	}
+	if (mysql_stmt_execute(st) != 0) {
+		st_fail(s, st, "execute");
+		return NULL;
+	}
+	if (affected)
+		*affected = mysql_stmt_affected_rows(st);
+	return st;
+}
+
+/* Columns of one fetched row: NULL pointer for SQL NULL, always
+ * NUL-terminated. */
+struct row {
+	char		**col;
+	unsigned long	 *len;
+	unsigned	  n;
+};
+typedef int (*row_fn)(void *arg, struct row *);
+
+/* Reads every row of st's result, handing each to fn. Returns rows read or
+ * -1. Every column is fetched as bytes, whatever its type. */
+static int
+stmt_rows(struct store *s, MYSQL_STMT *st, row_fn fn, void *arg)
+{
+	MYSQL_RES *meta;
+	MYSQL_BIND *b = NULL;
+	unsigned long *len = NULL;
+	my_bool *isnull = NULL;
+	char **col = NULL;
+	struct row r;
+	unsigned i, n;
+	int rc, count = 0, ret = -1;
+
+	if (mysql_stmt_store_result(st) != 0)
+		return st_fail(s, st, "store result");
+	if ((meta = mysql_stmt_result_metadata(st)) == NULL) {
+		mysql_stmt_free_result(st);
+		return 0;
+	}
+	n = mysql_num_fields(meta);
+	mysql_free_result(meta);
+	b = calloc(n, sizeof(*b));
+	len = calloc(n, sizeof(*len));
+	isnull = calloc(n, sizeof(*isnull));
+	col = calloc(n, sizeof(*col));
+	if (b == NULL || len == NULL || isnull == NULL || col == NULL) {
+		oom(s);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		b[i].buffer_type = MYSQL_TYPE_BLOB;
+		b[i].length = &len[i];
+		b[i].is_null = &isnull[i];
+	}
+	if (mysql_stmt_bind_result(st, b) != 0) {
+		st_fail(s, st, "bind result");
+		goto done;
+	}
+	for (;;) {
+		rc = mysql_stmt_fetch(st);
+		if (rc == MYSQL_NO_DATA)
+			break;
+		if (rc == 1) {
+			st_fail(s, st, "fetch");
+			goto done;
+		}
+		for (i = 0; i < n; i++) {
+			col[i] = NULL;
+			if (isnull[i])
+				continue;
+			if ((col[i] = malloc(len[i] + 1)) == NULL) {
+				oom(s);
+				goto freerow;
+			}
+			col[i][len[i]] = '\0';
+			if (len[i] == 0)
+				continue;
+			{
+				MYSQL_BIND cb;
+
+				memset(&cb, 0, sizeof(cb));
+				cb.buffer_type = MYSQL_TYPE_BLOB;
+				cb.buffer = col[i];
+				cb.buffer_length = len[i];
+				if (mysql_stmt_fetch_column(st, &cb, i, 0) != 0) {
+					st_fail(s, st, "fetch column");
+					goto freerow;
+				}
+			}
+		}
+		r.col = col;
+		r.len = len;
+		r.n = n;
+		if (fn(arg, &r) == -1) {
+			oom(s);
+			goto freerow;
+		}
+		for (i = 0; i < n; i++) {
+			free(col[i]);
+			col[i] = NULL;
+		}
+		count++;
+	}
+	ret = count;
+	goto done;
+freerow:
+	for (i = 0; i < n; i++) {
+		free(col[i]);
+		col[i] = NULL;
+	}
+done:
+	mysql_stmt_free_result(st);
+	free(b);
+	free(len);
+	free(isnull);
+	free(col);
+	return ret;
+}
+
+static int
+params_init(struct params *p, size_t cap)
+{
+	memset(p, 0, sizeof(*p));
+	if (cap == 0)
+		cap = 1;
+	p->b = calloc(cap, sizeof(*p->b));
+	p->len = calloc(cap, sizeof(*p->len));
+	p->iv = calloc(cap, sizeof(*p->iv));
+	p->cap = cap;
+	if (p->b == NULL || p->len == NULL || p->iv == NULL) {
+		params_release(p);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+params_release(struct params *p)
+{
+	free(p->b);
+	free(p->len);
+	free(p->iv);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+p_bytes(struct params *p, enum enum_field_types t, const void *v, size_t n)
+{
+	MYSQL_BIND *b = &p->b[p->n];
+
+	b->buffer_type = t;
+	b->buffer = (void *)(uintptr_t)v;
+	b->buffer_length = n;
+	p->len[p->n] = n;
+	b->length = &p->len[p->n];
+	p->n++;
+}
+
+static void
+p_blob(struct params *p, const void *v, size_t n)
+{
+	/* A zero-length blob still needs a non-NULL buffer to mean ''. */
+	p_bytes(p, MYSQL_TYPE_BLOB, n ? v : "", n);
+}
+
+static void
+p_str(struct params *p, const char *v)
+{
+	if (v == NULL) {
+		p->b[p->n].buffer_type = MYSQL_TYPE_NULL;
+		p->n++;
+		return;
+	}
+	p_bytes(p, MYSQL_TYPE_STRING, v, strlen(v));
+}
+
+static void
+p_id(struct params *p, const struct uuid *id)
+{
+	p_bytes(p, MYSQL_TYPE_BLOB, id->b, UUID_LEN);
+}
+
+static void
+p_int(struct params *p, long long v)
+{
+	MYSQL_BIND *b = &p->b[p->n];
+
+	p->iv[p->n] = v;
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = &p->iv[p->n];
+	p->n++;
+}
+
+/* "?,?,?" n times, into b (reset first). */
+static int
+placeholders(struct buf *b, const char *head, const char *one, size_t n,
+    const char *tail)
+{
+	size_t i;
+
+	buf_reset(b);
+	if (buf_printf(b, "%s", head) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_printf(b, "%s%s", i ? "," : "", one) == -1)
+			return -1;
+	return buf_printf(b, "%s", tail);
+}
+
+static int
+q(struct store *s, const char *sql)
+{
+	if (s->db == NULL && db_connect(s) == -1)
+		return -1;
+	if (mysql_real_query(s->db, sql, strlen(sql)) != 0)
+		return db_fail(s, sql);
+	return 0;
+}
+
+static int
+txn_begin(struct store *s)
+{
+	return q(s, "START TRANSACTION");
+}
+
+static int
+txn_commit(struct store *s)
+{
+	if (mysql_commit(s->db) != 0)
+		return db_fail(s, "commit");
+	return 0;
+}
+
+static void
+txn_rollback(struct store *s)
+{
+	/* The error that brought us here is what the caller reports. */
+	if (s->db != NULL)
+		(void)mysql_rollback(s->db);
+}
+
+/* Whether the last error asks to run the transaction again. */
+static int
+txn_again(struct store *s, int *tries)
+{
+	if (!errnum_retry(s->errnum) || ++*tries >= TXN_TRIES)
+		return 0;
+	s->deadlocks++;
+	log_debug("event=txn_retry errno=%u try=%d", s->errnum, *tries);
+	sleep_ms((int64_t)rand_below(5u << *tries) + 1);
+	return 1;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return uuid_cmp(a, b);
+}
+
+static int
+u64_of(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (s == NULL)
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static unsigned
+uns_of(const char *s)
+{
+	uint64_t v;
+
+	return u64_of(s, &v) == -1 || v > UINT32_MAX ? 0 : (unsigned)v;
+}
+
+/* ---- schema ---- */
+
+static const char *const schema_v1[] = {
+	"CREATE TABLE IF NOT EXISTS tasks ("
+	" id BINARY(16) NOT NULL PRIMARY KEY,"
+	" queue VARCHAR(64) NOT NULL,"
+	" name VARCHAR(255) NOT NULL,"
+	" state ENUM('pending','queued','scheduled','running','succeeded',"
+	"  'failed','cancelled') NOT NULL,"
+	" priority TINYINT UNSIGNED NOT NULL DEFAULT 0,"
+	" payload MEDIUMBLOB NOT NULL,"
+	" result MEDIUMBLOB NULL,"
+	" error TEXT NULL,"
+	" attempts INT UNSIGNED NOT NULL DEFAULT 0,"
+	" max_attempts INT UNSIGNED NOT NULL,"
+	" backoff_base_ms INT UNSIGNED NOT NULL,"
+	" backoff_cap_ms INT UNSIGNED NOT NULL,"
+	" timeout_ms INT UNSIGNED NOT NULL DEFAULT 0,"
+	" progress TINYINT UNSIGNED NOT NULL DEFAULT 0,"
+	" progress_msg VARCHAR(255) NULL,"
+	" fence BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+	" owner VARCHAR(128) NULL,"
+	/* pending: publish again after; scheduled: run at; running: lease */
+	" due_at DATETIME(6) NULL,"
+	" created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+	" updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	"  ON UPDATE CURRENT_TIMESTAMP(6),"
+	" started_at DATETIME(6) NULL,"
+	" finished_at DATETIME(6) NULL,"
+	" KEY tasks_state_due (state, due_at)"
+	") ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS task_runs ("
+	" task_id BINARY(16) NOT NULL,"
+	" fence BIGINT UNSIGNED NOT NULL,"
+	" attempt INT UNSIGNED NOT NULL,"
+	" owner VARCHAR(128) NOT NULL,"
+	" outcome ENUM('running','succeeded','failed','lost','cancelled')"
+	"  NOT NULL,"
+	" error TEXT NULL,"
+	" started_at DATETIME(6) NOT NULL,"
+	" finished_at DATETIME(6) NULL,"
+	" PRIMARY KEY (task_id, fence)"
+	") ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS tq_leader ("
+	" name VARCHAR(32) NOT NULL PRIMARY KEY,"
+	" holder VARCHAR(128) NULL,"
+	" token BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+	" expires_at DATETIME(6) NULL"
+	") ENGINE=InnoDB",
+
+	"INSERT IGNORE INTO tq_leader (name) VALUES ('reconciler')",
+
+	"CREATE TABLE IF NOT EXISTS tq_nodes ("
+	" name VARCHAR(128) NOT NULL PRIMARY KEY,"
+	" started_at DATETIME(6) NOT NULL,"
+	" seen_at DATETIME(6) NOT NULL,"
+	" info VARCHAR(255) NULL"
+	") ENGINE=InnoDB",
+	NULL
+};
+
+static const char *const *const migrations[] = { NULL, schema_v1 };
+
+static int
+version_row(void *arg, struct row *r)
+{
+	*(int *)arg = (int)uns_of(r->col[0]);
+	return 0;
+}
+
+int
+store_schema_version(struct store *s, int *version)
+{
+	MYSQL_STMT *st;
+
+	*version = 0;
+	st = stmt_run(s, "SELECT COUNT(*) FROM information_schema.tables "
+	    "WHERE table_schema = DATABASE() AND table_name = 'tq_schema'",
+	    NULL, NULL);
+	if (st == NULL || stmt_rows(s, st, version_row, version) == -1)
+		return -1;
+	if (*version == 0)
+		return 0;
+	if ((st = stmt_run(s, "SELECT MAX(version) FROM tq_schema", NULL,
+	    NULL)) == NULL || stmt_rows(s, st, version_row, version) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_migrate(struct store *s, int *from, int *to)
+{
+	struct params p;
+	const char *const *stmt;
+	int v, got = 0, ret = -1;
+	MYSQL_STMT *st;
+
+	/* GET_LOCK only serialises concurrent migrators; the statements are
+	 * idempotent, so losing the lock with the connection is harmless. */
+	if ((st = stmt_run(s, "SELECT GET_LOCK('tq_migrate', 30)", NULL,
+	    NULL)) == NULL || stmt_rows(s, st, version_row, &got) == -1)
+		return -1;
+	if (got != 1) {
+		snprintf(s->err, sizeof(s->err), "migrate: another migration "
+		    "holds the lock");
+		s->err_temp = 1;
+		return -1;
+	}
+	if (store_schema_version(s, &v) == -1)
+		goto done;
+	*from = v;
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err), "schema version %d is newer "
+		    "than this program's %d: upgrade tq", v,
+		    STORE_SCHEMA_VERSION);
+		s->err_temp = 0;
+		goto done;
+	}
+	if (q(s, "CREATE TABLE IF NOT EXISTS tq_schema ("
+	    " version INT NOT NULL PRIMARY KEY,"
+	    " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	    ") ENGINE=InnoDB") == -1)
+		goto done;
+	for (v = v + 1; v <= STORE_SCHEMA_VERSION; v++) {
+		for (stmt = migrations[v]; *stmt; stmt++)
+			if (q(s, *stmt) == -1)
+				goto done;
+		if (params_init(&p, 1) == -1) {
+			oom(s);
+			goto done;
+		}
+		p_int(&p, v);
+		st = stmt_run(s, "INSERT IGNORE INTO tq_schema (version) "
+		    "VALUES (?)", &p, NULL);
+		params_release(&p);
+		if (st == NULL)
+			goto done;
+		log_info("event=migrated version=%d", v);
+	}
+	*to = STORE_SCHEMA_VERSION;
+	ret = 0;
+done:
+	if ((st = stmt_run(s, "SELECT RELEASE_LOCK('tq_migrate')", NULL,
+	    NULL)) != NULL)
+		(void)stmt_rows(s, st, version_row, &got);
+	return ret;
+}
+
+/* ---- submit ---- */
+
+static int
+uuid_zero(const struct uuid *u)
+{
+	static const struct uuid z;
+
+	return memcmp(u, &z, sizeof(z)) == 0;
+}
+
+/* One multi-row INSERT for t[0..n). */
+static int
+insert_chunk(struct store *s, struct task_new *t, size_t n,
+    int64_t grace_ms, struct buf *sql)
+{
+	struct params p;
+	size_t i;
+	MYSQL_STMT *st;
+
+	if (placeholders(sql, "INSERT INTO tasks (id, queue, name, state, "
+	    "payload, max_attempts, backoff_base_ms, backoff_cap_ms, "
+	    "timeout_ms, due_at) VALUES ",
+	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,"
+	    "NOW(6) + INTERVAL GREATEST(?,?) * 1000 MICROSECOND)", n, "") == -1)
+		return oom(s);
+	if (params_init(&p, n * 11) == -1)
+		return oom(s);
+	for (i = 0; i < n; i++) {
+		p_id(&p, &t[i].id);
+		p_str(&p, t[i].queue);
+		p_str(&p, t[i].name);
+		p_int(&p, t[i].delay_ms);
+		p_blob(&p, t[i].payload, t[i].len);
+		p_int(&p, t[i].max_attempts);
+		p_int(&p, t[i].backoff_base_ms);
+		p_int(&p, t[i].backoff_cap_ms);
+		p_int(&p, t[i].timeout_ms);
+		p_int(&p, t[i].delay_ms);
+		p_int(&p, grace_ms);
+	}
+	st = stmt_run(s, sql->data, &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+int
+store_insert(struct store *s, struct task_new *t, size_t n, int64_t grace_ms)
+{
+	struct buf sql = BUF_INIT;
+	size_t i, j, bytes;
+	int tries = 0, ret = -1;
+
+	for (i = 0; i < n; i++)
+		if (uuid_zero(&t[i].id) && uuid_v7(&t[i].id) == -1) {
+			snprintf(s->err, sizeof(s->err), "getrandom failed");
+			return -1;
+		}
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	for (i = 0; i < n; i = j) {
+		/* Chunks bounded in rows and bytes stay under
+		 * max_allowed_packet. */
+		bytes = 0;
+		for (j = i; j < n && j - i < STORE_BATCH_MAX / 2 &&
+		    (j == i || bytes + t[j].len < 4u * 1024 * 1024); j++)
+			bytes += t[j].len;
+		if (insert_chunk(s, t + i, j - i, grace_ms, &sql) == -1)
+			goto fail;
+	}
+	if (txn_commit(s) == -1)
+		goto fail;
+	ret = 0;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+	/* A retry after an unseen commit finds its own rows: ids were fixed
+	 * before the first try, so a duplicate key means it is done. */
+	if (s->errnum == ER_DUP_ENTRY && tries > 0)
+		ret = 0;
+done:
+	buf_release(&sql);
+	return ret;
+}
+
+/* UPDATE ... WHERE id IN (ids) with a fixed head and condition tail. */
+static int
+update_ids(struct store *s, const char *head, const char *tail,
+    struct uuid *ids, size_t n, long long *pre, size_t npre)
+{
+	struct buf sql = BUF_INIT;
+	struct params p;
+	size_t i, k, chunk;
+	int tries = 0, ret = -1;
+	MYSQL_STMT *st;
+
+	if (n == 0)
+		return 0;
+	qsort(ids, n, sizeof(*ids), id_cmp);
+	if (params_init(&p, STORE_BATCH_MAX + npre) == -1)
+		return oom(s);
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
+		if (placeholders(&sql, head, "?", chunk, tail) == -1) {
+			oom(s);
+			goto done;
+		}
+		p.n = 0;
+		for (k = 0; k < npre; k++)
+			p_int(&p, pre[k]);
+		for (k = 0; k < chunk; k++)
+			p_id(&p, &ids[i + k]);
+		tries = 0;
+		while ((st = stmt_run(s, sql.data, &p, NULL)) == NULL)
+			if (!txn_again(s, &tries))
+				goto done;
+	}
+	ret = 0;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+int
+store_mark_queued(struct store *s, struct uuid *ids, size_t n)
+{
+	return update_ids(s, "UPDATE tasks SET state = 'queued' WHERE id IN (",
+	    ") AND state = 'pending'", ids, n, NULL, 0);
+}
+
+int
+store_mark_published(struct store *s, struct uuid *ids, size_t n)
+{
+	return update_ids(s, "UPDATE tasks SET state = 'queued' WHERE id IN (",
+	    ") AND state IN ('pending', 'scheduled') AND due_at <= NOW(6)",
+	    ids, n, NULL, 0);
+}
+
+/* ---- claim ---- */
+
+struct claim_scan {
+	struct claim	*c;
+	size_t		 n;
+	const char	*owner;
+};
+
+static int
+claim_row(void *arg, struct row *r)
+{
+	struct claim_scan *cs = arg;
+	struct claim key, *c;
+	int st;
+
+	/* id, state, fence, attempts, max_attempts, base, cap, timeout,
+	 * owner, due */
+	if (r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(key.id.b, r->col[0], UUID_LEN);
+	c = bsearch(&key, cs->c, cs->n, sizeof(*c), id_cmp);
+	if (c == NULL)
+		return 0;
+	st = task_state_parse(r->col[1]);
+	c->state = st < 0 ? TS_SUCCEEDED : (enum task_state)st;
+	(void)u64_of(r->col[2], &c->fence);
+	c->attempt = uns_of(r->col[3]);
+	c->max_attempts = uns_of(r->col[4]);
+	c->backoff_base_ms = uns_of(r->col[5]);
+	c->backoff_cap_ms = uns_of(r->col[6]);
+	c->timeout_ms = uns_of(r->col[7]);
+	switch (c->state) {
+	case TS_PENDING:
+	case TS_QUEUED:
+		c->result = CLAIM_OK;
+		break;
+	case TS_SCHEDULED:
+		c->result = r->col[9] && r->col[9][0] == '1' ? CLAIM_OK :
+		    CLAIM_NOT_DUE;
+		break;
+	case TS_RUNNING:
+		/* Our own claim, committed but unseen (a lost connection
+		 * during COMMIT): keep it instead of waiting for the lease. */
+		if (r->col[8] && strcmp(r->col[8], cs->owner) == 0) {
+			c->result = CLAIM_OK;
+			c->state = TS_RUNNING;
+			return 0;
+		}
+		c->result = CLAIM_BUSY;
+		break;
+	default:
+		c->result = CLAIM_DONE;
+		break;
+	}
+	return 0;
+}
+
+int
+store_claim(struct store *s, const char *owner, int64_t lease_ms,
+    struct claim *c, size_t n)
+{
+	struct buf sql = BUF_INIT;
+	struct claim_scan cs;
+	struct params p;
+	size_t i, k;
+	int tries = 0, ret = -1;
+	MYSQL_STMT *st;
+
+	if (n == 0)
+		return 0;
+	if (n > STORE_BATCH_MAX) {
+		snprintf(s->err, sizeof(s->err), "claim batch too large");
+		return -1;
+	}
+	qsort(c, n, sizeof(*c), id_cmp);
+	if (params_init(&p, n * 6 + 4) == -1)
+		return oom(s);
+again:
+	for (i = 0; i < n; i++)
+		c[i].result = CLAIM_NOROW;
+	if (txn_begin(s) == -1)
+		goto done;
+	/* Rows locked in key order: batches from several workers then
+	 * cannot deadlock on each other (the producer's update too). */
+	if (placeholders(&sql, "SELECT id, state, fence, attempts, "
+	    "max_attempts, backoff_base_ms, backoff_cap_ms, timeout_ms, owner, "
+	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", n,
+	    ") ORDER BY id FOR UPDATE") == -1) {
+		oom(s);
+		goto fail;
+	}
+	p.n = 0;
+	for (i = 0; i < n; i++)
+		p_id(&p, &c[i].id);
+	cs.c = c;
+	cs.n = n;
+	cs.owner = owner;
+	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, claim_row, &cs) == -1)
+		goto fail;
+	/* Fresh claims (not the ones already ours). */
+	k = 0;
+	p.n = 0;
+	p_str(&p, owner);
+	p_int(&p, lease_ms);
+	for (i = 0; i < n; i++)
+		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING) {
+			p_id(&p, &c[i].id);
+			k++;
+		}
+	if (k > 0) {
+		if (placeholders(&sql, "UPDATE tasks SET state = 'running', "
+		    "fence = fence + 1, attempts = attempts + 1, owner = ?, "
+		    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND, "
+		    "started_at = NOW(6), finished_at = NULL WHERE id IN (",
+		    "?", k, ")") == -1) {
+			oom(s);
+			goto fail;
+		}
+		if (stmt_run(s, sql.data, &p, NULL) == NULL)
+			goto fail;
+		if (placeholders(&sql, "INSERT INTO task_runs (task_id, fence, "
+		    "attempt, owner, outcome, started_at) VALUES ",
+		    "(?,?,?,?,'running',NOW(6))", k, "") == -1) {
+			oom(s);
+			goto fail;
+		}
+		p.n = 0;
+		for (i = 0; i < n; i++)
+			if (c[i].result == CLAIM_OK &&
+			    c[i].state != TS_RUNNING) {
+				p_id(&p, &c[i].id);
+				p_int(&p, (long long)c[i].fence + 1);
+				p_int(&p, c[i].attempt + 1);
+				p_str(&p, owner);
+			}
+		if (stmt_run(s, sql.data, &p, NULL) == NULL)
+			goto fail;
+	}
+	if (txn_commit(s) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING) {
+			c[i].fence++;
+			c[i].attempt++;
+		}
+	ret = 0;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+/* ---- finish ---- */
+
+static int
+fence_row(void *arg, struct row *r)
+{
+	struct finish *f = arg;
+	uint64_t fence;
+	int st;
+
+	/* A retried finish after an unseen commit: the fence is still ours
+	 * and the row has left running, so it was us. */
+	if (u64_of(r->col[1], &fence) == 0 && fence == f->fence &&
+	    (st = task_state_parse(r->col[0])) >= 0 && st != TS_RUNNING) {
+		f->applied = 1;
+		f->state = (enum task_state)st;
+	}
+	return 0;
+}
+
+static int
+finish_one(struct store *s, struct finish *f, struct params *p)
+{
+	unsigned long long n;
+	const char *outcome;
+	int64_t delay = 0;
+	MYSQL_STMT *st;
+
+	f->applied = 0;
+	p->n = 0;
+	switch (f->outcome) {
+	case FIN_SUCCEEDED:
+		f->state = TS_SUCCEEDED;
+		outcome = "succeeded";
+		p_blob(p, f->result, f->result_len);
+		p_id(p, &f->id);
+		p_int(p, (long long)f->fence);
+		st = stmt_run(s, "UPDATE tasks SET state = 'succeeded', "
+		    "result = ?, error = NULL, progress = 100, owner = NULL, "
+		    "due_at = NULL, finished_at = NOW(6) "
+		    "WHERE id = ? AND fence = ? AND state = 'running'", p, &n);
+		break;
+	case FIN_CANCELLED:
+		f->state = TS_CANCELLED;
+		outcome = "cancelled";
+		p_str(p, f->error ? f->error : "cancelled");
+		p_id(p, &f->id);
+		p_int(p, (long long)f->fence);
+		st = stmt_run(s, "UPDATE tasks SET state = 'cancelled', "
+		    "error = ?, owner = NULL, due_at = NULL, "
+		    "finished_at = NOW(6) "
+		    "WHERE id = ? AND fence = ? AND state = 'running'", p, &n);
+		break;
+	default:
+		outcome = "failed";
+		if (f->attempt < f->max_attempts) {
+			f->state = TS_SCHEDULED;
+			delay = backoff_ms(f->backoff_base_ms,
+			    f->backoff_cap_ms ? f->backoff_cap_ms :
+			    f->backoff_base_ms, f->attempt - 1);
+		} else
+			f->state = TS_FAILED;
+		p_str(p, task_state_name(f->state));
+		p_str(p, f->error ? f->error : "failed");
+		p_int(p, f->state == TS_FAILED);
+		p_int(p, delay);
+		p_id(p, &f->id);
+		p_int(p, (long long)f->fence);
+		st = stmt_run(s, "UPDATE tasks SET state = ?, error = ?, "
+		    "owner = NULL, finished_at = IF(?, NOW(6), NULL), "
+		    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND "
+		    "WHERE id = ? AND fence = ? AND state = 'running'", p, &n);
+		break;
+	}
+	if (st == NULL)
+		return -1;
+	if (n == 1)
+		f->applied = 1;
+	else {
+		p->n = 0;
+		p_id(p, &f->id);
+		if ((st = stmt_run(s, "SELECT state, fence FROM tasks "
+		    "WHERE id = ?", p, NULL)) == NULL ||
+		    stmt_rows(s, st, fence_row, f) == -1)
+			return -1;
+		if (!f->applied)
+			return 0;
+	}
+	p->n = 0;
+	p_str(p, outcome);
+	p_str(p, f->outcome == FIN_SUCCEEDED ? NULL : f->error);
+	p_id(p, &f->id);
+	p_int(p, (long long)f->fence);
+	if (stmt_run(s, "UPDATE task_runs SET outcome = ?, error = ?, "
+	    "finished_at = NOW(6) WHERE task_id = ? AND fence = ?", p,
+	    NULL) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+finish_cmp(const void *a, const void *b)
+{
+	return uuid_cmp(&((const struct finish *)a)->id,
+	    &((const struct finish *)b)->id);
+}
+
+int
+store_finish(struct store *s, struct finish *f, size_t n)
+{
+	struct params p;
+	size_t i;
+	int tries = 0, ret = -1;
+
+	if (n == 0)
+		return 0;
+	qsort(f, n, sizeof(*f), finish_cmp);
+	if (params_init(&p, 8) == -1)
+		return oom(s);
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (finish_one(s, &f[i], &p) == -1)
+			goto fail;
+	if (txn_commit(s) == -1)
+		goto fail;
+	ret = 0;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	return ret;
+}
+
+/* ---- leases ---- */
+
+int
+store_renew(struct store *s, const struct uuid *ids, const uint64_t *fences,
+    size_t n, int64_t lease_ms)
+{
+	struct buf sql = BUF_INIT;
+	struct params p;
+	unsigned long long rows;
+	size_t i;
+	int tries = 0, ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (n > STORE_BATCH_MAX)
+		n = STORE_BATCH_MAX;
+	if (params_init(&p, n * 2 + 1) == -1)
+		return oom(s);
+	if (placeholders(&sql, "UPDATE tasks SET due_at = NOW(6) + INTERVAL ? "
+	    "* 1000 MICROSECOND WHERE state = 'running' AND (id, fence) IN (",
+	    "(?,?)", n, ")") == -1) {
+		oom(s);
+		goto done;
+	}
+	p_int(&p, lease_ms);
+	for (i = 0; i < n; i++) {
+		p_id(&p, &ids[i]);
+		p_int(&p, (long long)fences[i]);
+	}
+	while (stmt_run(s, sql.data, &p, &rows) == NULL)
+		if (!txn_again(s, &tries))
+			goto done;
+	ret = (int)rows;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+static int
+state_row(void *arg, struct row *r)
+{
+	int st = r->col[0] ? task_state_parse(r->col[0]) : -1;
+
+	if (st >= 0)
+		*(enum task_state *)arg = (enum task_state)st;
+	return 0;
+}
+
+int
+store_release(struct store *s, const struct uuid *id, uint64_t fence,
+    const char *reason, enum task_state *state)
+{
+	struct params p;
+	unsigned long long n = 0;
+	int tries = 0, ret = -1;
+	MYSQL_STMT *st;
+
+	*state = TS_RUNNING;
+	if (params_init(&p, 8) == -1)
+		return oom(s);
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	/* The fence moves on: a late finish from the old holder is stale.
+	 * A crash counts as an attempt (the claim counted it), so a task
+	 * that keeps killing workers ends failed. */
+	p.n = 0;
+	p_str(&p, reason);
+	p_id(&p, id);
+	p_int(&p, (long long)fence);
+	if (stmt_run(s, "UPDATE tasks SET "
+	    "state = IF(attempts >= max_attempts, 'failed', 'scheduled'), "
+	    "finished_at = IF(attempts >= max_attempts, NOW(6), NULL), "
+	    "error = ?, fence = fence + 1, owner = NULL, due_at = NOW(6) "
+	    "WHERE id = ? AND fence = ? AND state = 'running'", &p,
+	    &n) == NULL)
+		goto fail;
+	if (n == 1) {
+		p.n = 0;
+		p_id(&p, id);
+		if ((st = stmt_run(s, "SELECT state FROM tasks WHERE id = ?",
+		    &p, NULL)) == NULL || stmt_rows(s, st, state_row,
+		    state) == -1)
+			goto fail;
+		p.n = 0;
+		p_str(&p, reason);
+		p_id(&p, id);
+		p_int(&p, (long long)fence);
+		if (stmt_run(s, "UPDATE task_runs SET outcome = 'lost', "
+		    "error = ?, finished_at = NOW(6) "
+		    "WHERE task_id = ? AND fence = ?", &p, NULL) == NULL)
+			goto fail;
+	}
+	if (txn_commit(s) == -1)
+		goto fail;
+	ret = n == 1;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	return ret;
+}
+
+/* ---- reconciler ---- */
+
+void
+pub_rows_free(struct pub_row *r, size_t n)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(r[i].payload);
+	free(r);
+}
+
+struct pub_scan {
+	struct pub_row	*rows;
+	size_t		 n, max;
+};
+
+static int
+pub_row(void *arg, struct row *r)
+{
+	struct pub_scan *ps = arg;
+	struct pub_row *pr;
+
+	if (ps->n >= ps->max || r->len[0] != UUID_LEN || r->col[1] == NULL ||
+	    r->col[2] == NULL || r->col[3] == NULL)
+		return 0;
+	pr = &ps->rows[ps->n];
+	memcpy(pr->id.b, r->col[0], UUID_LEN);
+	strlcpy(pr->queue, r->col[1], sizeof(pr->queue));
+	strlcpy(pr->name, r->col[2], sizeof(pr->name));
+	pr->payload = r->col[3];
+	pr->len = r->len[3];
+	r->col[3] = NULL;	/* taken */
+	ps->n++;
+	return 0;
+}
+
+int
+store_due(struct store *s, struct pub_row **out, size_t max)
+{
+	struct pub_scan ps;
+	struct params p;
+	MYSQL_STMT *st;
+	int ret = -1;
+
+	*out = NULL;
+	if (max == 0)
+		return 0;
+	if ((ps.rows = calloc(max, sizeof(*ps.rows))) == NULL)
+		return oom(s);
+	ps.n = 0;
+	ps.max = max;
+	if (params_init(&p, 2) == -1) {
+		free(ps.rows);
+		return oom(s);
+	}
+	p_int(&p, (long long)max);
+	p_int(&p, (long long)max);
+	/* Two index range scans on (state, due_at). */
+	st = stmt_run(s, "(SELECT id, queue, name, payload FROM tasks "
+	    "WHERE state = 'scheduled' AND due_at <= NOW(6) "
+	    "ORDER BY due_at LIMIT ?) UNION ALL "
+	    "(SELECT id, queue, name, payload FROM tasks "
+	    "WHERE state = 'pending' AND due_at <= NOW(6) "
+	    "ORDER BY due_at LIMIT ?)", &p, NULL);
+	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
+		*out = ps.rows;
+		ret = (int)ps.n;
+	} else
+		pub_rows_free(ps.rows, ps.n);
+	params_release(&p);
+	return ret;
+}
+
+struct lease_scan {
+	struct uuid	*ids;
+	uint64_t	*fences;
+	size_t		 n, max;
+};
+
+static int
+lease_row(void *arg, struct row *r)
+{
+	struct lease_scan *ls = arg;
+
+	if (ls->n >= ls->max || r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(ls->ids[ls->n].b, r->col[0], UUID_LEN);
+	if (u64_of(r->col[1], &ls->fences[ls->n]) == 0)
+		ls->n++;
+	return 0;
+}
+
+int
+store_expire_leases(struct store *s, size_t max)
+{
+	struct lease_scan ls;
+	struct params p;
+	enum task_state st;
+	MYSQL_STMT *stmt;
+	size_t i;
+	int n = 0, r;
+
+	ls.ids = calloc(max, sizeof(*ls.ids));
+	ls.fences = calloc(max, sizeof(*ls.fences));
+	ls.n = 0;
+	ls.max = max;
+	if (ls.ids == NULL || ls.fences == NULL || params_init(&p, 1) == -1) {
+		free(ls.ids);
+		free(ls.fences);
+		return oom(s);
+	}
+	p_int(&p, (long long)max);
+	if ((stmt = stmt_run(s, "SELECT id, fence FROM tasks "
+	    "WHERE state = 'running' AND due_at < NOW(6) "
+	    "ORDER BY due_at LIMIT ?", &p, NULL)) == NULL ||
+	    stmt_rows(s, stmt, lease_row, &ls) == -1) {
+		n = -1;
+		goto done;
+	}
+	for (i = 0; i < ls.n; i++) {
+		r = store_release(s, &ls.ids[i], ls.fences[i],
+		    "worker lost: lease expired", &st);
+		if (r == -1) {
+			n = -1;
+			goto done;
+		}
+		if (r == 1) {
+			char idtxt[UUID_STRLEN + 1];
+
+			uuid_fmt(&ls.ids[i], idtxt);
+			log_info("event=lease_expired task=%s fence=%llu "
+			    "state=%s", idtxt, (unsigned long long)ls.fences[i],
+			    task_state_name(st));
+			n++;
+		}
+	}
+done:
+	params_release(&p);
+	free(ls.ids);
+	free(ls.fences);
+	return n;
+}
+
+int
+store_reject(struct store *s, const struct uuid *id, const char *reason)
+{
+	struct params p;
+	unsigned long long n = 0;
+	int tries = 0;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, reason);
+	p_id(&p, id);
+	while (stmt_run(s, "UPDATE tasks SET state = 'failed', error = ?, "
+	    "due_at = NULL, finished_at = NOW(6) WHERE id = ? "
+	    "AND state IN ('pending', 'queued', 'scheduled')", &p, &n) == NULL)
+		if (!txn_again(s, &tries)) {
+			params_release(&p);
+			return -1;
+		}
+	params_release(&p);
+	return (int)n;
+}
+
+/* ---- inspection ---- */
+
+void
+task_row_release(struct task_row *t)
+{
+	free(t->payload);
+	free(t->result);
+	free(t->error);
+	t->payload = t->result = NULL;
+	t->error = NULL;
+}
+
+static void
+copy_col(char *dst, size_t sz, const char *src)
+{
+	strlcpy(dst, src ? src : "", sz);
+}
+
+static int
+task_row_fill(void *arg, struct row *r)
+{
+	struct task_row *t = arg;
+	int st;
+
+	if (r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(t->id.b, r->col[0], UUID_LEN);
+	copy_col(t->queue, sizeof(t->queue), r->col[1]);
+	copy_col(t->name, sizeof(t->name), r->col[2]);
+	st = r->col[3] ? task_state_parse(r->col[3]) : -1;
+	t->state = st < 0 ? TS_FAILED : (enum task_state)st;
+	t->attempts = uns_of(r->col[4]);
+	t->max_attempts = uns_of(r->col[5]);
+	t->progress = uns_of(r->col[6]);
+	copy_col(t->progress_msg, sizeof(t->progress_msg), r->col[7]);
+	(void)u64_of(r->col[8], &t->fence);
+	copy_col(t->owner, sizeof(t->owner), r->col[9]);
+	copy_col(t->created_at, sizeof(t->created_at), r->col[10]);
+	copy_col(t->updated_at, sizeof(t->updated_at), r->col[11]);
+	copy_col(t->started_at, sizeof(t->started_at), r->col[12]);
+	copy_col(t->finished_at, sizeof(t->finished_at), r->col[13]);
+	copy_col(t->due_at, sizeof(t->due_at), r->col[14]);
+	t->payload = r->col[15];
+	t->payload_len = r->len[15];
+	r->col[15] = NULL;
+	t->result = r->col[16];
+	t->result_len = t->result ? r->len[16] : 0;
+	r->col[16] = NULL;
+	t->error = r->col[17];
+	r->col[17] = NULL;
+	return 0;
+}
+
+#define TS_FMT(c) "DATE_FORMAT(" c ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+
+int
+store_get(struct store *s, const struct uuid *id, struct task_row *t)
+{
+	struct params p;
+	MYSQL_STMT *st;
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	st = stmt_run(s, "SELECT id, queue, name, state, attempts, "
+	    "max_attempts, progress, progress_msg, fence, owner, "
+	    TS_FMT("created_at") ", " TS_FMT("updated_at") ", "
+	    TS_FMT("started_at") ", " TS_FMT("finished_at") ", "
+	    TS_FMT("due_at") ", payload, result, error "
+	    "FROM tasks WHERE id = ?", &p, NULL);
+	params_release(&p);
+	if (st == NULL || (n = stmt_rows(s, st, task_row_fill, t)) == -1) {
+		task_row_release(t);
+		return -1;
+	}
+	return n > 0;
+}
+
+int
+store_state(struct store *s, const struct uuid *id, enum task_state *state)
+{
+	struct params p;
+	MYSQL_STMT *st;
+	int n;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	st = stmt_run(s, "SELECT state FROM tasks WHERE id = ?", &p, NULL);
+	params_release(&p);
+	if (st == NULL || (n = stmt_rows(s, st, state_row, state)) == -1)
+		return -1;
+	return n > 0;
+}
+
+struct stat_scan {
+	struct stat_row	*rows;
+	size_t		 n, cap;
+};
+
+static int
+stat_row(void *arg, struct row *r)
+{
+	struct stat_scan *ss = arg;
+	struct stat_row *sr = NULL, *nr;
+	size_t i;
+	int st;
+
+	if (r->col[0] == NULL || r->col[1] == NULL)
+		return 0;
+	for (i = 0; i < ss->n; i++)
+		if (strcmp(ss->rows[i].queue, r->col[0]) == 0)
+			sr = &ss->rows[i];
+	if (sr == NULL) {
+		if (ss->n == ss->cap) {
+			ss->cap = ss->cap ? ss->cap * 2 : 8;
+			nr = reallocarray(ss->rows, ss->cap, sizeof(*nr));
+			if (nr == NULL)
+				return -1;
+			ss->rows = nr;
+		}
+		sr = &ss->rows[ss->n++];
+		memset(sr, 0, sizeof(*sr));
+		strlcpy(sr->queue, r->col[0], sizeof(sr->queue));
+	}
+	if ((st = task_state_parse(r->col[1])) >= 0)
+		sr->count[st] = uns_of(r->col[2]);
+	return 0;
+}
+
+int
+store_stats(struct store *s, struct stat_row **out)
+{
+	struct stat_scan ss = { NULL, 0, 0 };
+	MYSQL_STMT *st;
+
+	*out = NULL;
+	st = stmt_run(s, "SELECT queue, state, COUNT(*) FROM tasks "
+	    "GROUP BY queue, state ORDER BY queue", NULL, NULL);
+	if (st == NULL || stmt_rows(s, st, stat_row, &ss) == -1) {
+		free(ss.rows);
+		return -1;
+	}
+	*out = ss.rows;
+	return (int)ss.n;
+}
+
+/* ---- leadership ---- */
+
+static int
+u64_row(void *arg, struct row *r)
+{
+	(void)u64_of(r->col[0], arg);
+	return 0;
+}
+
+int
+store_lead(struct store *s, const char *name, const char *holder,
+    int64_t ttl_ms, uint64_t *token)
+{
+	struct params p;
+	unsigned long long n = 0;
+	MYSQL_STMT *st;
+	int tries = 0, ret = -1;
+
+	if (params_init(&p, 5) == -1)
+		return oom(s);
+	/* token first: it must see the old holder. A lease row, not
+	 * GET_LOCK, which a dropped connection frees without a word. */
+	p_str(&p, holder);
+	p_str(&p, holder);
+	p_int(&p, ttl_ms);
+	p_str(&p, name);
+	p_str(&p, holder);
+	while ((st = stmt_run(s, "UPDATE tq_leader SET "
+	    "token = IF(holder <=> ?, token, token + 1), holder = ?, "
+	    "expires_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND "
+	    "WHERE name = ? AND (holder <=> ? OR expires_at IS NULL OR "
+	    "expires_at < NOW(6))", &p, &n)) == NULL)
+		if (!txn_again(s, &tries))
+			goto done;
+	if (n == 0) {
+		ret = 0;
+		goto done;
+	}
+	p.n = 0;
+	p_str(&p, name);
+	if ((st = stmt_run(s, "SELECT token FROM tq_leader WHERE name = ?", &p,
+	    NULL)) == NULL || stmt_rows(s, st, u64_row, token) == -1)
+		goto done;
+	ret = 1;
+done:
+	params_release(&p);
+	return ret;
+}
+
+int
+store_unlead(struct store *s, const char *name, const char *holder)
+{
+	struct params p;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, name);
+	p_str(&p, holder);
+	if (stmt_run(s, "UPDATE tq_leader SET expires_at = NULL "
+	    "WHERE name = ? AND holder = ?", &p, NULL) == NULL) {
+		params_release(&p);
+		return -1;
+	}
+	params_release(&p);
+	return 0;
+}

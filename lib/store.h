@@ -1,0 +1,176 @@
+/* store.h: MySQL, the source of truth. Every state change is a conditional
+ * UPDATE whose row count is checked; every statement is prepared. */
+#ifndef TQ_STORE_H
+#define TQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "task.h"
+#include "url.h"
+#include "uuid.h"
+
+#define STORE_SCHEMA_VERSION	1
+/* Rows that go through one statement at most. */
+#define STORE_BATCH_MAX		500
+
+struct store;
+
+/* Connects over TCP; NULL with the reason in err. *temporary tells a
+ * connection failure (retry later, exit 111) from a refusal (exit 100). */
+struct store	*store_open(const struct url *, char *err, size_t errsz,
+		    int *temporary);
+void		 store_close(struct store *);
+/* The last error, and whether it was a lost or refused connection. */
+const char	*store_errstr(const struct store *);
+int		 store_err_temporary(const struct store *);
+/* Drops the connection and connects again, preparing anew. 0 or -1. */
+int		 store_reconnect(struct store *);
+/* Counts of deadlocks (1213) and lock-wait timeouts (1205) retried. */
+unsigned long	 store_deadlocks(const struct store *);
+
+/* Creates or upgrades the schema; *from and *to get the versions. */
+int	store_migrate(struct store *, int *from, int *to);
+/* 0 when the schema is absent. */
+int	store_schema_version(struct store *, int *version);
+
+struct task_new {
+	struct uuid	 id;		/* set by store_insert */
+	const char	*queue;
+	const char	*name;
+	const void	*payload;
+	size_t		 len;
+	unsigned	 max_attempts;
+	unsigned	 backoff_base_ms;
+	unsigned	 backoff_cap_ms;
+	unsigned	 timeout_ms;
+	int64_t		 delay_ms;	/* > 0: starts scheduled */
+};
+
+/* Inserts n tasks in one transaction (pending, or scheduled when delayed),
+ * assigning UUIDv7 ids in order. pending_grace_ms is how long the
+ * reconciler waits before it publishes a pending row itself. */
+int	store_insert(struct store *, struct task_new *, size_t n,
+	    int64_t pending_grace_ms);
+/* pending -> queued for ids whose publish was confirmed; only where still
+ * pending (a worker may have claimed it already). Sorts ids. */
+int	store_mark_queued(struct store *, struct uuid *ids, size_t n);
+
+enum claim_result {
+	CLAIM_OK,		/* ours: run it */
+	CLAIM_DONE,		/* terminal already: a duplicate */
+	CLAIM_BUSY,		/* running under another claim: a duplicate */
+	CLAIM_NOT_DUE,		/* scheduled for later: the leader republishes */
+	CLAIM_NOROW,		/* no such task */
+};
+
+struct claim {
+	struct uuid		id;		/* in */
+	enum claim_result	result;		/* out, and the rest */
+	uint64_t		fence;
+	unsigned		attempt;	/* this attempt, from 1 */
+	unsigned		max_attempts;
+	unsigned		backoff_base_ms;
+	unsigned		backoff_cap_ms;
+	unsigned		timeout_ms;
+	enum task_state		state;		/* state seen before claiming */
+};
+
+/* Claims n tasks in one transaction, rows locked in key order: each
+ * claimable one goes running with fence+1, attempts+1, the owner and a
+ * lease; one task_runs row per claim. Sorts c by id. */
+int	store_claim(struct store *, const char *owner, int64_t lease_ms,
+	    struct claim *c, size_t n);
+
+enum finish_outcome { FIN_SUCCEEDED, FIN_FAILED, FIN_CANCELLED };
+
+struct finish {
+	struct uuid		 id;
+	uint64_t		 fence;
+	enum finish_outcome	 outcome;
+	const void		*result;	/* FIN_SUCCEEDED */
+	size_t			 result_len;
+	const char		*error;		/* FIN_FAILED */
+	unsigned		 attempt;
+	unsigned		 max_attempts;
+	unsigned		 backoff_base_ms;
+	unsigned		 backoff_cap_ms;
+	/* out */
+	int			 applied;	/* 0: a stale fence, ignored */
+	enum task_state		 state;		/* the state it was given */
+};
+
+/* Records n outcomes in one transaction, each fenced. A failure with
+ * attempts left becomes scheduled after a backoff; else failed. */
+int	store_finish(struct store *, struct finish *, size_t n);
+
+/* Extends the leases of these (id, fence) pairs; returns how many rows
+ * still belong to the caller (or -1). */
+int	store_renew(struct store *, const struct uuid *ids,
+	    const uint64_t *fences, size_t n, int64_t lease_ms);
+
+/* A running task whose holder is gone: scheduled (due now) when attempts
+ * are left, else failed with reason. Fenced; 1 applied, 0 stale, -1. */
+int	store_release(struct store *, const struct uuid *, uint64_t fence,
+	    const char *reason, enum task_state *state);
+
+/* A row for publishing. */
+struct pub_row {
+	struct uuid	id;
+	char		queue[TASK_QUEUE_MAX + 1];
+	char		name[TASK_NAME_MAX + 1];
+	void		*payload;	/* malloc'd */
+	size_t		len;
+};
+void	pub_rows_free(struct pub_row *, size_t n);
+
+/* Rows that need a message: pending past their grace, and scheduled ones
+ * that are due. Up to max rows; returns the count, or -1. */
+int	store_due(struct store *, struct pub_row **out, size_t max);
+/* pending|scheduled -> queued after a confirmed publish (where still so). */
+int	store_mark_published(struct store *, struct uuid *ids, size_t n);
+/* Running rows whose lease expired: released as above. Returns count. */
+int	store_expire_leases(struct store *, size_t max);
+
+/* A failed or malformed message's task, failed at once if not started. */
+int	store_reject(struct store *, const struct uuid *, const char *reason);
+
+struct task_row {
+	struct uuid	 id;
+	char		 queue[TASK_QUEUE_MAX + 1];
+	char		 name[TASK_NAME_MAX + 1];
+	enum task_state	 state;
+	unsigned	 attempts, max_attempts;
+	unsigned	 progress;
+	char		 progress_msg[256];
+	uint64_t	 fence;
+	char		 owner[129];
+	char		 created_at[32], updated_at[32], started_at[32],
+			 finished_at[32], due_at[32];
+	void		*payload;
+	size_t		 payload_len;
+	void		*result;	/* NULL when none */
+	size_t		 result_len;
+	char		*error;		/* NULL when none */
+};
+void	task_row_release(struct task_row *);
+/* 1 found, 0 not found, -1 error. */
+int	store_get(struct store *, const struct uuid *, struct task_row *);
+/* State only: 1 found, 0 not found, -1. */
+int	store_state(struct store *, const struct uuid *, enum task_state *);
+
+struct stat_row {
+	char		queue[TASK_QUEUE_MAX + 1];
+	unsigned long	count[TS_COUNT];
+};
+/* Counts by queue and state; *out malloc'd. Returns rows or -1. */
+int	store_stats(struct store *, struct stat_row **out);
+
+/* Leadership: takes or keeps the named lease for ttl_ms. 1 leader (with
+ * *token), 0 not, -1 error. */
+int	store_lead(struct store *, const char *name, const char *holder,
+	    int64_t ttl_ms, uint64_t *token);
+/* Gives leadership up when held. */
+int	store_unlead(struct store *, const char *name, const char *holder);
+
+#endif

@@ -1,0 +1,56 @@
+/* util.h: small helpers shared by every module. */
+#ifndef TQ_UTIL_H
+#define TQ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (s6/beanstalkd convention). */
+#define EXIT_TASKFAIL	1	/* a task ended other than succeeded */
+#define EXIT_USAGE	2
+#define EXIT_TIMEOUT	124
+#define EXIT_PERM	100	/* permanent: bad config, bad input */
+#define EXIT_TEMP	111	/* temporary: a service is unreachable */
+
+#define TQ_ERRSZ	512
+
+/* Milliseconds on the monotonic clock. */
+int64_t	now_ms(void);
+/* Milliseconds since the epoch. */
+int64_t	wall_ms(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void	sleep_ms(int64_t ms);
+/* Uniform random in [0, n) from a per-process generator seeded by getrandom. */
+uint64_t rand_below(uint64_t n);
+/* Fills buf with n random bytes; 0 or -1. */
+int	rand_bytes(void *buf, size_t n);
+/* Exponential backoff with full jitter: random in [0, min(cap, base*2^n)]. */
+int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
+
+/* A growable byte buffer. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+
+int	buf_reserve(struct buf *, size_t extra);
+int	buf_append(struct buf *, const void *, size_t);
+int	buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_reset(struct buf *);
+void	buf_release(struct buf *);
+
+/* Reads a whole file (or stdin for "-") up to max bytes; -1 with errno,
+ * EFBIG when larger than max. */
+int	read_file(const char *path, size_t max, struct buf *out);
+
+/* Parses a decimal in [min, max]; 0 or -1 with *errstr set. */
+int	parse_num(const char *s, long long min, long long max, long long *out,
+	    const char **errstr);
+
+/* Host name, truncated, for owner strings. */
+const char *node_name(void);
+
+#endif

@@ -1,0 +1,13 @@
+/* suites.h: every unit-test suite; main.c runs them all in one SRunner. */
+#ifndef TQ_TEST_SUITES_H
+#define TQ_TEST_SUITES_H
+
+#include <check.h>
+
+Suite	*uuid_suite(void);
+Suite	*url_suite(void);
+Suite	*task_suite(void);
+Suite	*config_suite(void);
+Suite	*util_suite(void);
+
+#endif

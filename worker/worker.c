@@ -1,0 +1,899 @@
+/*
+ * tq-worker: consume, claim (fenced), run, finish, ack.
+ *
+ * The main thread owns both connections and never runs a handler: it keeps
+ * reading deliveries (so rabbitmq-c services AMQP heartbeats), renews
+ * leases and records outcomes. Handlers run one batch at a time on a
+ * second thread. A delivery is acked right after its claim commits: from
+ * then on the row is the truth and the lease guards the task, so the
+ * broker's consumer_timeout never sees a long task.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+#include "worker.h"
+
+#define PEND_MAX	1000
+#define ROUND_TARGET_US	5000.0	/* a claim round should last about this */
+
+struct job {
+	struct claim	 c;
+	char		 name[TASK_NAME_MAX + 1];
+	const void	*payload;
+	size_t		 len;
+	void		*body;		/* the delivery body payload points into */
+	uint64_t	 tag;
+	/* outcome, written by the handler thread */
+	int		 ok;
+	int		 permanent;	/* fail without retry (unknown name) */
+	struct buf	 result;
+	char		 error[1024];
+	int64_t		 us;
+};
+
+struct worker {
+	struct config	 cfg;
+	struct client	 cl;		/* store + publishing connection */
+	struct broker	*consumer;
+	char		 owner[128];
+	int		 reconcile;
+
+	struct delivery	*pend;
+	size_t		 npend;
+
+	/* the batch, shared with the handler thread under mu */
+	pthread_t	 th;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 efd;		/* handler -> main: a batch is done */
+	struct job	*jobs;
+	size_t		 njobs;
+	uint64_t	 batch_seq;	/* bumped when a batch is handed over */
+	int		 batch_done;
+	int		 ledgered;	/* "run" lines written for the batch */
+	int		 busy;
+	int		 quit;
+	volatile sig_atomic_t cancel;
+	unsigned	 prog_pct;
+	char		 prog_msg[256];
+	int		 prog_dirty;
+	size_t		 prog_job;
+
+	double		 avg_us;
+	int		 ledger;
+	unsigned long	 n_done, n_failed, n_dup, n_bad, n_stale;
+	int64_t		 next_renew, next_tick, next_lead;
+	int		 leader;
+	uint64_t	 lead_token;
+	int64_t		 broker_at, db_at;
+	unsigned	 broker_fails, db_fails;
+	int		 stopping;
+};
+
+static struct worker W;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq-worker [-c FILE] [-q QUEUE] [--prefetch N] [--batch N]\n"
+"                 [--no-reconcile] [--amqp-url URL] [--mysql-url URL]\n"
+"\n"
+"Consumes QUEUE, runs each task's handler and records the outcome in\n"
+"MySQL. Built-in handlers: tq.echo, tq.sleep, tq.fail, tq.crash, tq.hang,\n"
+"tq.progress. Standalone (no supervisor), it also takes part in electing\n"
+"the reconciler that publishes stranded and due tasks; --no-reconcile\n"
+"turns that off.\n"
+"\n"
+"SIGTERM or SIGINT: stop taking tasks, finish the current ones, exit 0.\n"
+"exit status: 0 ok, 2 usage, 100 bad configuration, 111 unreachable.\n");
+}
+
+/* ---- ledger: executions as this process saw them, for the checker ---- */
+
+static uint64_t
+fnv64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--) {
+		h ^= *s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+ledger_open(void)
+{
+	const char *dir = getenv("TQ_LEDGER_DIR");
+	char path[1024];
+
+	W.ledger = -1;
+	if (dir == NULL || *dir == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/worker-%s-%d.log", dir, node_name(),
+	    (int)getpid());
+	if ((W.ledger = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644)) == -1)
+		log_warn("ledger \"%s\"", path);
+}
+
+static void
+ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+ledger(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	if (W.ledger == -1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(W.ledger, line, (size_t)n) != n)
+		log_warn("ledger write");
+}
+
+/* ---- handler thread ---- */
+
+static void
+report_progress(struct hctx *h, unsigned pct, const char *msg)
+{
+	pthread_mutex_lock(&W.mu);
+	W.prog_pct = pct > 100 ? 100 : pct;
+	snprintf(W.prog_msg, sizeof(W.prog_msg), "%s", msg ? msg : "");
+	W.prog_dirty = 1;
+	W.prog_job = (size_t)(uintptr_t)h->priv;
+	pthread_mutex_unlock(&W.mu);
+}
+
+static void
+run_job(struct job *j, size_t idx)
+{
+	struct hctx h;
+	handler_fn fn;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	memset(&h, 0, sizeof(h));
+	h.name = j->name;
+	h.payload = j->payload;
+	h.len = j->len;
+	h.attempt = j->c.attempt;
+	uuid_fmt(&j->c.id, h.id);
+	h.result = &j->result;
+	h.cancel = &W.cancel;
+	h.progress = report_progress;
+	h.priv = (void *)(uintptr_t)idx;
+	if ((fn = handler_find(j->name)) == NULL) {
+		snprintf(j->error, sizeof(j->error), "unknown task name \"%s\"",
+		    j->name);
+		j->ok = 0;
+		j->permanent = 1;
+	} else if (fn(&h) == 0) {
+		j->ok = 1;
+	} else {
+		j->ok = 0;
+		snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
+		    h.error : "handler failed");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	j->us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000;
+}
+
+static void *
+handler_main(void *arg)
+{
+	uint64_t seen = 0, one = 1;
+	sigset_t all;
+	size_t i;
+
+	(void)arg;
+	/* Signals belong to the main thread's signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&W.mu);
+	for (;;) {
+		while (!W.quit && W.batch_seq == seen)
+			pthread_cond_wait(&W.cv, &W.mu);
+		if (W.quit)
+			break;
+		seen = W.batch_seq;
+		pthread_mutex_unlock(&W.mu);
+		for (i = 0; i < W.njobs; i++)
+			run_job(&W.jobs[i], i);
+		pthread_mutex_lock(&W.mu);
+		W.batch_done = 1;
+		if (write(W.efd, &one, sizeof(one)) != sizeof(one))
+			log_warn("eventfd write");
+	}
+	pthread_mutex_unlock(&W.mu);
+	return NULL;
+}
+
+/* ---- connections ---- */
+
+static int64_t
+retry_delay(unsigned fails)
+{
+	/* 100 ms doubling to 5 s, full jitter, never 0. */
+	return backoff_ms(100, 5000, fails) + 50;
+}
+
+static void
+consumer_lost(const char *why)
+{
+	size_t i;
+
+	log_warnx("event=broker_lost error=\"%s\" dropped_deliveries=%zu", why,
+	    W.npend);
+	/* Unacked deliveries come back to someone when the channel dies. */
+	for (i = 0; i < W.npend; i++)
+		delivery_release(&W.pend[i]);
+	W.npend = 0;
+	broker_close(W.consumer);
+	W.consumer = NULL;
+	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
+}
+
+static void
+consumer_connect(void)
+{
+	char err[TQ_ERRSZ];
+	int temp;
+
+	W.consumer = broker_open(&W.cl.amqp, &W.cl.bopts, err, sizeof(err),
+	    &temp);
+	if (W.consumer == NULL) {
+		if (W.broker_fails == 0 || (W.broker_fails % 20) == 0)
+			log_warnx("event=broker_connect_failed error=\"%s\"",
+			    err);
+		W.broker_at = now_ms() + retry_delay(W.broker_fails++);
+		return;
+	}
+	/* After every reconnect: declare and consume again. */
+	if (broker_declare(W.consumer, W.cfg.queue) == -1 ||
+	    broker_consume(W.consumer, W.cfg.queue, (int)W.cfg.prefetch) == -1) {
+		consumer_lost(broker_errstr(W.consumer));
+		return;
+	}
+	if (W.broker_fails > 0)
+		log_info("event=broker_reconnected queue=%s after_failures=%u",
+		    W.cfg.queue, W.broker_fails);
+	else
+		log_info("event=consuming queue=%s prefetch=%lld owner=%s",
+		    W.cfg.queue, W.cfg.prefetch, W.owner);
+	W.broker_fails = 0;
+}
+
+static void
+db_lost(const char *why)
+{
+	log_warnx("event=db_lost error=\"%s\"", why);
+	store_close(W.cl.store);
+	W.cl.store = NULL;
+	W.db_at = now_ms() + retry_delay(W.db_fails++);
+}
+
+static int
+db_ready(void)
+{
+	if (W.cl.store != NULL)
+		return 1;
+	if (now_ms() < W.db_at)
+		return 0;
+	if (client_store(&W.cl) == -1) {
+		if (W.db_fails == 0 || (W.db_fails % 20) == 0)
+			log_warnx("event=db_connect_failed error=\"%s\"",
+			    W.cl.err);
+		W.db_at = now_ms() + retry_delay(W.db_fails++);
+		return 0;
+	}
+	if (W.db_fails > 0)
+		log_info("event=db_reconnected after_failures=%u", W.db_fails);
+	W.db_fails = 0;
+	return 1;
+}
+
+/* A store error: connection-level ones drop the connection. */
+static void
+db_error(const char *op)
+{
+	char why[TQ_ERRSZ + 64];
+
+	snprintf(why, sizeof(why), "%s: %s", op, store_errstr(W.cl.store));
+	if (store_err_temporary(W.cl.store))
+		db_lost(why);
+	else {
+		/* Not a lost connection, yet not ours to fix: back off, and
+		 * start over with a fresh connection. */
+		log_error("event=db_error error=\"%s\"", why);
+		db_lost(why);
+	}
+}
+
+/* ---- a round: claim, ack, hand over ---- */
+
+static size_t
+round_size(void)
+{
+	double n = ROUND_TARGET_US / (W.avg_us > 1 ? W.avg_us : 1);
+
+	if (n < 1)
+		n = 1;
+	if (n > (double)W.cfg.batch)
+		n = (double)W.cfg.batch;
+	return (size_t)n;
+}
+
+static void
+reject(struct delivery *d, const char *why)
+{
+	W.n_bad++;
+	log_warnx("event=bad_message tag=%llu message_id=\"%s\" error=\"%s\" "
+	    "action=dead_lettered", (unsigned long long)d->tag, d->message_id,
+	    why);
+	if (W.consumer && broker_reject(W.consumer, d->tag) == -1)
+		consumer_lost(broker_errstr(W.consumer));
+}
+
+static void
+start_round(void)
+{
+	struct claim *c = NULL;
+	struct job *jobs = NULL;
+	struct task_msg m;
+	char err[256], idtxt[UUID_STRLEN + 1];
+	size_t i, k, n, nj = 0, nc = 0;
+	uint64_t maxtag = 0;
+	int *slot = NULL;
+
+	n = round_size();
+	if (n > W.npend)
+		n = W.npend;
+	jobs = calloc(n, sizeof(*jobs));
+	c = calloc(n, sizeof(*c));
+	slot = calloc(n, sizeof(*slot));
+	if (jobs == NULL || c == NULL || slot == NULL) {
+		log_error("event=oom");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct delivery *d = &W.pend[i];
+
+		slot[i] = -1;
+		if (task_msg_decode(d->body, d->len, (size_t)W.cfg.payload_max,
+		    &m, err, sizeof(err)) == -1) {
+			if (m.has_id) {
+				/* Its row, if any, fails with the reason. */
+				uuid_fmt(&m.id, idtxt);
+				if (store_reject(W.cl.store, &m.id, err) == -1) {
+					db_error("reject");
+					goto out;
+				}
+				log_warnx("event=task_rejected task=%s "
+				    "error=\"%s\"", idtxt, err);
+			}
+			slot[i] = -2;
+			continue;
+		}
+		/* The same id twice in one round: the second is a duplicate. */
+		for (k = 0; k < nc; k++)
+			if (uuid_cmp(&c[k].id, &m.id) == 0)
+				break;
+		if (k < nc) {
+			slot[i] = -3;
+			continue;
+		}
+		c[nc].id = m.id;
+		nc++;
+		slot[i] = (int)nc - 1;
+		jobs[nj].c.id = m.id;
+		snprintf(jobs[nj].name, sizeof(jobs[nj].name), "%s", m.name);
+		jobs[nj].payload = m.payload;
+		jobs[nj].len = m.payload_len;
+		jobs[nj].body = d->body;
+		jobs[nj].tag = d->tag;
+		nj++;
+	}
+	if (nc > 0 && store_claim(W.cl.store, W.owner, W.cfg.lease_ms, c,
+	    nc) == -1) {
+		/* Nothing claimed: the deliveries stay for the next try. */
+		db_error("claim");
+		goto out;
+	}
+	/* store_claim sorted c; match results back by id. */
+	for (i = 0; i < nj; i++)
+		for (k = 0; k < nc; k++)
+			if (uuid_cmp(&c[k].id, &jobs[i].c.id) == 0) {
+				jobs[i].c = c[k];
+				break;
+			}
+	/* Settle every delivery of the round with the broker. */
+	for (i = 0; i < n; i++) {
+		struct delivery *d = &W.pend[i];
+
+		if (slot[i] == -2) {
+			reject(d, err[0] ? err : "malformed message");
+			continue;
+		}
+		if (d->tag > maxtag)
+			maxtag = d->tag;
+	}
+	k = 0;
+	for (i = 0; i < nj; i++) {
+		uuid_fmt(&jobs[i].c.id, idtxt);
+		switch (jobs[i].c.result) {
+		case CLAIM_OK:
+			jobs[k++] = jobs[i];
+			break;
+		case CLAIM_NOROW:
+			W.n_bad++;
+			log_warnx("event=orphan_message task=%s "
+			    "action=dead_lettered", idtxt);
+			if (W.consumer && broker_reject(W.consumer,
+			    jobs[i].tag) == -1)
+				consumer_lost(broker_errstr(W.consumer));
+			break;
+		default:
+			W.n_dup++;
+			log_info("event=duplicate task=%s state=%s action=dropped",
+			    idtxt, task_state_name(jobs[i].c.state));
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (slot[i] == -3)
+			W.n_dup++;
+	nj = k;
+	/* One multiple ack settles the rest up to the round's last tag. */
+	if (W.consumer && maxtag > 0 && broker_ack(W.consumer, maxtag, 1) == -1)
+		consumer_lost(broker_errstr(W.consumer));
+	for (i = 0; i < nj; i++) {
+		uuid_fmt(&jobs[i].c.id, idtxt);
+		log_debug("event=claimed task=%s fence=%llu attempt=%u", idtxt,
+		    (unsigned long long)jobs[i].c.fence, jobs[i].c.attempt);
+	}
+	/* The bodies now belong to the jobs (payload points into them). */
+	for (i = 0; i < n; i++) {
+		int owned = 0;
+
+		for (k = 0; k < nj; k++)
+			if (jobs[k].body == W.pend[i].body)
+				owned = 1;
+		if (!owned)
+			delivery_release(&W.pend[i]);
+	}
+	if (W.consumer != NULL) {
+		memmove(W.pend, W.pend + n, (W.npend - n) * sizeof(*W.pend));
+		W.npend -= n;
+	} else
+		W.npend = 0;	/* consumer_lost freed them */
+	if (nj == 0) {
+		free(jobs);
+		jobs = NULL;
+		goto out;
+	}
+	pthread_mutex_lock(&W.mu);
+	W.jobs = jobs;
+	W.njobs = nj;
+	W.batch_done = 0;
+	W.ledgered = 0;
+	W.busy = 1;
+	W.batch_seq++;
+	pthread_cond_signal(&W.cv);
+	pthread_mutex_unlock(&W.mu);
+	jobs = NULL;
+	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
+out:
+	free(jobs);
+	free(c);
+	free(slot);
+}
+
+/* Records the finished batch; keeps it (and retries) while the database
+ * is away. */
+static void
+finish_round(void)
+{
+	struct finish *f;
+	char idtxt[UUID_STRLEN + 1];
+	size_t i;
+	double us;
+
+	if ((f = calloc(W.njobs, sizeof(*f))) == NULL) {
+		log_error("event=oom");
+		return;
+	}
+	for (i = 0; i < W.njobs; i++) {
+		struct job *j = &W.jobs[i];
+
+		f[i].id = j->c.id;
+		f[i].fence = j->c.fence;
+		f[i].attempt = j->c.attempt;
+		f[i].max_attempts = j->permanent ? j->c.attempt :
+		    j->c.max_attempts;
+		f[i].backoff_base_ms = j->c.backoff_base_ms;
+		f[i].backoff_cap_ms = j->c.backoff_cap_ms;
+		if (j->ok && j->result.len > (size_t)W.cfg.result_max) {
+			j->ok = 0;
+			j->permanent = 1;
+			f[i].max_attempts = j->c.attempt;
+			snprintf(j->error, sizeof(j->error), "result of %zu "
+			    "bytes exceeds result_max (%lld)", j->result.len,
+			    W.cfg.result_max);
+		}
+		if (j->ok) {
+			f[i].outcome = FIN_SUCCEEDED;
+			f[i].result = j->result.data ? j->result.data : "";
+			f[i].result_len = j->result.len;
+		} else {
+			f[i].outcome = FIN_FAILED;
+			f[i].error = j->error;
+		}
+	}
+	if (store_finish(W.cl.store, f, W.njobs) == -1) {
+		free(f);
+		db_error("finish");
+		return;
+	}
+	/* store_finish sorted f by id; report in its order. */
+	for (i = 0; i < W.njobs; i++) {
+		uuid_fmt(&f[i].id, idtxt);
+		if (!f[i].applied) {
+			W.n_stale++;
+			log_warnx("event=stale_finish task=%s fence=%llu "
+			    "action=discarded", idtxt,
+			    (unsigned long long)f[i].fence);
+			continue;
+		}
+		ledger("done %s %llu %s\n", idtxt,
+		    (unsigned long long)f[i].fence, task_state_name(f[i].state));
+		if (f[i].state == TS_SUCCEEDED)
+			W.n_done++;
+		else {
+			W.n_failed++;
+			log_info("event=task_failed task=%s attempt=%u/%u "
+			    "state=%s error=\"%s\"", idtxt, f[i].attempt,
+			    f[i].max_attempts, task_state_name(f[i].state),
+			    f[i].error);
+		}
+	}
+	for (i = 0; i < W.njobs; i++) {
+		us = (double)W.jobs[i].us;
+		W.avg_us = W.avg_us * 0.8 + us * 0.2;
+		buf_release(&W.jobs[i].result);
+		free(W.jobs[i].body);
+	}
+	free(f);
+	pthread_mutex_lock(&W.mu);
+	free(W.jobs);
+	W.jobs = NULL;
+	W.njobs = 0;
+	W.busy = 0;
+	W.batch_done = 0;
+	W.prog_dirty = 0;
+	pthread_mutex_unlock(&W.mu);
+}
+
+static void
+batch_ledger(void)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i;
+
+	for (i = 0; i < W.njobs; i++) {
+		struct job *j = &W.jobs[i];
+
+		uuid_fmt(&j->c.id, idtxt);
+		ledger("run %s %llu %u %s %zu %016llx\n", idtxt,
+		    (unsigned long long)j->c.fence, j->c.attempt,
+		    j->ok ? "ok" : "fail", j->result.len,
+		    (unsigned long long)fnv64(j->result.data ? j->result.data :
+		    "", j->result.len));
+	}
+}
+
+static void
+renew_leases(void)
+{
+	struct uuid ids[STORE_BATCH_MAX];
+	uint64_t fences[STORE_BATCH_MAX];
+	size_t i, n = W.njobs < STORE_BATCH_MAX ? W.njobs : STORE_BATCH_MAX;
+
+	for (i = 0; i < n; i++) {
+		ids[i] = W.jobs[i].c.id;
+		fences[i] = W.jobs[i].c.fence;
+	}
+	if (store_renew(W.cl.store, ids, fences, n, W.cfg.lease_ms) == -1)
+		db_error("renew");
+	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
+}
+
+static void
+reconcile_tick(void)
+{
+	struct reconcile_stats rs;
+	int64_t now = now_ms();
+	int r;
+
+	if (now >= W.next_lead) {
+		r = store_lead(W.cl.store, "reconciler", W.owner,
+		    W.cfg.leader_ttl_ms, &W.lead_token);
+		if (r == -1) {
+			db_error("lead");
+			return;
+		}
+		if (r != W.leader)
+			log_info("event=%s role=reconciler token=%llu",
+			    r ? "leader" : "follower",
+			    (unsigned long long)W.lead_token);
+		W.leader = r;
+		W.next_lead = now + W.cfg.leader_ttl_ms / 3;
+	}
+	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
+		log_warnx("event=reconcile_failed error=\"%s\"", W.cl.err);
+	else if (W.leader && (rs.expired || rs.published))
+		log_info("event=reconciled expired=%d due=%d published=%d",
+		    rs.expired, rs.due, rs.published);
+	W.next_tick = now + W.cfg.reconcile_ms;
+}
+
+/* ---- main loop ---- */
+
+static int
+signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void
+drain_eventfd(void)
+{
+	uint64_t v;
+
+	while (read(W.efd, &v, sizeof(v)) == sizeof(v))
+		;
+}
+
+static void
+read_deliveries(void)
+{
+	struct delivery d;
+	int r;
+
+	while (W.consumer != NULL && W.npend < PEND_MAX) {
+		r = broker_next(W.consumer, &d, 0);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			consumer_lost(broker_errstr(W.consumer));
+			break;
+		}
+		W.pend[W.npend++] = d;
+	}
+}
+
+static int
+run(void)
+{
+	struct pollfd pfd[3];
+	struct signalfd_siginfo si;
+	int64_t now, wait;
+	int sfd, nfd, done;
+
+	if ((sfd = signals_fd()) == -1)
+		log_fatalx(EXIT_TEMP, "signalfd: %s", strerror(errno));
+	if ((W.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		log_fatalx(EXIT_TEMP, "eventfd: %s", strerror(errno));
+	if ((W.pend = calloc(PEND_MAX, sizeof(*W.pend))) == NULL)
+		log_fatalx(EXIT_TEMP, "out of memory");
+	pthread_mutex_init(&W.mu, NULL);
+	pthread_cond_init(&W.cv, NULL);
+	if (pthread_create(&W.th, NULL, handler_main, NULL) != 0)
+		log_fatalx(EXIT_TEMP, "pthread_create failed");
+
+	for (;;) {
+		now = now_ms();
+		if (W.stopping && !W.busy)
+			break;
+		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
+			consumer_connect();
+		(void)db_ready();
+
+		pthread_mutex_lock(&W.mu);
+		done = W.busy && W.batch_done;
+		pthread_mutex_unlock(&W.mu);
+		if (done && W.cl.store != NULL) {
+			if (!W.ledgered)
+				batch_ledger();
+			W.ledgered = 1;
+			finish_round();
+		}
+		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
+			start_round();
+		if (W.busy && !done && W.cl.store != NULL &&
+		    now_ms() >= W.next_renew)
+			renew_leases();
+		if (W.prog_dirty && W.cl.store != NULL) {
+			/* progress is advisory; written when it changes */
+			W.prog_dirty = 0;
+		}
+		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
+		    now_ms() >= W.next_tick)
+			reconcile_tick();
+
+		nfd = 0;
+		pfd[nfd].fd = sfd;
+		pfd[nfd++].events = POLLIN;
+		pfd[nfd].fd = W.efd;
+		pfd[nfd++].events = POLLIN;
+		if (W.consumer != NULL) {
+			pfd[nfd].fd = broker_fd(W.consumer);
+			pfd[nfd++].events = POLLIN;
+		}
+		wait = 200;
+		if (W.reconcile && W.next_tick - now_ms() < wait)
+			wait = W.next_tick - now_ms();
+		if (W.consumer == NULL && W.broker_at - now_ms() < wait)
+			wait = W.broker_at - now_ms();
+		if (W.cl.store == NULL && W.db_at - now_ms() < wait)
+			wait = W.db_at - now_ms();
+		if (!W.busy && W.npend > 0 && W.cl.store != NULL)
+			wait = 0;
+		if (W.consumer != NULL && broker_buffered(W.consumer))
+			wait = 0;
+		if (wait < 0)
+			wait = 0;
+		if (poll(pfd, (nfds_t)nfd, (int)wait) == -1 && errno != EINTR)
+			log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
+		drain_eventfd();
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP)
+				continue;
+			if (!W.stopping)
+				log_info("event=stopping signal=%u busy=%d",
+				    si.ssi_signo, W.busy);
+			W.stopping = 1;
+		}
+		if (!W.stopping)
+			read_deliveries();
+	}
+	pthread_mutex_lock(&W.mu);
+	W.quit = 1;
+	pthread_cond_signal(&W.cv);
+	pthread_mutex_unlock(&W.mu);
+	pthread_join(W.th, NULL);
+	if (W.leader && W.cl.store != NULL)
+		(void)store_unlead(W.cl.store, "reconciler", W.owner);
+	log_info("event=exit succeeded=%lu failed=%lu duplicates=%lu bad=%lu "
+	    "stale=%lu", W.n_done, W.n_failed, W.n_dup, W.n_bad, W.n_stale);
+	consumer_lost("exit");
+	client_close(&W.cl);
+	free(W.pend);
+	close(sfd);
+	close(W.efd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "prefetch", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "amqp-url", required_argument, NULL, 'A' },
+		{ "mysql-url", required_argument, NULL, 'M' },
+		{ "no-reconcile", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	char err[TQ_ERRSZ], rnd[4];
+	struct { const char *key, *val; } set[8];
+	int ch, nset = 0, i, l;
+
+	log_init("tq-worker", 0);
+	W.reconcile = getenv("TQ_SUPERVISOR_FD") == NULL;
+	while ((ch = getopt_long(argc, argv, "c:q:p:b:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'q':
+			set[nset].key = "queue";
+			set[nset++].val = optarg;
+			break;
+		case 'p':
+			set[nset].key = "prefetch";
+			set[nset++].val = optarg;
+			break;
+		case 'b':
+			set[nset].key = "batch";
+			set[nset++].val = optarg;
+			break;
+		case 'A':
+			set[nset].key = "amqp_url";
+			set[nset++].val = optarg;
+			break;
+		case 'M':
+			set[nset].key = "mysql_url";
+			set[nset++].val = optarg;
+			break;
+		case 'R':
+			W.reconcile = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load(&W.cfg, file, err, sizeof(err)) == -1)
+		log_fatalx(EXIT_PERM, "%s", err);
+	for (i = 0; i < nset; i++)
+		if (config_set(&W.cfg, set[i].key, set[i].val, err,
+		    sizeof(err)) == -1)
+			log_fatalx(EXIT_USAGE, "%s", err);
+	if (!task_name_ok(W.cfg.queue, TASK_QUEUE_MAX))
+		log_fatalx(EXIT_PERM, "bad queue name \"%s\"", W.cfg.queue);
+	if ((l = log_parselevel(W.cfg.log_level)) == -1)
+		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
+		    "warn or error", W.cfg.log_level);
+	log_setlevel((enum log_level)l);
+	if (client_init(&W.cl, &W.cfg) == -1)
+		log_fatalx(EXIT_PERM, "%s", W.cl.err);
+	/* The owner names this process uniquely, also across restarts. */
+	if (rand_bytes(rnd, sizeof(rnd)) == -1)
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(W.owner, sizeof(W.owner), "%s:%d:%02x%02x%02x%02x",
+	    node_name(), (int)getpid(), (unsigned char)rnd[0],
+	    (unsigned char)rnd[1], (unsigned char)rnd[2], (unsigned char)rnd[3]);
+	W.avg_us = 1000;
+	ledger_open();
+	/* First contact decides between "fix your config" and "retry". */
+	if (client_store(&W.cl) == -1)
+		log_warnx("event=db_connect_failed error=\"%s\" action=retrying",
+		    W.cl.err);
+	return run();
+}
