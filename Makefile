@@ -28,7 +28,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
-ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(UNIT_OBJS)
+ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(UNIT_OBJS) \
+	    $(O)/tests/tools/rawpub.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker
 
@@ -53,6 +54,11 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Test tools: not installed.
+$(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/test-unit: $(UNIT_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
@@ -64,7 +70,7 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS)
+integration: $(PROGS) $(BIN)/rawpub
 	bash tests/integration/run
 
 check: deps
