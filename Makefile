@@ -6,20 +6,23 @@ PREFIX	?= /usr/local
 O	?= build
 BIN	?= bin
 
-PKGS	:= librabbitmq libmariadb libbsd-overlay inih jansson
+PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -pthread $(WARN) $(HARDEN) -Ilib \
+CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS	+= -pie -Wl,-z,relro,-z,now -pthread
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
-	    lib/config.c lib/store.c lib/broker.c lib/client.c
+	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
+	    lib/proto.c
 CLI_SRCS := cli/tq.c
 WORKER_SRCS := worker/worker.c worker/handlers.c
+SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
+	    supervisor/control.c supervisor/policy.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
 	     tests/unit/test_util.c
@@ -27,11 +30,18 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
+SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
-ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(UNIT_OBJS) \
+ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
 	    $(O)/tests/tools/rawpub.o
 
-PROGS	:= $(BIN)/tq $(BIN)/tq-worker
+PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
+
+# sd_notify when libsystemd is there; the supervisor works without it.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+ifneq ($(SYSTEMD_LIBS),)
+$(O)/supervisor/supervisor.o: CFLAGS += -DHAVE_SYSTEMD
+endif
 
 .PHONY: all check unit integration chaos bench run install clean services \
 	asan deps
@@ -53,6 +63,10 @@ $(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
 $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS)
 
 # Test tools: not installed.
 $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a

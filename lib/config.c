@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include <ini.h>
-
 #include "config.h"
+#include "inifile.h"
+#include "task.h"
 #include "util.h"
 
 #define K(n, e, t, d, lo, hi, h) \
@@ -60,6 +60,13 @@ const struct config_key config_keys[] = {
 	    "reconciler leadership lease"),
 	K(publish_window, "TQ_PUBLISH_WINDOW", CT_INT, "1000", 1, 100000,
 	    "unconfirmed publishes in flight"),
+	K(node, "TQ_NODE", CT_STR, "", 0, 0,
+	    "this node's name (default: the host name)"),
+	K(node_timeout_ms, "TQ_NODE_TIMEOUT_MS", CT_INT, "5000", 500, 600000,
+	    "a node not seen for this long is dead; its tasks are released"),
+	K(control_socket, "TQ_CONTROL_SOCKET", CT_STR,
+	    "/run/tq/supervisor.sock", 0, 0,
+	    "the supervisor's control socket (its directory is made 0700)"),
 	{ NULL, NULL, CT_STR, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -143,6 +150,17 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 static int
 check(const struct config *c, char *err, size_t errsz)
 {
+	if (!task_name_ok(c->queue, TASK_QUEUE_MAX)) {
+		snprintf(err, errsz, "queue: \"%s\" is not a queue name (1-64 "
+		    "of A-Z a-z 0-9 . _ : -)", c->queue);
+		return -1;
+	}
+	if (c->node[0] != '\0' && (!task_name_ok(c->node, 128) ||
+	    strchr(c->node, ':') != NULL)) {
+		snprintf(err, errsz, "node: \"%s\" is not a node name (1-128 "
+		    "of A-Z a-z 0-9 . _ -)", c->node);
+		return -1;
+	}
 	if (strcmp(c->queue_type, "quorum") != 0 &&
 	    strcmp(c->queue_type, "classic") != 0) {
 		snprintf(err, errsz, "queue_type: \"%s\" is not quorum or "
@@ -156,57 +174,25 @@ check(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
-struct ini_ctx {
-	struct config	*c;
-	const char	*file;
-	char		*err;
-	size_t		 errsz;
-	int		 failed;
-};
-
 static int
-ini_cb(void *arg, const char *section, const char *name, const char *value)
+ini_cb(void *arg, const char *section, const char *name, const char *value,
+    char *err, size_t errsz)
 {
-	struct ini_ctx *ctx = arg;
-	char why[TQ_ERRSZ];
-
-	if (ctx->failed)
-		return 0;
 	/* Only [tq] belongs to us; the supervisor reads its [pool ...]. */
 	if (strcmp(section, "tq") != 0)
-		return 1;
-	if (config_set(ctx->c, name, value, why, sizeof(why)) == -1) {
-		snprintf(ctx->err, ctx->errsz, "%s: %s", ctx->file, why);
-		ctx->failed = 1;
 		return 0;
-	}
-	return 1;
+	return config_set(arg, name, value, err, errsz);
 }
 
 int
 config_load(struct config *c, const char *file, char *err, size_t errsz)
 {
 	const struct config_key *k;
-	struct ini_ctx ctx = { c, file, err, errsz, 0 };
 	const char *v;
-	int rc;
 
 	config_defaults(c);
-	if (file != NULL) {
-		rc = ini_parse(file, ini_cb, &ctx);
-		if (ctx.failed)
-			return -1;
-		if (rc == -1) {
-			snprintf(err, errsz, "config \"%s\": %s", file,
-			    strerror(errno));
-			return -1;
-		}
-		if (rc != 0) {
-			snprintf(err, errsz, "config \"%s\": syntax error at "
-			    "line %d", file, rc);
-			return -1;
-		}
-	}
+	if (file != NULL && inifile_parse(file, ini_cb, c, err, errsz) == -1)
+		return -1;
 	for (k = config_keys; k->name; k++) {
 		if (k->env == NULL || (v = getenv(k->env)) == NULL)
 			continue;

@@ -31,6 +31,9 @@ struct config {
 	long long reconcile_ms;		/* reconciler tick */
 	long long leader_ttl_ms;
 	long long publish_window;
+	char	node[129];
+	long long node_timeout_ms;
+	char	control_socket[108];
 };
 
 enum config_type { CT_STR, CT_INT, CT_BOOL };

@@ -1182,7 +1182,7 @@ state_row(void *arg, struct row *r)
 
 int
 store_release(struct store *s, const struct uuid *id, uint64_t fence,
-    const char *reason, enum task_state *state)
+    const char *reason, int charge, enum task_state *state)
 {
 	struct params p;
 	unsigned long long n = 0;
@@ -1197,14 +1197,19 @@ again:
 		goto done;
 	/* The fence moves on: a late finish from the old holder is stale.
 	 * A crash counts as an attempt (the claim counted it), so a task
-	 * that keeps killing workers ends failed. */
+	 * that keeps killing workers ends failed. A task that never started
+	 * gets its attempt back. */
 	p.n = 0;
+	p_int(&p, !charge);
+	p_int(&p, !charge);
+	p_int(&p, !charge);
 	p_str(&p, reason);
 	p_id(&p, id);
 	p_int(&p, (long long)fence);
 	if (stmt_run(s, "UPDATE tasks SET "
-	    "state = IF(attempts >= max_attempts, 'failed', 'scheduled'), "
-	    "finished_at = IF(attempts >= max_attempts, NOW(6), NULL), "
+	    "state = IF(attempts - ? >= max_attempts, 'failed', 'scheduled'), "
+	    "finished_at = IF(attempts - ? >= max_attempts, NOW(6), NULL), "
+	    "attempts = attempts - ?, "
 	    "error = ?, fence = fence + 1, owner = NULL, due_at = NOW(6) "
 	    "WHERE id = ? AND fence = ? AND state = 'running'", &p,
 	    &n) == NULL)
@@ -1235,6 +1240,113 @@ fail:
 		goto again;
 done:
 	params_release(&p);
+	return ret;
+}
+
+struct owned_scan {
+	struct uuid	*ids;
+	uint64_t	*fences;
+	size_t		 n, cap;
+};
+
+static int
+owned_row(void *arg, struct row *r)
+{
+	struct owned_scan *os = arg;
+	void *a, *b;
+
+	if (r->len[0] != UUID_LEN)
+		return 0;
+	if (os->n == os->cap) {
+		os->cap = os->cap ? os->cap * 2 : 16;
+		if ((a = reallocarray(os->ids, os->cap, sizeof(*os->ids))) ==
+		    NULL)
+			return -1;
+		os->ids = a;
+		if ((b = reallocarray(os->fences, os->cap,
+		    sizeof(*os->fences))) == NULL)
+			return -1;
+		os->fences = b;
+	}
+	memcpy(os->ids[os->n].b, r->col[0], UUID_LEN);
+	if (u64_of(r->col[1], &os->fences[os->n]) == 0)
+		os->n++;
+	return 0;
+}
+
+int
+store_owned(struct store *s, const char *owner, const char *node,
+    struct uuid **ids, uint64_t **fences)
+{
+	struct owned_scan os = { NULL, NULL, 0, 0 };
+	struct params p;
+	char pat[300];
+	MYSQL_STMT *st;
+	size_t i, o = 0;
+
+	*ids = NULL;
+	*fences = NULL;
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	if (node != NULL) {
+		/* owner is "node:pid:nonce"; LIKE's wildcards escaped. */
+		for (i = 0; node[i] && o < sizeof(pat) - 4; i++) {
+			if (node[i] == '%' || node[i] == '_' || node[i] == '\\')
+				pat[o++] = '\\';
+			pat[o++] = node[i];
+		}
+		pat[o++] = ':';
+		pat[o++] = '%';
+		pat[o] = '\0';
+		p_str(&p, pat);
+		st = stmt_run(s, "SELECT id, fence FROM tasks WHERE "
+		    "state = 'running' AND owner LIKE ?", &p, NULL);
+	} else {
+		p_str(&p, owner);
+		st = stmt_run(s, "SELECT id, fence FROM tasks WHERE "
+		    "state = 'running' AND owner = ?", &p, NULL);
+	}
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, owned_row, &os) == -1) {
+		free(os.ids);
+		free(os.fences);
+		return -1;
+	}
+	*ids = os.ids;
+	*fences = os.fences;
+	return (int)os.n;
+}
+
+int
+store_renew_owners(struct store *s, const char *const *owners, size_t n,
+    int64_t lease_ms)
+{
+	struct buf sql = BUF_INIT;
+	struct params p;
+	unsigned long long rows = 0;
+	size_t i;
+	int tries = 0, ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (params_init(&p, n + 1) == -1)
+		return oom(s);
+	if (placeholders(&sql, "UPDATE tasks SET due_at = NOW(6) + INTERVAL ? "
+	    "* 1000 MICROSECOND WHERE state = 'running' AND owner IN (", "?",
+	    n, ")") == -1) {
+		oom(s);
+		goto done;
+	}
+	p_int(&p, lease_ms);
+	for (i = 0; i < n; i++)
+		p_str(&p, owners[i]);
+	while (stmt_run(s, sql.data, &p, &rows) == NULL)
+		if (!txn_again(s, &tries))
+			goto done;
+	ret = (int)rows;
+done:
+	params_release(&p);
+	buf_release(&sql);
 	return ret;
 }
 
@@ -1362,7 +1474,7 @@ store_expire_leases(struct store *s, size_t max)
 	}
 	for (i = 0; i < ls.n; i++) {
 		r = store_release(s, &ls.ids[i], ls.fences[i],
-		    "worker lost: lease expired", &st);
+		    "worker lost: lease expired", 1, &st);
 		if (r == -1) {
 			n = -1;
 			goto done;
@@ -1620,4 +1732,210 @@ store_unlead(struct store *s, const char *name, const char *holder)
 	}
 	params_release(&p);
 	return 0;
+}
+
+int
+store_pub_rows(struct store *s, const struct uuid *ids, size_t n,
+    struct pub_row **out)
+{
+	struct buf sql = BUF_INIT;
+	struct pub_scan ps;
+	struct params p;
+	MYSQL_STMT *st;
+	size_t i;
+	int ret = -1;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if (n > STORE_BATCH_MAX)
+		n = STORE_BATCH_MAX;
+	if ((ps.rows = calloc(n, sizeof(*ps.rows))) == NULL)
+		return oom(s);
+	ps.n = 0;
+	ps.max = n;
+	if (params_init(&p, n) == -1 || placeholders(&sql, "SELECT id, queue, "
+	    "name, payload FROM tasks WHERE id IN (", "?", n,
+	    ") AND state = 'scheduled' AND due_at <= NOW(6)") == -1) {
+		free(ps.rows);
+		params_release(&p);
+		buf_release(&sql);
+		return oom(s);
+	}
+	for (i = 0; i < n; i++)
+		p_id(&p, &ids[i]);
+	st = stmt_run(s, sql.data, &p, NULL);
+	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
+		*out = ps.rows;
+		ret = (int)ps.n;
+	} else
+		pub_rows_free(ps.rows, ps.n);
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+/* ---- nodes ---- */
+
+struct node_seen {
+	int	found, live;
+	char	info[256];
+};
+
+static int
+node_row(void *arg, struct row *r)
+{
+	struct node_seen *ns = arg;
+
+	ns->found = 1;
+	ns->live = r->col[0] && r->col[0][0] == '1';
+	copy_col(ns->info, sizeof(ns->info), r->col[1]);
+	return 0;
+}
+
+int
+store_node_join(struct store *s, const char *node, const char *instance,
+    int64_t stale_ms)
+{
+	struct node_seen ns;
+	struct params p;
+	MYSQL_STMT *st;
+	int tries = 0, ret = -1;
+
+	if (params_init(&p, 3) == -1)
+		return oom(s);
+again:
+	memset(&ns, 0, sizeof(ns));
+	if (txn_begin(s) == -1)
+		goto done;
+	p.n = 0;
+	p_int(&p, stale_ms);
+	p_str(&p, node);
+	if ((st = stmt_run(s, "SELECT seen_at >= NOW(6) - INTERVAL ? * 1000 "
+	    "MICROSECOND, info FROM tq_nodes WHERE name = ? FOR UPDATE", &p,
+	    NULL)) == NULL || stmt_rows(s, st, node_row, &ns) == -1)
+		goto fail;
+	if (ns.found && ns.live && strcmp(ns.info, instance) != 0) {
+		txn_rollback(s);
+		ret = 0;
+		goto done;
+	}
+	p.n = 0;
+	p_str(&p, node);
+	p_str(&p, instance);
+	if (stmt_run(s, "REPLACE INTO tq_nodes (name, started_at, seen_at, "
+	    "info) VALUES (?, NOW(6), NOW(6), ?)", &p, NULL) == NULL ||
+	    txn_commit(s) == -1)
+		goto fail;
+	ret = 1;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	return ret;
+}
+
+int
+store_node_beat(struct store *s, const char *node, const char *instance)
+{
+	struct params p;
+	unsigned long long n = 0;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, node);
+	p_str(&p, instance);
+	if (stmt_run(s, "UPDATE tq_nodes SET seen_at = NOW(6) "
+	    "WHERE name = ? AND info = ?", &p, &n) == NULL) {
+		params_release(&p);
+		return -1;
+	}
+	params_release(&p);
+	if (n == 0) {
+		snprintf(s->err, sizeof(s->err), "node \"%s\": the node row "
+		    "was taken over or forgotten", node);
+		s->errnum = 0;
+		s->err_temp = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_node_leave(struct store *s, const char *node, const char *instance)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, node);
+	p_str(&p, instance);
+	st = stmt_run(s, "DELETE FROM tq_nodes WHERE name = ? AND info = ?",
+	    &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+struct names_scan {
+	char	(*names)[129];
+	size_t	 n, cap;
+};
+
+static int
+name_row(void *arg, struct row *r)
+{
+	struct names_scan *ns = arg;
+	void *a;
+
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? ns->cap * 2 : 8;
+		if ((a = reallocarray(ns->names, ns->cap,
+		    sizeof(*ns->names))) == NULL)
+			return -1;
+		ns->names = a;
+	}
+	copy_col(ns->names[ns->n++], sizeof(ns->names[0]), r->col[0]);
+	return 0;
+}
+
+int
+store_dead_nodes(struct store *s, int64_t stale_ms, char (**names)[129])
+{
+	struct names_scan ns = { NULL, 0, 0 };
+	struct params p;
+	MYSQL_STMT *st;
+
+	*names = NULL;
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_int(&p, stale_ms);
+	st = stmt_run(s, "SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - "
+	    "INTERVAL ? * 1000 MICROSECOND", &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, name_row, &ns) == -1) {
+		free(ns.names);
+		return -1;
+	}
+	*names = ns.names;
+	return (int)ns.n;
+}
+
+int
+store_node_forget(struct store *s, const char *node, int64_t stale_ms)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, node);
+	p_int(&p, stale_ms);
+	st = stmt_run(s, "DELETE FROM tq_nodes WHERE name = ? AND seen_at < "
+	    "NOW(6) - INTERVAL ? * 1000 MICROSECOND", &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
 }

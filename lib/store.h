@@ -15,6 +15,7 @@
 #define STORE_BATCH_MAX		500
 
 struct store;
+struct pub_row;
 
 /* Connects over TCP; NULL with the reason in err. *temporary tells a
  * connection failure (retry later, exit 111) from a refusal (exit 100). */
@@ -110,9 +111,35 @@ int	store_renew(struct store *, const struct uuid *ids,
 	    const uint64_t *fences, size_t n, int64_t lease_ms);
 
 /* A running task whose holder is gone: scheduled (due now) when attempts
- * are left, else failed with reason. Fenced; 1 applied, 0 stale, -1. */
+ * are left, else failed with reason. charge: the attempt counts (the task
+ * was running, or nobody knows); else the claim's attempt is given back
+ * (it was claimed but never started). Fenced; 1 applied, 0 stale, -1. */
 int	store_release(struct store *, const struct uuid *, uint64_t fence,
-	    const char *reason, enum task_state *state);
+	    const char *reason, int charge, enum task_state *state);
+/* Running tasks held by owner (exactly), or by every owner of node when
+ * node is not NULL. Returns the count (arrays malloc'd) or -1. */
+int	store_owned(struct store *, const char *owner, const char *node,
+	    struct uuid **ids, uint64_t **fences);
+/* Rows to publish for these ids, where scheduled and due. */
+int	store_pub_rows(struct store *, const struct uuid *ids, size_t n,
+	    struct pub_row **out);
+/* Extends the leases of every running task of these owners. Returns rows
+ * or -1. */
+int	store_renew_owners(struct store *, const char *const *owners, size_t n,
+	    int64_t lease_ms);
+
+/* Node liveness. store_node_join takes the name for this instance unless
+ * another live instance (seen within stale_ms) holds it: 1 joined, 0 held
+ * by another, -1. */
+int	store_node_join(struct store *, const char *node, const char *instance,
+	    int64_t stale_ms);
+/* Keeps the row fresh; 0, or -1 (also when another instance took it). */
+int	store_node_beat(struct store *, const char *node, const char *instance);
+int	store_node_leave(struct store *, const char *node, const char *instance);
+/* Names of nodes not seen within stale_ms; returns count or -1. */
+int	store_dead_nodes(struct store *, int64_t stale_ms, char (**names)[129]);
+/* Forgets a dead node (only if still stale). */
+int	store_node_forget(struct store *, const char *node, int64_t stale_ms);
 
 /* A row for publishing. */
 struct pub_row {

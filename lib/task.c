@@ -133,7 +133,7 @@ task_msg_decode(const void *body, size_t len, size_t payload_max,
 	}
 	memcpy(m->name, p + 5 + UUID_LEN, nlen);
 	m->name[nlen] = '\0';
-	if (!task_name_ok(m->name, TASK_NAME_MAX)) {
+	if (strlen(m->name) != nlen || !task_name_ok(m->name, TASK_NAME_MAX)) {
 		snprintf(err, errsz, "bad task name");
 		return -1;
 	}

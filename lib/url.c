@@ -174,7 +174,7 @@ url_redact(const struct url *u, char *out, size_t outsz)
 	int v6 = strchr(u->host, ':') != NULL;
 
 	snprintf(out, outsz, "%s://%s%s%s%s%s%s:%d/%s", schemes[u->scheme],
-	    u->user, u->pass[0] ? ":***" : "", u->user[0] ? "@" : "",
+	    u->user, u->pass[0] ? ":***" : "", u->user[0] || u->pass[0] ? "@" : "",
 	    v6 ? "[" : "", u->host, v6 ? "]" : "", u->port,
 	    strcmp(u->path, "/") == 0 ? "%2f" : u->path);
 }

@@ -225,10 +225,18 @@ parse_num(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
+static char name[129];
+
+void
+node_set(const char *s)
+{
+	if (s != NULL && *s != '\0')
+		snprintf(name, sizeof(name), "%s", s);
+}
+
 const char *
 node_name(void)
 {
-	static char name[64];
 	const char *env;
 
 	if (name[0] != '\0')

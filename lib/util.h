@@ -50,7 +50,8 @@ int	read_file(const char *path, size_t max, struct buf *out);
 int	parse_num(const char *s, long long min, long long max, long long *out,
 	    const char **errstr);
 
-/* Host name, truncated, for owner strings. */
+/* This node's name: node_set's, else $TQ_NODE, else the host name. */
 const char *node_name(void);
+void	node_set(const char *);
 
 #endif

@@ -19,10 +19,15 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <stdatomic.h>
+#include <sys/prctl.h>
 
 #include "broker.h"
 #include "client.h"
+#include "proto.h"
 #include "config.h"
 #include "log.h"
 #include "store.h"
@@ -52,7 +57,7 @@ struct worker {
 	struct config	 cfg;
 	struct client	 cl;		/* store + publishing connection */
 	struct broker	*consumer;
-	char		 owner[128];
+	char		 owner[PROTO_OWNER_MAX + 1];
 	int		 reconcile;
 
 	struct delivery	*pend;
@@ -84,7 +89,17 @@ struct worker {
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
 	unsigned	 broker_fails, db_fails;
-	int		 stopping;
+	atomic_int	 stopping;
+
+	/* supervisor link (TQ_SUPERVISOR_FD), served by its own thread so
+	 * heartbeats flow whatever the main loop waits on */
+	int		 sup;
+	int64_t		 hb_ms;
+	pthread_t	 link;
+	atomic_llong	 loop_at;	/* main loop's last turn, now_ms() */
+	struct uuid	 cur;		/* the task in the handler, under mu */
+	uint64_t	 cur_fence;
+	int		 cur_set;
 };
 
 static struct worker W;
@@ -205,6 +220,33 @@ run_job(struct job *j, size_t idx)
 	    (b.tv_nsec - a.tv_nsec) / 1000;
 }
 
+/* Tells the supervisor which task the handler holds: if the process dies
+ * now, that task is the one charged with the attempt. */
+static void
+task_frame(enum proto_type type, struct job *j)
+{
+	struct frame f;
+
+	pthread_mutex_lock(&W.mu);
+	W.cur_set = type == P_TASK_BEGIN;
+	W.cur = j->c.id;
+	W.cur_fence = j->c.fence;
+	if (type == P_TASK_BEGIN)
+		W.prog_pct = 0;
+	pthread_mutex_unlock(&W.mu);
+	if (W.sup == -1)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.type = type;
+	f.u.task.task = j->c.id;
+	f.u.task.fence = j->c.fence;
+	f.u.task.attempt = j->c.attempt;
+	f.u.task.ok = (uint8_t)j->ok;
+	/* Blocking is fine here: the supervisor reads at once. */
+	if (proto_send(W.sup, &f) == -1 && errno != EAGAIN)
+		log_warn("event=supervisor_send_failed frame=%d", (int)type);
+}
+
 static void *
 handler_main(void *arg)
 {
@@ -224,8 +266,11 @@ handler_main(void *arg)
 			break;
 		seen = W.batch_seq;
 		pthread_mutex_unlock(&W.mu);
-		for (i = 0; i < W.njobs; i++)
+		for (i = 0; i < W.njobs; i++) {
+			task_frame(P_TASK_BEGIN, &W.jobs[i]);
 			run_job(&W.jobs[i], i);
+			task_frame(P_TASK_END, &W.jobs[i]);
+		}
 		pthread_mutex_lock(&W.mu);
 		W.batch_done = 1;
 		if (write(W.efd, &one, sizeof(one)) != sizeof(one))
@@ -233,6 +278,161 @@ handler_main(void *arg)
 	}
 	pthread_mutex_unlock(&W.mu);
 	return NULL;
+}
+
+/* ---- supervisor link ---- */
+
+static uint32_t
+rss_kb(void)
+{
+	unsigned long size, res;
+	FILE *fp;
+
+	if ((fp = fopen("/proc/self/statm", "re")) == NULL)
+		return 0;
+	if (fscanf(fp, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(fp);
+	return (uint32_t)(res * (unsigned long)sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void
+wake_main(void)
+{
+	uint64_t one = 1;
+
+	if (write(W.efd, &one, sizeof(one)) != sizeof(one))
+		log_warn("eventfd write");
+}
+
+static int
+send_heartbeat(void)
+{
+	struct frame f;
+	int64_t age = now_ms() - atomic_load(&W.loop_at);
+
+	memset(&f, 0, sizeof(f));
+	f.type = P_HEARTBEAT;
+	pthread_mutex_lock(&W.mu);
+	f.u.hb.state = atomic_load(&W.stopping) ? WS_DRAINING :
+	    W.busy ? WS_BUSY : WS_IDLE;
+	f.u.hb.progress = (uint8_t)W.prog_pct;
+	f.u.hb.inflight = (uint16_t)(W.busy ? W.njobs : 0);
+	if (W.cur_set) {
+		f.u.hb.task = W.cur;
+		f.u.hb.fence = W.cur_fence;
+	}
+	f.u.hb.succeeded = W.n_done;
+	f.u.hb.failed = W.n_failed;
+	pthread_mutex_unlock(&W.mu);
+	f.u.hb.rss_kb = rss_kb();
+	f.u.hb.loop_age_ms = age < 0 ? 0 : age > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)age;
+	return proto_send(W.sup, &f);
+}
+
+static void *
+link_main(void *arg)
+{
+	uint8_t buf[PROTO_MAX];
+	struct pollfd pfd;
+	struct frame f;
+	char err[128];
+	sigset_t all;
+	int64_t next = 0, wait;
+	ssize_t n;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pfd.fd = W.sup;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (now_ms() >= next) {
+			if (send_heartbeat() == -1 && errno != EAGAIN)
+				break;
+			next = now_ms() + W.hb_ms;
+		}
+		wait = next - now_ms();
+		if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = recv(W.sup, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		if (proto_decode(buf, (size_t)n, &f, err, sizeof(err)) == -1) {
+			log_error("event=bad_frame from=supervisor error=\"%s\"",
+			    err);
+			break;
+		}
+		switch (f.type) {
+		case P_DRAIN:
+		case P_SHUTDOWN:
+			if (!atomic_exchange(&W.stopping, 1))
+				log_info("event=stopping reason=%s",
+				    f.type == P_DRAIN ? "drain" : "shutdown");
+			wake_main();
+			break;
+		case P_CANCEL:
+			pthread_mutex_lock(&W.mu);
+			if (W.cur_set && uuid_cmp(&W.cur, &f.u.cancel.task) == 0)
+				W.cancel = 1;
+			pthread_mutex_unlock(&W.mu);
+			break;
+		default:
+			log_error("event=bad_frame from=supervisor type=%d",
+			    (int)f.type);
+			goto gone;
+		}
+	}
+gone:
+	/* No supervisor: nobody watches us, so stop. Its successor or the
+	 * cluster reconciler takes our tasks back. */
+	log_warnx("event=supervisor_lost action=exit");
+	atomic_store(&W.stopping, 1);
+	wake_main();
+	sleep_ms(1000);
+	_exit(EXIT_TEMP);
+	return NULL;
+}
+
+static void
+link_start(void)
+{
+	struct frame f;
+	const char *v, *errstr;
+	long long n;
+
+	W.sup = -1;
+	if ((v = getenv("TQ_SUPERVISOR_FD")) == NULL)
+		return;
+	if (parse_num(v, 3, 1024, &n, &errstr) == -1)
+		log_fatalx(EXIT_PERM, "TQ_SUPERVISOR_FD: \"%s\" is %s", v,
+		    errstr);
+	W.sup = (int)n;
+	(void)fcntl(W.sup, F_SETFD, FD_CLOEXEC);
+	W.hb_ms = 200;
+	if ((v = getenv("TQ_HEARTBEAT_MS")) != NULL &&
+	    parse_num(v, 10, 60000, &n, &errstr) == 0)
+		W.hb_ms = n;
+	/* Dies with the supervisor, even when frozen or killed -9. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		log_fatalx(EXIT_TEMP, "supervisor already gone");
+	memset(&f, 0, sizeof(f));
+	f.type = P_HELLO;
+	f.u.hello.pid = (uint32_t)getpid();
+	snprintf(f.u.hello.owner, sizeof(f.u.hello.owner), "%s", W.owner);
+	if (proto_send(W.sup, &f) == -1)
+		log_fatalx(EXIT_TEMP, "supervisor hello: %s", strerror(errno));
+	if (pthread_create(&W.link, NULL, link_main, NULL) != 0)
+		log_fatalx(EXIT_TEMP, "pthread_create failed");
 }
 
 /* ---- connections ---- */
@@ -725,9 +925,12 @@ run(void)
 	pthread_cond_init(&W.cv, NULL);
 	if (pthread_create(&W.th, NULL, handler_main, NULL) != 0)
 		log_fatalx(EXIT_TEMP, "pthread_create failed");
+	atomic_store(&W.loop_at, now_ms());
+	link_start();
 
 	for (;;) {
 		now = now_ms();
+		atomic_store(&W.loop_at, now);
 		if (W.stopping && !W.busy)
 			break;
 		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
@@ -745,7 +948,9 @@ run(void)
 		}
 		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
 			start_round();
-		if (W.busy && !done && W.cl.store != NULL &&
+		/* Supervised, the supervisor renews every lease of the node in
+		 * one statement. */
+		if (W.sup == -1 && W.busy && !done && W.cl.store != NULL &&
 		    now_ms() >= W.next_renew)
 			renew_leases();
 		if (W.prog_dirty && W.cl.store != NULL) {
@@ -784,10 +989,9 @@ run(void)
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP)
 				continue;
-			if (!W.stopping)
+			if (!atomic_exchange(&W.stopping, 1))
 				log_info("event=stopping signal=%u busy=%d",
 				    si.ssi_signo, W.busy);
-			W.stopping = 1;
 		}
 		if (!W.stopping)
 			read_deliveries();
@@ -881,6 +1085,7 @@ main(int argc, char **argv)
 		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
 		    "warn or error", W.cfg.log_level);
 	log_setlevel((enum log_level)l);
+	node_set(W.cfg.node);
 	if (client_init(&W.cl, &W.cfg) == -1)
 		log_fatalx(EXIT_PERM, "%s", W.cl.err);
 	/* The owner names this process uniquely, also across restarts. */
@@ -891,9 +1096,5 @@ main(int argc, char **argv)
 	    (unsigned char)rnd[1], (unsigned char)rnd[2], (unsigned char)rnd[3]);
 	W.avg_us = 1000;
 	ledger_open();
-	/* First contact decides between "fix your config" and "retry". */
-	if (client_store(&W.cl) == -1)
-		log_warnx("event=db_connect_failed error=\"%s\" action=retrying",
-		    W.cl.err);
 	return run();
 }

@@ -33,6 +33,10 @@ note() {
 	printf '  %s: %s\n' "$TEST" "$*" >&2
 }
 
+# Set by services_touch: this test stops or kills a server, and cleanup
+# must bring it back whatever happened.
+SERVICES_TOUCHED=0
+
 cleanup() {
 	local rc=$? p
 	for p in "${PIDS[@]}"; do
@@ -42,6 +46,20 @@ cleanup() {
 		kill -0 "$p" 2>/dev/null && sleep 0.5
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	# Reap them here, so that bash does not report "Killed" later.
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$SERVICES_TOUCHED" -ne 0 ]; then
+		if ! "$ROOT/ci/services" up >"$T/services-up.log" 2>&1; then
+			printf '  %s: ci/services up FAILED in cleanup:\n' "$TEST" >&2
+			tail -n 20 "$T/services-up.log" >&2
+			rc=1
+		fi
+	fi
+	# The test's broker queue: quorum queues left behind pile up in the
+	# broker (and slow its restarts).
+	rmqctl delete_queue "tq.$TQ_QUEUE" >/dev/null 2>&1 || true
 	if [ "$rc" -ne 0 ]; then
 		printf '  logs kept in %s\n' "$T" >&2
 		for f in "$T"/*.log; do
@@ -52,8 +70,12 @@ cleanup() {
 	else
 		rm -rf "$T"
 	fi
+	exit "$rc"
 }
 trap cleanup EXIT
+# A signal must still run cleanup (which may have a server to restart).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # A fresh database with the schema.
 fresh_db() {
@@ -84,4 +106,164 @@ wait_for() {
 
 count_state() {
 	sql "SELECT COUNT(*) FROM tasks WHERE state = '$1'"
+}
+
+# ---- ids, SQL ----
+
+# SQL: a task id column as the canonical text tq prints.
+ID_TXT="LOWER(INSERT(INSERT(INSERT(INSERT(HEX(id),21,0,'-'),17,0,'-'),13,0,'-'),9,0,'-'))"
+
+# SQL: the id literal for the text form.
+idsql() {
+	printf "UNHEX(REPLACE('%s','-',''))" "$1"
+}
+
+# task_col ID EXPR: one value of the task's row.
+task_col() {
+	sql "SELECT $2 FROM tasks WHERE id = $(idsql "$1")"
+}
+
+# A fresh random UUID (any version: only its bytes matter to tq).
+new_uuid() {
+	cat /proc/sys/kernel/random/uuid
+}
+
+# ---- workers ----
+
+# wait_log NAME PATTERN [SECS]: waits until $T/NAME.log has a line
+# matching the extended regexp PATTERN.
+wait_log() {
+	wait_for "${3:-30}" grep -Eq -- "$2" "$T/$1.log"
+}
+
+# count_log NAME PATTERN: lines of $T/NAME.log matching PATTERN.
+count_log() {
+	grep -Ec -- "$2" "$T/$1.log" || true
+}
+
+# wait_consuming NAME: the worker has declared its queue and consumes.
+# (Two clients declaring a new quorum queue at once can make the broker
+# fail the first consume with 541; the worker then reconnects.)
+wait_consuming() {
+	wait_log "$1" 'event=(consuming|broker_reconnected)' 30 ||
+		fail "worker $1 did not start consuming"
+}
+
+# alive PID: the process runs (and is not a zombie).
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# ---- bulk tasks ----
+
+# make_payloads N FILE: N distinct one-line payloads.
+make_payloads() {
+	local tag
+	tag=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+	seq 1 "$1" | awk -v tag="$tag" '{ printf "p%s-%06d-%s\n", tag, $1, substr("abcdefghijklmnopqrstuvwxyz", 1 + $1 % 26) }' >"$2"
+}
+
+# check_echo IDS PAYLOADS: line i of IDS is the id submit printed for line
+# i of PAYLOADS; every such task succeeded with result = its payload.
+check_echo() {
+	local n
+	n=$(wc -l <"$1")
+	[ "$n" -eq "$(wc -l <"$2")" ] || fail "$1: $n ids for $(wc -l <"$2") payloads"
+	paste -d' ' "$1" "$2" | sort >"$T/expect.txt"
+	sql "SELECT $ID_TXT, result FROM tasks WHERE state = 'succeeded' AND result = payload" |
+		tr '\t' ' ' | sort >"$T/actual.txt"
+	comm -23 "$T/expect.txt" "$T/actual.txt" >"$T/missing.txt"
+	[ ! -s "$T/missing.txt" ] ||
+		fail "$(wc -l <"$T/missing.txt") of $n tasks did not succeed with result = payload, e.g. $(head -n 3 "$T/missing.txt" | tr '\n' ' ')"
+}
+
+# ledger_done_succeeded: "COUNT ID" for every id with 'done ... succeeded'
+# lines in the ledgers under $T/ledger.
+ledger_done_succeeded() {
+	cat "$T"/ledger/*.log 2>/dev/null |
+		awk '$1 == "done" && $4 == "succeeded" { n[$2]++ } END { for (i in n) print n[i], i }'
+}
+
+# check_ledger_once IDS: each id has exactly one 'done ... succeeded'.
+check_ledger_once() {
+	local bad missing
+	ledger_done_succeeded >"$T/done.txt"
+	bad=$(awk '$1 > 1' "$T/done.txt" | wc -l)
+	[ "$bad" -eq 0 ] ||
+		fail "$bad tasks completed more than once (ledgers), e.g. $(awk '$1 > 1' "$T/done.txt" | head -n 3 | tr '\n' ' ')"
+	awk '{ print $2 }' "$T/done.txt" | sort >"$T/done-ids.txt"
+	sort "$1" | comm -23 - "$T/done-ids.txt" >"$T/no-done.txt"
+	missing=$(wc -l <"$T/no-done.txt")
+	[ "$missing" -eq 0 ] ||
+		fail "$missing tasks have no 'done succeeded' ledger line, e.g. $(head -n 3 "$T/no-done.txt" | tr '\n' ' ')"
+}
+
+# check_runs_once N: every task has exactly one succeeded run, N in all.
+check_runs_once() {
+	local got multi
+	got=$(sql "SELECT COUNT(*) FROM task_runs WHERE outcome = 'succeeded'")
+	multi=$(sql "SELECT COUNT(*) FROM (SELECT task_id FROM task_runs WHERE outcome = 'succeeded' GROUP BY task_id HAVING COUNT(*) > 1) x")
+	[ "$multi" -eq 0 ] || fail "$multi tasks have more than one succeeded run in task_runs"
+	[ "$got" -eq "$1" ] || fail "task_runs has $got succeeded runs, want $1"
+}
+
+# reexecutions: tasks with more than one 'run' line in the ledgers.
+reexecutions() {
+	cat "$T"/ledger/*.log 2>/dev/null |
+		awk '$1 == "run" { n[$2]++ } END { k = 0; for (i in n) if (n[i] > 1) k++; print k }'
+}
+
+# ---- servers ----
+
+VAR=${TQ_VAR:-$ROOT/var}
+
+# rmqctl ARGS: rabbitmqctl against the private broker of ci/services.
+rmqctl() {
+	local dist=${TQ_DIST_PORT:-35673} bin=/usr/lib/rabbitmq/bin
+	[ -x "$bin/rabbitmqctl" ] || bin=$(dirname "$(command -v rabbitmqctl || echo /usr/sbin/rabbitmqctl)")
+	HOME=$VAR/rabbitmq ERL_EPMD_PORT=${TQ_EPMD_PORT:-34369} \
+		RABBITMQ_CTL_DIST_PORT_MIN=$((dist + 1)) \
+		RABBITMQ_CTL_DIST_PORT_MAX=$((dist + 11)) \
+		timeout 30 "$bin/rabbitmqctl" -q -n tq@localhost "$@"
+}
+
+# queue_depth NAME: messages in the broker queue NAME (full name).
+queue_depth() {
+	rmqctl list_queues name messages | awk -v q="$1" '$1 == q { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# services_touch: from now on cleanup runs `ci/services up`.
+services_touch() {
+	SERVICES_TOUCHED=1
+}
+
+# server_pid broker|db: pid of beam.smp / mariadbd from its pid file.
+server_pid() {
+	local file comm p=""
+	case $1 in
+	broker) file=$VAR/rabbitmq/rabbitmq.pid comm=beam.smp ;;
+	db) file=$VAR/mysql/mysqld.pid comm=mariadbd ;;
+	esac
+	[ -f "$file" ] && read -r p <"$file"
+	case $p in '' | *[!0-9]*) return 1 ;; esac
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$comm" ] || return 1
+	echo "$p"
+}
+
+# kill_server broker|db: SIGKILL and wait until the process is gone.
+kill_server() {
+	local pid
+	pid=$(server_pid "$1") || fail "no $1 pid to kill"
+	services_touch
+	kill -KILL "$pid"
+	wait_for 30 eval "! alive $pid" || fail "$1 (pid $pid) survived SIGKILL"
+}
+
+# services_up: brings every server back (and waits for it).
+services_up() {
+	"$ROOT/ci/services" up >"$T/services-up.log" 2>&1 ||
+		{ cat "$T/services-up.log" >&2; fail "ci/services up failed"; }
 }

@@ -1,4 +1,5 @@
 /* test_url.c: lib/url.h, amqp://, amqps:// and mysql:// URLs. */
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -306,7 +307,7 @@ END_TEST
 
 START_TEST(test_too_long)
 {
-	char s[1024], big[400];
+	char s[1300], big[400];
 	struct url u;
 
 	memset(big, 'a', sizeof(big) - 1);

@@ -1,0 +1,425 @@
+/*
+ * db.c: the supervisor's database thread. The main loop never waits on
+ * MySQL or the broker: a slow or absent database must not delay the
+ * detection of a hung worker. This thread takes back dead workers' tasks,
+ * renews the leases of live ones, keeps the node row fresh, and, when this
+ * node leads, runs the reconciler.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "supervisor.h"
+#include "util.h"
+
+static struct client C;
+static int64_t db_at, next_beat, next_renew, next_lead, next_tick;
+static unsigned db_fails;
+static int joined;
+
+static void
+db_drop(const char *op)
+{
+	if (C.store == NULL)
+		return;
+	log_warnx("event=db_error op=%s error=\"%s\"", op,
+	    store_errstr(C.store));
+	store_close(C.store);
+	C.store = NULL;
+	db_at = now_ms() + backoff_ms(100, 5000, db_fails++) + 50;
+}
+
+static int
+db_ready(void)
+{
+	if (C.store != NULL)
+		return 1;
+	if (now_ms() < db_at)
+		return 0;
+	if (client_store(&C) == -1) {
+		if (db_fails == 0 || db_fails % 20 == 0)
+			log_warnx("event=db_connect_failed error=\"%s\"", C.err);
+		db_at = now_ms() + backoff_ms(100, 5000, db_fails++) + 50;
+		return 0;
+	}
+	if (db_fails)
+		log_info("event=db_reconnected after_failures=%u", db_fails);
+	db_fails = 0;
+	return 1;
+}
+
+/* Releases every running task of owner (or of every owner of node) and
+ * publishes the ones that go back to the queue. Returns 0 or -1. */
+static int
+release_owned(const char *owner, const char *node, const struct uuid *cur,
+    uint64_t cur_fence, int charge_all, const char *reason)
+{
+	struct uuid *ids = NULL, *back = NULL;
+	uint64_t *fences = NULL;
+	struct pub_row *rows = NULL;
+	enum task_state st;
+	char idtxt[UUID_STRLEN + 1];
+	int n, i, r, nb = 0, np, ret = -1;
+
+	if ((n = store_owned(C.store, owner, node, &ids, &fences)) == -1)
+		return -1;
+	if (n > 0 && (back = calloc((size_t)n, sizeof(*back))) == NULL)
+		goto done;
+	for (i = 0; i < n; i++) {
+		/* Charged: the task it was running, or all when nobody
+		 * knows which one was. */
+		int charge = charge_all || (cur != NULL &&
+		    uuid_cmp(&ids[i], cur) == 0 && fences[i] == cur_fence);
+
+		r = store_release(C.store, &ids[i], fences[i], reason, charge,
+		    &st);
+		if (r == -1)
+			goto done;
+		uuid_fmt(&ids[i], idtxt);
+		if (r == 1) {
+			S.n_released++;
+			log_info("event=task_released task=%s fence=%llu "
+			    "charged=%d state=%s reason=\"%s\"", idtxt,
+			    (unsigned long long)fences[i], charge,
+			    task_state_name(st),
+			    reason);
+			if (st == TS_SCHEDULED)
+				back[nb++] = ids[i];
+		}
+	}
+	/* Published at once: the broker's copy may be gone (acked at
+	 * claim), so the task would otherwise wait for the leader. */
+	if (nb > 0) {
+		if ((np = store_pub_rows(C.store, back, (size_t)nb,
+		    &rows)) == -1)
+			goto done;
+		r = client_publish_rows(&C, rows, (size_t)np);
+		pub_rows_free(rows, (size_t)np);
+		if (r == -1)
+			log_warnx("event=republish_deferred count=%d "
+			    "error=\"%s\"", np, C.err);
+		else
+			S.n_republished += (unsigned long)r;
+	}
+	ret = 0;
+done:
+	free(ids);
+	free(fences);
+	free(back);
+	return ret;
+}
+
+static void
+do_releases(void)
+{
+	struct release_req req;
+
+	for (;;) {
+		pthread_mutex_lock(&S.mu);
+		if (S.nrq == 0) {
+			S.db_idle = 1;
+			pthread_mutex_unlock(&S.mu);
+			return;
+		}
+		req = S.rq[0];
+		pthread_mutex_unlock(&S.mu);
+		if (release_owned(req.owner, NULL, req.cur_set ? &req.cur :
+		    NULL, req.cur_fence, 0, req.reason) == -1) {
+			db_drop("release");
+			return;	/* kept: tried again after reconnecting */
+		}
+		pthread_mutex_lock(&S.mu);
+		memmove(S.rq, S.rq + 1, (S.nrq - 1) * sizeof(*S.rq));
+		S.nrq--;
+		pthread_mutex_unlock(&S.mu);
+	}
+}
+
+static void
+renew(void)
+{
+	const char **owners;
+	size_t i, n;
+
+	pthread_mutex_lock(&S.mu);
+	n = S.nowners;
+	owners = calloc(n ? n : 1, sizeof(*owners));
+	char (*copy)[PROTO_OWNER_MAX + 1] = calloc(n ? n : 1, sizeof(*copy));
+	if (owners == NULL || copy == NULL) {
+		pthread_mutex_unlock(&S.mu);
+		free(owners);
+		free(copy);
+		return;
+	}
+	memcpy(copy, S.owners, n * sizeof(*copy));
+	pthread_mutex_unlock(&S.mu);
+	for (i = 0; i < n; i++)
+		owners[i] = copy[i];
+	if (n > 0 && store_renew_owners(C.store, owners, n,
+	    S.cfg.lease_ms) == -1)
+		db_drop("renew");
+	free(owners);
+	free(copy);
+}
+
+static void
+lead(int64_t now)
+{
+	char holder[256], (*dead)[129] = NULL, reason[200];
+	struct reconcile_stats rs;
+	uint64_t token;
+	int r, i, n;
+
+	snprintf(holder, sizeof(holder), "%s/%s", S.node, S.instance);
+	if (now >= next_lead) {
+		r = store_lead(C.store, "reconciler", holder,
+		    S.cfg.leader_ttl_ms, &token);
+		if (r == -1) {
+			db_drop("lead");
+			return;
+		}
+		if (r != S.leader)
+			log_info("event=%s role=reconciler node=%s token=%llu",
+			    r ? "leader" : "follower", S.node,
+			    (unsigned long long)token);
+		S.leader = r;
+		next_lead = now + S.cfg.leader_ttl_ms / 3;
+	}
+	if (!S.leader)
+		return;
+	/* Nodes that stopped beating: their workers died with them (or are
+	 * cut off; the fence makes their late results harmless). */
+	if ((n = store_dead_nodes(C.store, S.cfg.node_timeout_ms,
+	    &dead)) == -1) {
+		db_drop("dead nodes");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(dead[i], S.node) == 0)
+			continue;
+		log_warnx("event=node_dead node=%s action=release", dead[i]);
+		snprintf(reason, sizeof(reason), "node %s lost", dead[i]);
+		if (release_owned(NULL, dead[i], NULL, 0, 1, reason) == -1 ||
+		    store_node_forget(C.store, dead[i],
+		    S.cfg.node_timeout_ms) == -1) {
+			free(dead);
+			db_drop("release node");
+			return;
+		}
+	}
+	free(dead);
+	if (client_reconcile(&C, &rs) == -1) {
+		log_warnx("event=reconcile_failed error=\"%s\"", C.err);
+		if (C.store == NULL)
+			db_fails++;
+		return;
+	}
+	if (rs.expired || rs.published) {
+		S.n_reconciled += (unsigned long)(rs.expired + rs.published);
+		log_info("event=reconciled expired=%d due=%d published=%d",
+		    rs.expired, rs.due, rs.published);
+	}
+}
+
+/* Takes the node name. The first time, our previous incarnation's tasks
+ * come back at once instead of after their leases: its workers died with
+ * it. Workers are spawned only after this, so none of them is ours. */
+static int
+join(void)
+{
+	char reason[200];
+	int r;
+
+	r = store_node_join(C.store, S.node, S.instance,
+	    S.cfg.node_timeout_ms);
+	if (r == -1) {
+		db_drop("node join");
+		return -1;
+	}
+	if (r == 0) {
+		log_error("event=node_name_in_use node=%s action=exit "
+		    "hint=\"another live supervisor uses this node name; set "
+		    "node in the config or TQ_NODE\"", S.node);
+		S.db_quit = 1;
+		kill(getpid(), SIGTERM);
+		return -1;
+	}
+	if (!S.joined) {
+		snprintf(reason, sizeof(reason), "node %s restarted", S.node);
+		if (release_owned(NULL, S.node, NULL, 0, 1, reason) == -1) {
+			db_drop("node join");
+			return -1;
+		}
+	}
+	joined = 1;
+	S.joined = 1;
+	log_info("event=node_joined node=%s instance=%s", S.node, S.instance);
+	return 0;
+}
+
+static void *
+db_main(void *arg)
+{
+	struct timespec ts;
+	int64_t now, wait;
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		pthread_mutex_lock(&S.mu);
+		if (S.db_quit && S.nrq == 0) {
+			pthread_mutex_unlock(&S.mu);
+			break;
+		}
+		pthread_mutex_unlock(&S.mu);
+		now = now_ms();
+		if (db_ready()) {
+			if (!joined)
+				(void)join();
+			if (C.store && joined)
+				do_releases();
+			if (C.store && joined && now >= next_beat) {
+				if (store_node_beat(C.store, S.node,
+				    S.instance) == -1) {
+					/* Taken over: the leader thought us
+					 * dead and took our tasks (our late
+					 * results are fenced off); join
+					 * again. */
+					if (!store_err_temporary(C.store))
+						joined = 0;
+					db_drop("node beat");
+				}
+				next_beat = now + S.cfg.node_timeout_ms / 4;
+			}
+			if (C.store && joined && now >= next_renew) {
+				renew();
+				next_renew = now + S.cfg.lease_ms / 3;
+			}
+			if (C.store && joined && !S.stopping &&
+			    now >= next_tick) {
+				lead(now);
+				next_tick = now + S.cfg.reconcile_ms;
+			}
+		}
+		pthread_mutex_lock(&S.mu);
+		if (S.nrq == 0 && !S.db_quit) {
+			wait = next_tick - now_ms();
+			if (C.store == NULL)
+				wait = db_at - now_ms();
+			if (wait > S.cfg.reconcile_ms)
+				wait = S.cfg.reconcile_ms;
+			if (wait < 1)
+				wait = 1;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&S.cv, &S.mu, &ts);
+		} else if (S.nrq > 0 && C.store == NULL) {
+			pthread_mutex_unlock(&S.mu);
+			sleep_ms(db_at - now_ms() > 0 ? db_at - now_ms() : 1);
+			pthread_mutex_lock(&S.mu);
+		}
+		pthread_mutex_unlock(&S.mu);
+	}
+	if (C.store != NULL) {
+		char holder[256];
+
+		snprintf(holder, sizeof(holder), "%s/%s", S.node, S.instance);
+		if (S.leader)
+			(void)store_unlead(C.store, "reconciler", holder);
+		(void)store_node_leave(C.store, S.node, S.instance);
+	}
+	client_close(&C);
+	return NULL;
+}
+
+void
+db_start(void)
+{
+	pthread_mutex_init(&S.mu, NULL);
+	pthread_cond_init(&S.cv, NULL);
+	if (client_init(&C, &S.cfg) == -1)
+		log_fatalx(EXIT_PERM, "%s", C.err);
+	if (pthread_create(&S.dbt, NULL, db_main, NULL) != 0)
+		log_fatalx(EXIT_TEMP, "pthread_create failed");
+}
+
+/* Waits until every release is done (or the deadline), then stops. */
+void
+db_stop(void)
+{
+	pthread_mutex_lock(&S.mu);
+	S.db_quit = 1;
+	pthread_cond_signal(&S.cv);
+	pthread_mutex_unlock(&S.mu);
+	pthread_join(S.dbt, NULL);
+}
+
+void
+db_release(const struct slot *sl, const char *reason)
+{
+	struct release_req *r;
+
+	pthread_mutex_lock(&S.mu);
+	if (S.nrq == S.caprq) {
+		size_t cap = S.caprq ? S.caprq * 2 : 16;
+
+		if ((r = reallocarray(S.rq, cap, sizeof(*r))) == NULL) {
+			pthread_mutex_unlock(&S.mu);
+			log_error("event=oom action=lease_will_expire");
+			return;
+		}
+		S.rq = r;
+		S.caprq = cap;
+	}
+	r = &S.rq[S.nrq++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->owner, sizeof(r->owner), "%s", sl->owner);
+	r->cur = sl->cur;
+	r->cur_fence = sl->cur_fence;
+	r->cur_set = sl->cur_set;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	S.db_idle = 0;
+	pthread_cond_signal(&S.cv);
+	pthread_mutex_unlock(&S.mu);
+}
+
+void
+db_owners_update(void)
+{
+	size_t n = 0;
+	int i, j;
+	void *p;
+
+	pthread_mutex_lock(&S.mu);
+	for (i = 0; i < S.npools; i++)
+		for (j = 0; j < S.pools[i]->nslots; j++)
+			n += S.pools[i]->slots[j].hello &&
+			    S.pools[i]->slots[j].st != SL_DOWN;
+	if ((p = reallocarray(S.owners, n ? n : 1, sizeof(*S.owners))) ==
+	    NULL) {
+		pthread_mutex_unlock(&S.mu);
+		return;
+	}
+	S.owners = p;
+	S.nowners = 0;
+	for (i = 0; i < S.npools; i++)
+		for (j = 0; j < S.pools[i]->nslots; j++) {
+			const struct slot *sl = &S.pools[i]->slots[j];
+
+			if (sl->hello && sl->st != SL_DOWN)
+				memcpy(S.owners[S.nowners++], sl->owner,
+				    sizeof(sl->owner));
+		}
+	pthread_mutex_unlock(&S.mu);
+}

@@ -1,0 +1,416 @@
+/*
+ * tq-supervisor: one per node. Spawns worker pools, watches them by
+ * heartbeats over a socketpair each, kills hung workers, restarts dead
+ * ones with backoff, and gives their tasks back at once, fenced. A second
+ * thread (db.c) talks to MySQL and the broker so that nothing here waits
+ * on the network.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "log.h"
+#include "supervisor.h"
+#include "task.h"
+#include "util.h"
+
+#define TICK_MS	20
+
+struct sup S;
+static int epfd = -1;
+
+void pool_defaults(struct pool_conf *, const char *name);
+int pool_set(struct pool_conf *, const char *key, const char *v, char *err,
+    size_t errsz);
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq-supervisor [-n] [-c FILE] [--queue Q --workers N] [--node NAME]\n"
+"                     [--control PATH] [--worker-command CMD]\n"
+"                     [--heartbeat-ms MS] [--hang-timeout-ms MS]\n"
+"\n"
+"Runs worker pools: one per [pool NAME] section of FILE (queue =, workers =,\n"
+"command =, heartbeat_ms =, hang_timeout_ms =, drain_ms =,\n"
+"restart_intensity =, restart_period_s =, cooldown_s =, prefetch =, batch =),\n"
+"plus one from --queue/--workers. [tq] holds the shared settings.\n"
+"\n"
+"  -n                 check the configuration and exit\n"
+"  --node NAME        this node's name in the cluster (default: host name)\n"
+"  --control PATH     control socket (default from control_socket)\n"
+"\n"
+"SIGTERM/SIGINT: drain (in-flight tasks finish), then exit 0.\n"
+"SIGHUP: reload FILE; pools grow, shrink, appear and go without losing a\n"
+"task. exit status: 0 ok, 2 usage, 100 bad configuration.\n");
+}
+
+void
+loop_watch(int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		log_warn("epoll_ctl add %d", fd);
+}
+
+void
+loop_unwatch(int fd)
+{
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static struct pool *
+pool_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < S.npools; i++)
+		if (strcmp(S.pools[i]->conf.name, name) == 0)
+			return S.pools[i];
+	return NULL;
+}
+
+static int
+pool_add(const struct pool_conf *pc)
+{
+	struct pool *p;
+
+	if (S.npools == POOLS_MAX || (p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	S.pools[S.npools++] = p;
+	pool_apply(p, pc);
+	log_info("event=pool pool=%s queue=%s workers=%d", pc->name, pc->queue,
+	    pc->workers);
+	return 0;
+}
+
+/* The configuration: file pools plus the flag pool. */
+struct confset {
+	struct pool_conf pc[POOLS_MAX + 1];
+	int		 n;
+};
+
+static struct pool_conf flag_pool;
+static int have_flag_pool;
+
+static int
+conf_read(struct confset *cs, char *err, size_t errsz)
+{
+	cs->n = 0;
+	if (S.conf_file != NULL && pools_load(S.conf_file, cs->pc, &cs->n, err,
+	    errsz) == -1)
+		return -1;
+	if (have_flag_pool) {
+		if (cs->n == POOLS_MAX) {
+			snprintf(err, errsz, "too many pools");
+			return -1;
+		}
+		cs->pc[cs->n++] = flag_pool;
+	}
+	if (cs->n == 0) {
+		snprintf(err, errsz, "no pools: give --queue Q --workers N, or "
+		    "[pool NAME] sections in the config file");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reload(void)
+{
+	struct confset cs;
+	struct config cfg;
+	char err[TQ_ERRSZ];
+	struct pool *p;
+	int i, j, keep;
+
+	if (config_load(&cfg, S.conf_file, err, sizeof(err)) == -1 ||
+	    conf_read(&cs, err, sizeof(err)) == -1) {
+		log_error("event=reload_failed error=\"%s\" action=kept_old",
+		    err);
+		return;
+	}
+	for (i = 0; i < cs.n; i++) {
+		if ((p = pool_find(cs.pc[i].name)) != NULL && !p->removed)
+			pool_apply(p, &cs.pc[i]);
+		else if (p == NULL && pool_add(&cs.pc[i]) == -1)
+			log_error("event=reload pool=%s error=\"too many "
+			    "pools\"", cs.pc[i].name);
+	}
+	for (i = 0; i < S.npools; i++) {
+		p = S.pools[i];
+		for (keep = 0, j = 0; j < cs.n; j++)
+			keep |= strcmp(cs.pc[j].name, p->conf.name) == 0;
+		if (!keep && !p->removed) {
+			p->removed = 1;
+			log_info("event=pool_removed pool=%s", p->conf.name);
+			for (j = 0; j < p->nslots; j++)
+				slot_stop(&p->slots[j], now_ms());
+		}
+	}
+	log_info("event=reloaded pools=%d", cs.n);
+}
+
+static void
+drain_all(int64_t now)
+{
+	int i, j;
+
+	for (i = 0; i < S.npools; i++)
+		for (j = 0; j < S.pools[i]->nslots; j++)
+			slot_stop(&S.pools[i]->slots[j], now);
+}
+
+static void
+reap(void)
+{
+	struct slot *sl;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if ((sl = slot_by_pid(pid)) != NULL)
+			slot_exited(sl, status);
+}
+
+static void
+notify(const char *what)
+{
+#ifdef HAVE_SYSTEMD
+	(void)sd_notify(0, what);
+#else
+	(void)what;
+#endif
+}
+
+static int
+run(void)
+{
+	struct epoll_event ev[32];
+	struct signalfd_siginfo si;
+	int64_t now, next_dog = 0, dog_ms = 0;
+	sigset_t set;
+	int sfd, lfd, n, i, ready = 0;
+	struct slot *sl;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		log_fatalx(EXIT_TEMP, "signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		log_fatalx(EXIT_TEMP, "epoll: %s", strerror(errno));
+	loop_watch(sfd);
+	if ((lfd = control_open(S.control)) == -1)
+		log_fatalx(EXIT_PERM, "control socket \"%s\" unavailable",
+		    S.control);
+	loop_watch(lfd);
+#ifdef HAVE_SYSTEMD
+	{
+		uint64_t usec;
+
+		if (sd_watchdog_enabled(0, &usec) > 0)
+			dog_ms = (int64_t)(usec / 2000);
+	}
+#endif
+	db_start();
+	log_info("event=started node=%s pools=%d control=%s", S.node,
+	    S.npools, S.control);
+
+	for (;;) {
+		now = now_ms();
+		/* Workers only once the node row is ours: they must not
+		 * claim before our previous incarnation's tasks are back. */
+		if (S.joined) {
+			for (i = 0; i < S.npools; i++)
+				pool_tick(S.pools[i], now);
+			if (!ready && !S.stopping) {
+				ready = 1;
+				notify("READY=1\nSTATUS=running");
+			}
+		}
+		if (S.stopping && pools_live() == 0)
+			break;
+		if (dog_ms > 0 && now >= next_dog) {
+			notify("WATCHDOG=1");
+			next_dog = now + dog_ms;
+		}
+		n = epoll_wait(epfd, ev, 32, TICK_MS);
+		if (n == -1 && errno != EINTR)
+			log_fatalx(EXIT_TEMP, "epoll_wait: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == sfd) {
+				while (read(sfd, &si, sizeof(si)) ==
+				    sizeof(si)) {
+					switch (si.ssi_signo) {
+					case SIGCHLD:
+						reap();
+						break;
+					case SIGHUP:
+						if (!S.stopping)
+							reload();
+						break;
+					default:
+						if (S.stopping)
+							break;
+						log_info("event=draining "
+						    "signal=%u", si.ssi_signo);
+						notify("STOPPING=1");
+						S.stopping = 1;
+						drain_all(now_ms());
+						break;
+					}
+				}
+			} else if (ev[i].data.fd == lfd) {
+				control_accept(lfd);
+			} else if ((sl = slot_by_fd(ev[i].data.fd)) != NULL) {
+				slot_frame(sl);
+			}
+		}
+		/* Frames were read before hang checks (pool_tick), so a loop
+		 * that was slow does not make live workers look hung. */
+		reap();
+	}
+	log_info("event=stopped released=%lu republished=%lu", S.n_released,
+	    S.n_republished);
+	db_stop();
+	control_close(lfd, S.control);
+	close(sfd);
+	close(epfd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "node", required_argument, NULL, 'N' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "worker-command", required_argument, NULL, 'W' },
+		{ "heartbeat-ms", required_argument, NULL, 'H' },
+		{ "hang-timeout-ms", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *queue = NULL, *workers = NULL, *node = NULL,
+	    *control = NULL, *wcmd = NULL, *hb = NULL, *hang = NULL;
+	char err[TQ_ERRSZ], self[PATH_MAX], rnd[8];
+	struct confset cs;
+	int ch, check = 0, i, l;
+	ssize_t n;
+
+	log_init("tq-supervisor", 0);
+	while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			S.conf_file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'q':
+			queue = optarg;
+			break;
+		case 'w':
+			workers = optarg;
+			break;
+		case 'N':
+			node = optarg;
+			break;
+		case 'C':
+			control = optarg;
+			break;
+		case 'W':
+			wcmd = optarg;
+			break;
+		case 'H':
+			hb = optarg;
+			break;
+		case 'T':
+			hang = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load(&S.cfg, S.conf_file, err, sizeof(err)) == -1 ||
+	    (node && config_set(&S.cfg, "node", node, err, sizeof(err)) ==
+	    -1) || (control && config_set(&S.cfg, "control_socket", control,
+	    err, sizeof(err)) == -1))
+		log_fatalx(EXIT_PERM, "%s", err);
+	if ((l = log_parselevel(S.cfg.log_level)) == -1)
+		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
+		    "warn or error", S.cfg.log_level);
+	log_setlevel((enum log_level)l);
+	node_set(S.cfg.node);
+	snprintf(S.node, sizeof(S.node), "%s", node_name());
+	snprintf(S.control, sizeof(S.control), "%s", S.cfg.control_socket);
+	/* The worker beside us unless told otherwise. */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "%s/tq-worker",
+		    dirname(self));
+	} else
+		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "tq-worker");
+	if (wcmd != NULL)
+		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "%s", wcmd);
+	if (queue != NULL || workers != NULL) {
+		have_flag_pool = 1;
+		pool_defaults(&flag_pool, queue ? queue : S.cfg.queue);
+		if ((queue && pool_set(&flag_pool, "queue", queue, err,
+		    sizeof(err)) == -1) || (workers && pool_set(&flag_pool,
+		    "workers", workers, err, sizeof(err)) == -1) ||
+		    (hb && pool_set(&flag_pool, "heartbeat_ms", hb, err,
+		    sizeof(err)) == -1) || (hang && pool_set(&flag_pool,
+		    "hang_timeout_ms", hang, err, sizeof(err)) == -1))
+			log_fatalx(EXIT_USAGE, "%s", err);
+		if (flag_pool.hang_ms <= flag_pool.heartbeat_ms)
+			log_fatalx(EXIT_USAGE, "--hang-timeout-ms must exceed "
+			    "--heartbeat-ms");
+	}
+	if (conf_read(&cs, err, sizeof(err)) == -1)
+		log_fatalx(EXIT_PERM, "%s", err);
+	if (check) {
+		printf("configuration ok: %d pool%s, node %s\n", cs.n,
+		    cs.n == 1 ? "" : "s", S.node);
+		return 0;
+	}
+	if (rand_bytes(rnd, sizeof(rnd)) == -1)
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < 8; i++)
+		snprintf(S.instance + i * 2, 3, "%02x", (unsigned char)rnd[i]);
+	for (i = 0; i < cs.n; i++)
+		if (pool_add(&cs.pc[i]) == -1)
+			log_fatalx(EXIT_PERM, "too many pools");
+	return run();
+}

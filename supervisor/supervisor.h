@@ -1,0 +1,147 @@
+/* supervisor.h: tq-supervisor's private structures. */
+#ifndef TQ_SUPERVISOR_H
+#define TQ_SUPERVISOR_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "config.h"
+#include "policy.h"
+#include "proto.h"
+#include "uuid.h"
+
+#define POOL_NAME_MAX	64
+#define POOL_ARGV_MAX	32
+#define POOLS_MAX	32
+#define SLOTS_MAX	256
+
+enum slot_state {
+	SL_DOWN,	/* no process; maybe a restart pending */
+	SL_UP,		/* process running */
+	SL_STOPPING,	/* asked to drain; TERM, then KILL after deadlines */
+};
+
+struct pool;
+
+struct slot {
+	struct pool	*pool;
+	int		 idx;
+	enum slot_state	 st;
+	pid_t		 pid;
+	int		 fd;		/* our end of the socketpair, or -1 */
+	char		 owner[PROTO_OWNER_MAX + 1];
+	int		 hello;
+	int64_t		 started;
+	int64_t		 last_hb;	/* any frame counts */
+	int64_t		 restart_at;	/* SL_DOWN: when to spawn, or -1 */
+	int64_t		 term_at;	/* SL_STOPPING: TERM the group at */
+	int64_t		 kill_at;	/* KILL the group at (0: not yet) */
+	unsigned	 quick;		/* consecutive short lives */
+	unsigned	 restarts;
+	int		 hang_killed;
+	int		 retire;	/* drop the slot after it stops */
+	/* from the last heartbeat and task frames */
+	uint8_t		 wstate, progress;
+	uint16_t	 inflight;
+	uint32_t	 rss_kb;
+	uint64_t	 succeeded, failed;
+	struct uuid	 cur;
+	uint64_t	 cur_fence;
+	int		 cur_set;
+};
+
+struct pool_conf {
+	char		 name[POOL_NAME_MAX + 1];
+	char		 queue[65];
+	int		 workers;
+	char		 command[1024];	/* split on blanks; no shell */
+	int64_t		 heartbeat_ms;
+	int64_t		 hang_ms;
+	int64_t		 drain_ms;
+	unsigned	 restart_max;	/* R */
+	int64_t		 restart_period_ms;	/* P */
+	int64_t		 cooldown_ms;
+	long long	 prefetch, batch;	/* 0: the worker's default */
+};
+
+struct pool {
+	struct pool_conf conf;
+	struct slot	 slots[SLOTS_MAX];
+	int		 nslots;
+	struct intensity restarts;
+	int		 failing;
+	int64_t		 failing_until;
+	int		 removed;	/* gone from the config: drain it */
+	unsigned long	 total_restarts, hang_kills;
+};
+
+/* What the database thread must do for a dead worker. */
+struct release_req {
+	char		 owner[PROTO_OWNER_MAX + 1];
+	struct uuid	 cur;		/* charged with the attempt */
+	uint64_t	 cur_fence;
+	int		 cur_set;
+	char		 reason[128];
+};
+
+struct sup {
+	struct config	 cfg;
+	const char	*conf_file;
+	char		 node[129];
+	char		 instance[64];
+	char		 control[PATH_MAX];
+	char		 worker_cmd[1024];
+	struct pool	*pools[POOLS_MAX];
+	int		 npools;
+	int		 stopping;
+	int64_t		 stop_deadline;
+
+	/* the database thread */
+	pthread_t	 dbt;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct release_req *rq;
+	size_t		 nrq, caprq;
+	char		 (*owners)[PROTO_OWNER_MAX + 1];	/* live */
+	size_t		 nowners;
+	int		 db_quit;
+	int		 db_idle;	/* no release waiting */
+	int		 leader;
+	volatile int	 joined;	/* node row taken: workers may start */
+	unsigned long	 n_released, n_republished, n_reconciled;
+};
+
+extern struct sup S;
+
+/* pool.c */
+int	pools_load(const char *file, struct pool_conf *, int *n, char *err,
+	    size_t errsz);
+void	pool_apply(struct pool *, const struct pool_conf *);
+void	pool_tick(struct pool *, int64_t now);
+void	slot_spawn(struct slot *);
+void	slot_exited(struct slot *, int status);
+void	slot_frame(struct slot *);
+void	slot_stop(struct slot *, int64_t now);
+int	pools_live(void);
+struct slot *slot_by_pid(pid_t);
+struct slot *slot_by_fd(int);
+
+/* db.c */
+void	db_start(void);
+void	db_stop(void);
+void	db_release(const struct slot *, const char *reason);
+void	db_owners_update(void);
+
+/* control.c */
+int	control_open(const char *path);
+void	control_accept(int lfd);
+void	control_close(int lfd, const char *path);
+
+/* supervisor.c */
+void	loop_watch(int fd);
+void	loop_unwatch(int fd);
+
+#endif
