@@ -12,6 +12,7 @@ WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
+	   -Isupervisor \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS	+= -pie -Wl,-z,relro,-z,now -pthread
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
@@ -25,7 +26,8 @@ SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
-	     tests/unit/test_util.c
+	     tests/unit/test_util.c tests/unit/test_proto.c \
+	     tests/unit/test_policy.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -73,7 +75,7 @@ $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/test-unit: $(UNIT_OBJS) $(O)/libtq.a
+$(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,6 +37,7 @@ usage_main(FILE *fp)
 "  stats      count tasks by queue and state\n"
 "  migrate    create or upgrade the database schema\n"
 "  reconcile  publish stranded tasks and expire dead leases, once\n"
+"  workers    list a supervisor's workers\n"
 "  config     print the effective configuration\n"
 "\n"
 "Run 'tq COMMAND --help' for a command's options.\n"
@@ -693,6 +696,131 @@ cmd_reconcile(int argc, char **argv)
 	return 0;
 }
 
+/* ---- workers: asks a supervisor over its control socket ---- */
+
+static void
+usage_workers(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq workers [--json] [--control PATH]\n"
+"\n"
+"Lists the workers of the supervisor behind the control socket (default\n"
+"from control_socket / TQ_CONTROL_SOCKET): node, pool, pid, state, current\n"
+"task, last heartbeat age, restarts, RSS.\n");
+}
+
+static int
+cmd_workers(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = cfg.control_socket;
+	struct sockaddr_un sa;
+	struct buf in = BUF_INIT;
+	json_error_t jerr;
+	json_t *j, *ws, *w, *pools, *p;
+	char chunk[4096];
+	ssize_t n;
+	size_t i;
+	int fd, ch, json = 0;
+
+	while ((ch = getopt_long(argc, argv, "+jC:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'C':
+			path = optarg;
+			break;
+		case 'h':
+			usage_workers(stdout);
+			return 0;
+		default:
+			usage_workers(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage_workers(stderr);
+		return EXIT_USAGE;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die(EXIT_PERM, "control socket path too long");
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		die(EXIT_TEMP, "control socket \"%s\": %s (is tq-supervisor "
+		    "running?)", path, strerror(errno));
+	if (write(fd, "workers\n", 8) != 8)
+		die(EXIT_TEMP, "control socket \"%s\": %s", path,
+		    strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&in, chunk, (size_t)n) == -1)
+			die(EXIT_TEMP, "out of memory");
+	close(fd);
+	if (in.len == 0)
+		die(EXIT_TEMP, "control socket \"%s\": no answer (refused?)",
+		    path);
+	if ((j = json_loadb(in.data, in.len, 0, &jerr)) == NULL)
+		die(EXIT_TEMP, "control socket: bad answer: %s", jerr.text);
+	if (json) {
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		pools = json_object_get(j, "pools");
+		json_array_foreach(pools, i, p)
+			printf("pool %s: queue %s, %d workers%s, %lld restarts, "
+			    "%lld hang kills\n",
+			    json_string_value(json_object_get(p, "name")),
+			    json_string_value(json_object_get(p, "queue")),
+			    (int)json_integer_value(json_object_get(p,
+			    "workers")),
+			    json_is_true(json_object_get(p, "failing")) ?
+			    " (FAILING: restarts paused)" : "",
+			    (long long)json_integer_value(json_object_get(p,
+			    "restarts")),
+			    (long long)json_integer_value(json_object_get(p,
+			    "hang_kills")));
+		printf("%-12s %-10s %7s %-9s %-36s %5s %8s %8s %8s\n", "NODE",
+		    "POOL", "PID", "STATE", "TASK", "PROG", "HB_AGE", "RESTARTS",
+		    "RSS_KB");
+		ws = json_object_get(j, "workers");
+		json_array_foreach(ws, i, w) {
+			json_t *t = json_object_get(w, "task");
+			long long age = json_integer_value(json_object_get(w,
+			    "heartbeat_age_ms"));
+			char agebuf[32];
+
+			if (age < 0)
+				snprintf(agebuf, sizeof(agebuf), "-");
+			else
+				snprintf(agebuf, sizeof(agebuf), "%lldms", age);
+			printf("%-12s %-10s %7lld %-9s %-36s %4lld%% %8s %8lld "
+			    "%8lld\n",
+			    json_string_value(json_object_get(w, "node")),
+			    json_string_value(json_object_get(w, "pool")),
+			    (long long)json_integer_value(json_object_get(w,
+			    "pid")),
+			    json_string_value(json_object_get(w, "state")),
+			    json_is_string(t) ? json_string_value(t) : "-",
+			    (long long)json_integer_value(json_object_get(w,
+			    "progress")), agebuf,
+			    (long long)json_integer_value(json_object_get(w,
+			    "restarts")),
+			    (long long)json_integer_value(json_object_get(w,
+			    "rss_kb")));
+		}
+	}
+	json_decref(j);
+	buf_release(&in);
+	return 0;
+}
+
 static int
 cmd_config(int argc, char **argv)
 {
@@ -712,6 +840,7 @@ static const struct cmd {
 	{ "stats", cmd_stats },
 	{ "migrate", cmd_migrate },
 	{ "reconcile", cmd_reconcile },
+	{ "workers", cmd_workers },
 	{ "config", cmd_config },
 	{ NULL, NULL },
 };

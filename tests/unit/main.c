@@ -19,6 +19,8 @@ main(void)
 	srunner_add_suite(sr, task_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, util_suite());
+	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, policy_suite());
 	if (getenv("CK_FORK") == NULL)
 		srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);

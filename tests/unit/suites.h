@@ -9,5 +9,7 @@ Suite	*url_suite(void);
 Suite	*task_suite(void);
 Suite	*config_suite(void);
 Suite	*util_suite(void);
+Suite	*proto_suite(void);
+Suite	*policy_suite(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* test_config.c: lib/config.h, defaults, config_set, INI file, environment
  * and config_urls. */
-#define _GNU_SOURCE	/* nftw flags */
+/* _GNU_SOURCE comes from the Makefile (nftw flags). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -434,11 +434,11 @@ START_TEST(test_load_syntax_error)
 	    "batch = 4\n", 0644);
 	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -1);
 	ERR_HAS(err, path);
-	ERR_HAS(err, "line 3");
+	ERR_HAS(err, ".ini:3:");
 
 	path = write_file("tq2.ini", "[tq]\n\n\n\n[broken\nbatch = 4\n", 0644);
 	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -1);
-	ERR_HAS(err, "line 5");
+	ERR_HAS(err, ".ini:5:");
 }
 END_TEST
 
