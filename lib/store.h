@@ -17,6 +17,10 @@
 struct store;
 struct pub_row;
 
+/* Broken on purpose (chaos checker tests): finishes ignore the fence and
+ * the state, so a stale holder overwrites the outcome. */
+extern int store_debug_nofence;
+
 /* Connects over TCP; NULL with the reason in err. *temporary tells a
  * connection failure (retry later, exit 111) from a refusal (exit 100). */
 struct store	*store_open(const struct url *, char *err, size_t errsz,

@@ -248,3 +248,16 @@ node_name(void)
 	name[sizeof(name) - 1] = '\0';
 	return name;
 }
+
+uint64_t
+fnv64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--) {
+		h ^= *s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

@@ -27,6 +27,9 @@ int	rand_bytes(void *buf, size_t n);
 /* Exponential backoff with full jitter: random in [0, min(cap, base*2^n)]. */
 int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
 
+/* FNV-1a, 64 bits: ledgers and the chaos handler's digest. */
+uint64_t fnv64(const void *, size_t);
+
 /* A growable byte buffer. */
 struct buf {
 	char	*data;

@@ -109,10 +109,36 @@ h_progress(struct hctx *h)
 	return buf_printf(h->result, "done in %lld ms", ms) == -1 ? -1 : 0;
 }
 
+/* For chaos runs: payload "MS NONCE"; sleeps MS, then returns the digest
+ * of the whole payload, so a checker can tell a corrupt result. */
+static int
+h_chaos(struct hctx *h)
+{
+	char buf[32];
+	const char *errstr;
+	long long ms;
+	size_t n;
+
+	for (n = 0; n < h->len && n < sizeof(buf) - 1 &&
+	    ((const char *)h->payload)[n] != ' '; n++)
+		buf[n] = ((const char *)h->payload)[n];
+	buf[n] = '\0';
+	if (parse_num(buf, 0, 3600000, &ms, &errstr) == -1) {
+		snprintf(h->error, sizeof(h->error), "payload must be \"MS "
+		    "NONCE\"");
+		return -1;
+	}
+	if (nap(h, ms) == -1)
+		return -1;
+	return buf_printf(h->result, "%016llx",
+	    (unsigned long long)fnv64(h->payload, h->len)) == -1 ? -1 : 0;
+}
+
 static const struct {
 	const char	*name;
 	handler_fn	 fn;
 } builtins[] = {
+	{ "tq.chaos", h_chaos },
 	{ "tq.echo", h_echo },
 	{ "tq.sleep", h_sleep },
 	{ "tq.fail", h_fail },

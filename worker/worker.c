@@ -95,6 +95,10 @@ struct worker {
 	 * heartbeats flow whatever the main loop waits on */
 	int		 sup;
 	int64_t		 hb_ms;
+	/* TQ_DEBUG_UNSAFE: deliberately broken modes that let the chaos
+	 * checker prove it can fail. Never for production. */
+	int		 unsafe_drop;
+	unsigned long	 n_seen;
 	pthread_t	 link;
 	atomic_llong	 loop_at;	/* main loop's last turn, now_ms() */
 	struct uuid	 cur;		/* the task in the handler, under mu */
@@ -122,19 +126,6 @@ usage(FILE *fp)
 }
 
 /* ---- ledger: executions as this process saw them, for the checker ---- */
-
-static uint64_t
-fnv64(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
-
-	while (n--) {
-		h ^= *s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static void
 ledger_open(void)
@@ -601,6 +592,13 @@ start_round(void)
 			slot[i] = -2;
 			continue;
 		}
+		if (W.unsafe_drop && ++W.n_seen % 10 == 0) {
+			/* Broken on purpose: acked, never claimed or run. */
+			uuid_fmt(&m.id, idtxt);
+			log_warnx("event=debug_drop task=%s", idtxt);
+			slot[i] = -4;
+			continue;
+		}
 		/* The same id twice in one round: the second is a duplicate. */
 		for (k = 0; k < nc; k++)
 			if (uuid_cmp(&c[k].id, &m.id) == 0)
@@ -771,8 +769,9 @@ finish_round(void)
 			    (unsigned long long)f[i].fence);
 			continue;
 		}
-		ledger("done %s %llu %s\n", idtxt,
-		    (unsigned long long)f[i].fence, task_state_name(f[i].state));
+		ledger("done %s %llu %s %lld\n", idtxt,
+		    (unsigned long long)f[i].fence, task_state_name(f[i].state),
+		    (long long)wall_ms());
 		if (f[i].state == TS_SUCCEEDED)
 			W.n_done++;
 		else {
@@ -810,11 +809,11 @@ batch_ledger(void)
 		struct job *j = &W.jobs[i];
 
 		uuid_fmt(&j->c.id, idtxt);
-		ledger("run %s %llu %u %s %zu %016llx\n", idtxt,
+		ledger("run %s %llu %u %s %zu %016llx %lld\n", idtxt,
 		    (unsigned long long)j->c.fence, j->c.attempt,
 		    j->ok ? "ok" : "fail", j->result.len,
 		    (unsigned long long)fnv64(j->result.data ? j->result.data :
-		    "", j->result.len));
+		    "", j->result.len), (long long)wall_ms());
 	}
 }
 
@@ -1027,7 +1026,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL;
+	const char *file = NULL, *v;
 	char err[TQ_ERRSZ], rnd[4];
 	struct { const char *key, *val; } set[8];
 	int ch, nset = 0, i, l;
@@ -1095,6 +1094,17 @@ main(int argc, char **argv)
 	    node_name(), (int)getpid(), (unsigned char)rnd[0],
 	    (unsigned char)rnd[1], (unsigned char)rnd[2], (unsigned char)rnd[3]);
 	W.avg_us = 1000;
+	if ((v = getenv("TQ_DEBUG_UNSAFE")) != NULL && *v != '\0') {
+		if (strcmp(v, "drop") == 0)
+			W.unsafe_drop = 1;
+		else if (strcmp(v, "nofence") == 0)
+			store_debug_nofence = 1;
+		else
+			log_fatalx(EXIT_PERM, "TQ_DEBUG_UNSAFE: \"%s\" is not "
+			    "drop or nofence", v);
+		log_error("event=UNSAFE mode=%s: this worker LOSES or "
+		    "DUPLICATES tasks on purpose (checker tests only)", v);
+	}
 	ledger_open();
 	return run();
 }
