@@ -265,7 +265,7 @@ static void *
 db_main(void *arg)
 {
 	struct timespec ts;
-	int64_t now, wait;
+	int64_t now, wait, quit_at = 0;
 	sigset_t all;
 
 	(void)arg;
@@ -273,7 +273,15 @@ db_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		pthread_mutex_lock(&S.mu);
-		if (S.db_quit && S.nrq == 0) {
+		/* Stopping: finish the releases, but do not wait forever on a
+		 * database that is away; leases and our successor cover it. */
+		if (S.db_quit && quit_at == 0)
+			quit_at = now_ms() + 5000;
+		if (S.db_quit && (S.nrq == 0 || now_ms() > quit_at)) {
+			if (S.nrq > 0)
+				log_warnx("event=releases_abandoned count=%zu "
+				    "reason=\"database unavailable at exit\"",
+				    S.nrq);
 			pthread_mutex_unlock(&S.mu);
 			break;
 		}

@@ -89,6 +89,7 @@ struct worker {
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
 	unsigned	 broker_fails, db_fails;
+	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
 	atomic_int	 stopping;
 
 	/* supervisor link (TQ_SUPERVISOR_FD), served by its own thread so
@@ -446,6 +447,7 @@ consumer_lost(const char *why)
 	for (i = 0; i < W.npend; i++)
 		delivery_release(&W.pend[i]);
 	W.npend = 0;
+	W.conn_gen++;
 	broker_close(W.consumer);
 	W.consumer = NULL;
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
@@ -557,11 +559,12 @@ start_round(void)
 {
 	struct claim *c = NULL;
 	struct job *jobs = NULL;
+	struct delivery *dl = NULL;
 	struct task_msg m;
-	char err[256], idtxt[UUID_STRLEN + 1];
+	char (*why)[256] = NULL, idtxt[UUID_STRLEN + 1];
 	size_t i, k, n, nj = 0, nc = 0;
-	uint64_t maxtag = 0;
-	int *slot = NULL;
+	uint64_t maxtag = 0, gen;
+	int *slot = NULL, owned;
 
 	n = round_size();
 	if (n > W.npend)
@@ -569,25 +572,34 @@ start_round(void)
 	jobs = calloc(n, sizeof(*jobs));
 	c = calloc(n, sizeof(*c));
 	slot = calloc(n, sizeof(*slot));
-	if (jobs == NULL || c == NULL || slot == NULL) {
+	dl = calloc(n, sizeof(*dl));
+	why = calloc(n, sizeof(*why));
+	if (jobs == NULL || c == NULL || slot == NULL || dl == NULL ||
+	    why == NULL) {
 		log_error("event=oom");
 		goto out;
 	}
+	/* The round's deliveries leave the pending list now: a lost
+	 * connection below frees only what is left there. */
+	memcpy(dl, W.pend, n * sizeof(*dl));
+	memmove(W.pend, W.pend + n, (W.npend - n) * sizeof(*W.pend));
+	W.npend -= n;
+	gen = W.conn_gen;
 	for (i = 0; i < n; i++) {
-		struct delivery *d = &W.pend[i];
-
 		slot[i] = -1;
-		if (task_msg_decode(d->body, d->len, (size_t)W.cfg.payload_max,
-		    &m, err, sizeof(err)) == -1) {
+		if (task_msg_decode(dl[i].body, dl[i].len,
+		    (size_t)W.cfg.payload_max, &m, why[i],
+		    sizeof(why[i])) == -1) {
 			if (m.has_id) {
 				/* Its row, if any, fails with the reason. */
 				uuid_fmt(&m.id, idtxt);
-				if (store_reject(W.cl.store, &m.id, err) == -1) {
+				if (store_reject(W.cl.store, &m.id, why[i]) ==
+				    -1) {
 					db_error("reject");
-					goto out;
+					goto putback;
 				}
 				log_warnx("event=task_rejected task=%s "
-				    "error=\"%s\"", idtxt, err);
+				    "error=\"%s\"", idtxt, why[i]);
 			}
 			slot[i] = -2;
 			continue;
@@ -607,22 +619,20 @@ start_round(void)
 			slot[i] = -3;
 			continue;
 		}
-		c[nc].id = m.id;
-		nc++;
-		slot[i] = (int)nc - 1;
+		c[nc++].id = m.id;
 		jobs[nj].c.id = m.id;
 		snprintf(jobs[nj].name, sizeof(jobs[nj].name), "%s", m.name);
 		jobs[nj].payload = m.payload;
 		jobs[nj].len = m.payload_len;
-		jobs[nj].body = d->body;
-		jobs[nj].tag = d->tag;
+		jobs[nj].body = dl[i].body;
+		jobs[nj].tag = dl[i].tag;
 		nj++;
 	}
 	if (nc > 0 && store_claim(W.cl.store, W.owner, W.cfg.lease_ms, c,
 	    nc) == -1) {
-		/* Nothing claimed: the deliveries stay for the next try. */
+		/* Nothing claimed: the deliveries wait for the next try. */
 		db_error("claim");
-		goto out;
+		goto putback;
 	}
 	/* store_claim sorted c; match results back by id. */
 	for (i = 0; i < nj; i++)
@@ -631,16 +641,16 @@ start_round(void)
 				jobs[i].c = c[k];
 				break;
 			}
-	/* Settle every delivery of the round with the broker. */
+	/* Settle every delivery of the round with the broker (if the
+	 * connection that delivered them still stands). */
 	for (i = 0; i < n; i++) {
-		struct delivery *d = &W.pend[i];
-
 		if (slot[i] == -2) {
-			reject(d, err[0] ? err : "malformed message");
+			if (W.conn_gen == gen)
+				reject(&dl[i], why[i]);
 			continue;
 		}
-		if (d->tag > maxtag)
-			maxtag = d->tag;
+		if (dl[i].tag > maxtag)
+			maxtag = dl[i].tag;
 	}
 	k = 0;
 	for (i = 0; i < nj; i++) {
@@ -653,7 +663,7 @@ start_round(void)
 			W.n_bad++;
 			log_warnx("event=orphan_message task=%s "
 			    "action=dead_lettered", idtxt);
-			if (W.consumer && broker_reject(W.consumer,
+			if (W.conn_gen == gen && broker_reject(W.consumer,
 			    jobs[i].tag) == -1)
 				consumer_lost(broker_errstr(W.consumer));
 			break;
@@ -668,34 +678,26 @@ start_round(void)
 		if (slot[i] == -3)
 			W.n_dup++;
 	nj = k;
-	/* One multiple ack settles the rest up to the round's last tag. */
-	if (W.consumer && maxtag > 0 && broker_ack(W.consumer, maxtag, 1) == -1)
+	/* One multiple ack settles the rest up to the round's last tag. If
+	 * the connection is gone, the broker redelivers them: duplicates,
+	 * dropped by their rows. */
+	if (W.conn_gen == gen && maxtag > 0 && broker_ack(W.consumer, maxtag,
+	    1) == -1)
 		consumer_lost(broker_errstr(W.consumer));
 	for (i = 0; i < nj; i++) {
 		uuid_fmt(&jobs[i].c.id, idtxt);
 		log_debug("event=claimed task=%s fence=%llu attempt=%u", idtxt,
 		    (unsigned long long)jobs[i].c.fence, jobs[i].c.attempt);
 	}
-	/* The bodies now belong to the jobs (payload points into them). */
+	/* The bodies of claimed tasks now belong to their jobs. */
 	for (i = 0; i < n; i++) {
-		int owned = 0;
-
-		for (k = 0; k < nj; k++)
-			if (jobs[k].body == W.pend[i].body)
-				owned = 1;
+		for (owned = 0, k = 0; k < nj; k++)
+			owned |= jobs[k].body == dl[i].body;
 		if (!owned)
-			delivery_release(&W.pend[i]);
+			delivery_release(&dl[i]);
 	}
-	if (W.consumer != NULL) {
-		memmove(W.pend, W.pend + n, (W.npend - n) * sizeof(*W.pend));
-		W.npend -= n;
-	} else
-		W.npend = 0;	/* consumer_lost freed them */
-	if (nj == 0) {
-		free(jobs);
-		jobs = NULL;
+	if (nj == 0)
 		goto out;
-	}
 	pthread_mutex_lock(&W.mu);
 	W.jobs = jobs;
 	W.njobs = nj;
@@ -707,10 +709,23 @@ start_round(void)
 	pthread_mutex_unlock(&W.mu);
 	jobs = NULL;
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
+	goto out;
+putback:
+	/* Back to the front of the list if their connection still stands;
+	 * else they are void (the broker redelivers them). */
+	if (W.conn_gen == gen && W.npend + n <= PEND_MAX) {
+		memmove(W.pend + n, W.pend, W.npend * sizeof(*W.pend));
+		memcpy(W.pend, dl, n * sizeof(*dl));
+		W.npend += n;
+	} else
+		for (i = 0; i < n; i++)
+			delivery_release(&dl[i]);
 out:
 	free(jobs);
 	free(c);
 	free(slot);
+	free(dl);
+	free(why);
 }
 
 /* Records the finished batch; keeps it (and retries) while the database
@@ -949,7 +964,7 @@ run(void)
 			start_round();
 		/* Supervised, the supervisor renews every lease of the node in
 		 * one statement. */
-		if (W.sup == -1 && W.busy && !done && W.cl.store != NULL &&
+		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 		    now_ms() >= W.next_renew)
 			renew_leases();
 		if (W.prog_dirty && W.cl.store != NULL) {

@@ -267,3 +267,174 @@ services_up() {
 	"$ROOT/ci/services" up >"$T/services-up.log" 2>&1 ||
 		{ cat "$T/services-up.log" >&2; fail "ci/services up failed"; }
 }
+
+# ======================================================================
+# Supervisor helpers (t_sup_*.sh). A separate block: nothing above uses
+# it, and tests that start no supervisor behave exactly as before.
+# ======================================================================
+
+SUPS=()			# names given to sup_start, in order
+declare -A SUP_PID=()	# name -> pid of its latest tq-supervisor
+SUP_RC=0		# exit status seen by the last sup_stop
+
+# ms_now: wall clock in milliseconds.
+ms_now() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# sup_ctl NAME: the control socket of supervisor NAME (its directory is
+# $T/ctl-NAME, mode 0700).
+sup_ctl() {
+	echo "$T/ctl-$1/sock"
+}
+
+# sup_start NAME ARGS...: a tq-supervisor in the background with
+# --control $(sup_ctl NAME) ARGS; output appended to $T/NAME.log. Sets
+# SUP_PID[NAME]. The same NAME again restarts with the same control socket.
+sup_start() {
+	local name=$1
+	shift
+	[ -d "$T/ctl-$name" ] || mkdir -m 700 "$T/ctl-$name"
+	"$BIN/tq-supervisor" --control "$(sup_ctl "$name")" "$@" \
+		>>"$T/$name.log" 2>&1 &
+	SUP_PID[$name]=$!
+	PIDS+=($!)
+	SUPS+=("$name")
+}
+
+# sup_json NAME: `tq workers --json` of supervisor NAME.
+sup_json() {
+	"$BIN/tq" workers --json --control "$(sup_ctl "$1")"
+}
+
+# sup_workers NAME: one line "SLOT PID STATE TASK" per worker slot of
+# supervisor NAME (TASK is - when none); fails when the socket does not
+# answer.
+sup_workers() {
+	local out
+	out=$(sup_json "$1" 2>/dev/null) || return 1
+	printf '%s\n' "$out" | awk '
+		/^  "workers": \[/ { inw = 1; next }
+		inw && /^  \]/ { inw = 0; next }
+		inw && /^    \{/ { slot = pid = st = task = "-"; next }
+		inw && /^    \}/ { print slot, pid, st, task; next }
+		inw {
+			line = $0
+			sub(/^ +/, "", line)
+			sub(/,$/, "", line)
+			k = line
+			sub(/^"/, "", k)
+			sub(/".*/, "", k)
+			v = line
+			sub(/^"[^"]*": */, "", v)
+			gsub(/"/, "", v)
+			if (k == "slot") slot = v
+			else if (k == "pid") pid = v
+			else if (k == "state") st = v
+			else if (k == "task") task = (v == "null" ? "-" : v)
+		}'
+}
+
+# sup_up_pids NAME: pids of the workers that are up (idle or busy).
+sup_up_pids() {
+	sup_workers "$1" | awk '$3 == "idle" || $3 == "busy" { print $2 }'
+}
+
+# sup_wait_up NAME N [SECS]: N workers of NAME are idle or busy.
+sup_wait_up() {
+	local name=$1 n=$2
+	_sup_n_up() { [ "$(sup_up_pids "$name" | wc -l)" -eq "$n" ]; }
+	wait_for "${3:-30}" _sup_n_up
+}
+
+# sup_pool_field NAME KEY: KEY of the first pool in `tq workers --json`.
+sup_pool_field() {
+	sup_json "$1" | awk -v k="\"$2\":" '
+		/^  "pools": \[/ { inp = 1; next }
+		inp && /^  \]/ { exit }
+		inp && $1 == k { v = $2; sub(/,$/, "", v); gsub(/"/, "", v); print v; exit }'
+}
+
+# sup_leader_holder: the holder of the reconciler lease ("node/instance"),
+# when the lease is current.
+sup_leader_holder() {
+	sql "SELECT holder FROM tq_leader WHERE name = 'reconciler' AND expires_at > NOW(6)"
+}
+
+# test_workers: pids of live tq-worker processes of this test (their
+# environment has this test's TQ_MYSQL_URL), whoever started them.
+test_workers() {
+	local d c p
+	for d in /proc/[0-9]*; do
+		c=
+		{ read -r c <"$d/comm"; } 2>/dev/null || continue
+		[ "$c" = tq-worker ] || continue
+		p=${d#/proc/}
+		alive "$p" || continue
+		{ tr '\0' '\n' <"$d/environ"; } 2>/dev/null |
+			grep -qxF "TQ_MYSQL_URL=$TQ_MYSQL_URL" && echo "$p"
+	done
+	return 0
+}
+
+# alive_of PID...: those of the PIDs that still run.
+alive_of() {
+	local p
+	for p in "$@"; do
+		alive "$p" && echo "$p"
+	done
+	return 0
+}
+
+# sup_stop NAME [SECS]: SIGTERM supervisor NAME and wait (SECS, default
+# 40) for it to exit; SUP_RC is its exit status. Fails when it does not
+# exit or when a tq-worker of this test is left 3 s after.
+sup_stop() {
+	local name=$1 secs=${2:-40} pid=${SUP_PID[$1]} left
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! wait_for "$secs" eval "! alive $pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		fail "supervisor $name (pid $pid) still runs $secs s after SIGTERM"
+	fi
+	SUP_RC=0
+	wait "$pid" 2>/dev/null || SUP_RC=$?
+	_sup_no_workers() { [ -z "$(test_workers)" ]; }
+	if ! wait_for 3 _sup_no_workers; then
+		left=$(test_workers | tr '\n' ' ')
+		fail "tq-worker processes left after supervisor $name exited: $left"
+	fi
+}
+
+# Cleanup for tests that started supervisors: TERM them (KILL after 3 s),
+# then KILL any tq-worker of this test that is left; then the usual
+# cleanup (which keeps the exit status).
+sup_cleanup() {
+	local rc=$? n pid i
+	set +e
+	if [ "${#SUPS[@]}" -gt 0 ]; then
+		for n in "${!SUP_PID[@]}"; do
+			kill -TERM "${SUP_PID[$n]}" 2>/dev/null
+		done
+		for n in "${!SUP_PID[@]}"; do
+			pid=${SUP_PID[$n]}
+			for i in $(seq 30); do
+				alive "$pid" || break
+				sleep 0.1
+			done
+			kill -KILL "$pid" 2>/dev/null
+		done
+		for i in $(seq 30); do
+			pid=$(test_workers)
+			[ -n "$pid" ] || break
+			# shellcheck disable=SC2086
+			kill -KILL $pid 2>/dev/null
+			sleep 0.1
+		done
+		[ -z "$(test_workers)" ] ||
+			printf '  %s: tq-worker processes survived cleanup: %s\n' \
+				"$TEST" "$(test_workers | tr '\n' ' ')" >&2
+	fi
+	(exit "$rc")
+	cleanup
+}
+trap sup_cleanup EXIT

@@ -1,0 +1,208 @@
+# chaos/lib.sh: the workload, the nemesis and the drain, shared by every
+# scenario (chaos/scenarios/NAME.sh). A scenario sets knobs, defines
+# nemesis(), and calls scenario_main.
+# shellcheck shell=bash
+set -eu
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+BIN=$ROOT/bin
+SCEN=${SCEN:-$(basename "$0" .sh)}
+OUT=${TQ_CHAOS_OUT:-$ROOT/var/chaos}
+RUN=$OUT/$SCEN
+rm -rf "$RUN"
+mkdir -p "$RUN/ledger" "$RUN/load"
+mkdir -p -m 0700 "$RUN/ctl"
+
+# knobs a scenario may change before scenario_main
+NODES=${NODES:-1}
+WORKERS=${WORKERS:-3}
+RATE=${RATE:-200}		# tasks per second submitted
+DURATION=${DURATION:-20}	# seconds of load
+TASK_MS=${TASK_MS:-5}		# how long each task sleeps
+DRAIN_S=${DRAIN_S:-90}		# how long the drain may take
+ALLOW_FAILED=${ALLOW_FAILED:-0}
+
+eval "$("$ROOT/ci/services" env)"
+DIRECT_AMQP=$TQ_AMQP_URL
+DB=tq_chaos_${SCEN//-/_}
+DIRECT_MYSQL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-33306}/$DB"
+export TQ_QUEUE=chaos.$SCEN
+export TQ_LEDGER_DIR=$RUN/ledger
+export TQ_LOG_LEVEL=${TQ_LOG_LEVEL:-info}
+export TQ_PENDING_GRACE_MS=${TQ_PENDING_GRACE_MS:-1000}
+export TQ_NODE_TIMEOUT_MS=${TQ_NODE_TIMEOUT_MS:-3000}
+export TQ_LEASE_MS=${TQ_LEASE_MS:-6000}
+export TQ_MAX_ATTEMPTS=${TQ_MAX_ATTEMPTS:-25}
+export TQ_BACKOFF_BASE_MS=${TQ_BACKOFF_BASE_MS:-100}
+export TQ_BACKOFF_CAP_MS=${TQ_BACKOFF_CAP_MS:-1000}
+export TQ_AMQP_HEARTBEAT=${TQ_AMQP_HEARTBEAT:-4}
+export TQ_TIMEOUT_MS=${TQ_TIMEOUT_MS:-5000}
+
+PROXY_PIDS=()
+NODE_PID=()
+LOAD_PID=
+NEMESIS_PID=
+
+ms() { date +%s%3N; }
+say() { printf '[%s %s] %s\n' "$(date +%T)" "$SCEN" "$*" >&2; }
+
+sqlq() {
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+		-N -B "$DB" -e "$1"
+}
+
+# ---- proxies: every client of the broker and the database goes through
+# one, so that links can be cut, slowed and reset ----
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+proxy_start() {	# NAME UPSTREAM_PORT -> prints the listening port
+	local name=$1 up=$2 port
+	port=$(free_port)
+	"$BIN/tq-proxy" --name "$name" --listen "127.0.0.1:$port" \
+		--upstream "127.0.0.1:$up" --control "$RUN/ctl/$name.sock" \
+		>>"$RUN/proxy-$name.log" 2>&1 &
+	PROXY_PIDS+=($!)
+	for _ in $(seq 1 50); do
+		[ -S "$RUN/ctl/$name.sock" ] && break
+		sleep 0.05
+	done
+	echo "$port"
+}
+
+proxy() {	# NAME COMMAND...: one control command, answer on stdout
+	python3 - "$RUN/ctl/$1.sock" "${*:2}" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+print(s.makefile().readline().strip())
+PY
+}
+
+# ---- faults are recorded with their times for the report ----
+
+fault_start() { echo "$(ms) start $1" >>"$RUN/faults.log"; say "fault: $1"; }
+fault_end() { echo "$(ms) end $1" >>"$RUN/faults.log"; say "fault over: $1"; }
+
+# ---- nodes ----
+
+node_start() {	# N
+	local n=$1
+	"$BIN/tq-supervisor" --node "chaos-$n" --queue "$TQ_QUEUE" \
+		--workers "$WORKERS" --control "$RUN/ctl/node-$n.sock" \
+		--heartbeat-ms 200 --hang-timeout-ms 2000 \
+		>>"$RUN/node-$n.log" 2>&1 &
+	NODE_PID[$n]=$!
+}
+
+node_kill() {	# N [SIG]
+	kill "-${2:-KILL}" "${NODE_PID[$1]}" 2>/dev/null || true
+}
+
+workers_of() {	# N: pids of node N's workers
+	pgrep -P "${NODE_PID[$1]}" -f tq-worker 2>/dev/null || true
+}
+
+all_workers() {
+	local n
+	for n in "${!NODE_PID[@]}"; do workers_of "$n"; done
+}
+
+random_worker() {
+	all_workers | shuf -n 1
+}
+
+leader_node() {	# prints N of the node that leads
+	local h
+	h=$(sqlq "SELECT holder FROM tq_leader WHERE name='reconciler' AND expires_at > NOW(6)")
+	h=${h%%/*}
+	echo "${h#chaos-}"
+}
+
+# ---- the workload: a rate-limited generator that keeps its own ledger ----
+
+load_run() {
+	local per=$((RATE / 10)) seq=0 end batch ids
+	[ "$per" -ge 1 ] || per=1
+	end=$(($(date +%s) + DURATION))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		batch=$RUN/load/batch
+		: >"$batch"
+		for _ in $(seq 1 "$per"); do
+			seq=$((seq + 1))
+			echo "$TASK_MS r$$-$seq" >>"$batch"
+		done
+		sed 's/^/attempt /' "$batch" >>"$RUN/submit.ledger"
+		if ids=$("$BIN/tq" submit --from "$batch" tq.chaos 2>>"$RUN/load/errors.log"); then
+			paste -d' ' <(printf '%s\n' "$ids") "$batch" | sed 's/^/ack /' \
+				>>"$RUN/submit.ledger"
+		else
+			echo "$(ms) submit failed" >>"$RUN/load/errors.log"
+		fi
+		sleep 0.1
+	done
+}
+
+# ---- the run ----
+
+cleanup() {
+	local p
+	[ -n "$NEMESIS_PID" ] && kill "$NEMESIS_PID" 2>/dev/null
+	[ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null
+	for p in "${NODE_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	sleep 0.5
+	for p in "${NODE_PID[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# servers a scenario stopped come back for whoever runs next
+	"$ROOT/ci/services" up >/dev/null 2>&1 || true
+}
+
+not_terminal() {
+	sqlq "SELECT COUNT(*) FROM tasks WHERE name = 'tq.chaos' AND state NOT IN ('succeeded','failed','cancelled')" 2>/dev/null || echo 1
+}
+
+scenario_main() {
+	local t0 left end
+	trap cleanup EXIT
+	"$ROOT/ci/services" up >/dev/null
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+		-e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
+	TQ_MYSQL_URL=$DIRECT_MYSQL "$BIN/tq" migrate >/dev/null
+	AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-35672}")
+	DB_PROXY=$(proxy_start db "${TQ_MYSQL_PORT:-33306}")
+	export TQ_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY/%2f"
+	export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:$DB_PROXY/$DB"
+	for n in $(seq 1 "$NODES"); do node_start "$n"; done
+	sleep 1
+	say "load: $RATE/s for ${DURATION}s, $NODES node(s) x $WORKERS workers"
+	t0=$(ms)
+	load_run &
+	LOAD_PID=$!
+	nemesis >>"$RUN/nemesis.log" 2>&1 &
+	NEMESIS_PID=$!
+	wait "$LOAD_PID" || true
+	LOAD_PID=
+	wait "$NEMESIS_PID" || true
+	NEMESIS_PID=
+	proxy broker clear >/dev/null 2>&1 || true
+	proxy db clear >/dev/null 2>&1 || true
+	say "drain (up to ${DRAIN_S}s)"
+	end=$(($(date +%s) + DRAIN_S))
+	while :; do
+		left=$(not_terminal)
+		[ "$left" = 0 ] && break
+		[ "$(date +%s)" -lt "$end" ] || { say "drain timed out: $left not terminal"; break; }
+		sleep 0.5
+	done
+	say "drained in $(( ($(ms) - t0) / 1000 ))s from start"
+	for p in "${NODE_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${NODE_PID[@]}"; do wait "$p" 2>/dev/null || true; done
+	sqlq "SELECT LOWER(HEX(id)), state, name, attempts, HEX(payload), IFNULL(HEX(result),'NULL') FROM tasks" \
+		>"$RUN/rows.tsv"
+	local extra=()
+	[ "$ALLOW_FAILED" = 1 ] && extra+=(--allow-failed)
+	python3 "$ROOT/chaos/checker" "$RUN" --name "$SCEN" --json "$RUN/result.json" "${extra[@]}"
+}
