@@ -22,10 +22,34 @@ client_init(struct client *c, const struct config *cfg)
 	c->bopts.timeout_ms = (int)cfg->timeout_ms;
 	c->bopts.quorum = strcmp(cfg->queue_type, "quorum") == 0;
 	c->bopts.window = (int)cfg->publish_window;
-	if (config_urls(cfg, &c->amqp, &c->mysql, c->err,
-	    sizeof(c->err)) == -1)
+	if (config_urls(cfg, NULL, &c->mysql, c->err, sizeof(c->err)) == -1)
+		return -1;
+	if ((c->namqp = config_amqp_urls(cfg, c->amqp, CLIENT_AMQP_MAX,
+	    c->err, sizeof(c->err))) == -1)
 		return -1;
 	return 0;
+}
+
+struct broker *
+client_broker_open(struct client *c, char *err, size_t errsz, int *temporary)
+{
+	struct broker *b;
+	int i, k;
+
+	*temporary = 1;
+	for (i = 0; i < c->namqp; i++) {
+		k = (c->amqp_cur + i) % c->namqp;
+		b = broker_open(&c->amqp[k], &c->bopts, err, errsz, temporary);
+		if (b != NULL) {
+			c->amqp_cur = k;
+			return b;
+		}
+		if (!*temporary)
+			return NULL;
+	}
+	/* Next time, start with the next one. */
+	c->amqp_cur = (c->amqp_cur + 1) % (c->namqp ? c->namqp : 1);
+	return NULL;
 }
 
 int
@@ -42,7 +66,7 @@ client_broker(struct client *c)
 {
 	if (c->broker != NULL)
 		return 0;
-	c->broker = broker_open(&c->amqp, &c->bopts, c->err, sizeof(c->err),
+	c->broker = client_broker_open(c, c->err, sizeof(c->err),
 	    &c->err_temp);
 	return c->broker ? 0 : -1;
 }
@@ -54,7 +78,8 @@ client_close(struct client *c)
 	broker_close(c->broker);
 	c->store = NULL;
 	c->broker = NULL;
-	url_clear(&c->amqp);
+	for (int i = 0; i < c->namqp; i++)
+		url_clear(&c->amqp[i]);
 	url_clear(&c->mysql);
 }
 

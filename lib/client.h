@@ -10,9 +10,13 @@
 #include "url.h"
 #include "util.h"
 
+#define CLIENT_AMQP_MAX	8
+
 struct client {
 	struct config		 cfg;
-	struct url		 amqp, mysql;
+	struct url		 amqp[CLIENT_AMQP_MAX], mysql;
+	int			 namqp;
+	int			 amqp_cur;	/* the broker tried first */
 	struct broker_opts	 bopts;
 	struct store		*store;
 	struct broker		*broker;
@@ -26,6 +30,10 @@ int	client_init(struct client *, const struct config *);
 int	client_store(struct client *);
 int	client_broker(struct client *);
 void	client_close(struct client *);
+/* A new broker connection, trying each of amqp_url's brokers in turn from
+ * the last one that worked. NULL with err (*temporary as broker_open). */
+struct broker *client_broker_open(struct client *, char *err, size_t errsz,
+	    int *temporary);
 
 /* Makes n tasks durable in one transaction, then publishes them and marks
  * the confirmed ones queued. Returns 0 once durable (the ids are in t);

@@ -272,6 +272,38 @@ config_urls(const struct config *c, struct url *amqp, struct url *mysql,
 	return 0;
 }
 
+int
+config_amqp_urls(const struct config *c, struct url *out, int max, char *err,
+    size_t errsz)
+{
+	char list[sizeof(c->amqp_url)], *p, *next, why[TQ_ERRSZ];
+	int n = 0;
+
+	snprintf(list, sizeof(list), "%s", c->amqp_url);
+	for (p = list; p != NULL; p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (n == max) {
+			snprintf(err, errsz, "amqp_url: more than %d URLs", max);
+			return -1;
+		}
+		if (url_parse(p, &out[n], why, sizeof(why)) == -1 ||
+		    out[n].scheme == URL_MYSQL) {
+			snprintf(err, errsz, "amqp_url: %s", out[n].scheme ==
+			    URL_MYSQL ? "not an amqp:// URL" : why);
+			return -1;
+		}
+		if (c->amqp_password_file[0] && read_secret(
+		    c->amqp_password_file, out[n].pass, sizeof(out[n].pass),
+		    err, errsz) == -1)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 void
 config_dump(const struct config *c, FILE *fp)
 {
@@ -289,11 +321,31 @@ config_dump(const struct config *c, FILE *fp)
 			const char *v = p + k->off;
 			char why[TQ_ERRSZ];
 
-			if (strstr(k->name, "_url") &&
-			    url_parse(v, &u, why, sizeof(why)) == 0) {
-				url_redact(&u, red, sizeof(red));
+			if (strstr(k->name, "_url")) {
+				/* Never print a password, even of a URL that
+				 * does not parse. */
+				char list[1024], *q, *next;
+				size_t o = 0;
+
+				snprintf(list, sizeof(list), "%s", v);
+				red[0] = '\0';
+				for (q = list; q; q = next) {
+					if ((next = strchr(q, ',')) != NULL)
+						*next++ = '\0';
+					if (url_parse(q, &u, why,
+					    sizeof(why)) == 0) {
+						url_redact(&u, red + o,
+						    sizeof(red) - o);
+						url_clear(&u);
+					} else
+						snprintf(red + o, sizeof(red) -
+						    o, "(unparsable URL)");
+					o = strlen(red);
+					if (next && o + 1 < sizeof(red))
+						red[o++] = ',';
+					red[o] = '\0';
+				}
 				v = red;
-				url_clear(&u);
 			}
 			fprintf(fp, "%s = %s\n", k->name, v);
 		} else {

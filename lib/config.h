@@ -61,6 +61,10 @@ int	config_set(struct config *, const char *key, const char *value,
 /* Parses both URLs, reading password files; 0 or -1 with err. */
 int	config_urls(const struct config *, struct url *amqp, struct url *mysql,
 	    char *err, size_t errsz);
+/* amqp_url may list several brokers (cluster nodes), comma-separated;
+ * fills out[0..max) and returns the count, or -1 with err. */
+int	config_amqp_urls(const struct config *, struct url *out, int max,
+	    char *err, size_t errsz);
 /* Writes every key, its value and help (secrets redacted). */
 void	config_dump(const struct config *, FILE *);
 

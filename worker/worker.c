@@ -459,8 +459,7 @@ consumer_connect(void)
 	char err[TQ_ERRSZ];
 	int temp;
 
-	W.consumer = broker_open(&W.cl.amqp, &W.cl.bopts, err, sizeof(err),
-	    &temp);
+	W.consumer = client_broker_open(&W.cl, err, sizeof(err), &temp);
 	if (W.consumer == NULL) {
 		if (W.broker_fails == 0 || (W.broker_fails % 20) == 0)
 			log_warnx("event=broker_connect_failed error=\"%s\"",
