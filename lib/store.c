@@ -14,7 +14,7 @@
 #include "store.h"
 #include "util.h"
 
-#define STMT_CACHE	48
+#define STMT_CACHE	128
 
 int store_debug_nofence;
 #define TXN_TRIES	10
@@ -1107,26 +1107,151 @@ finish_cmp(const void *a, const void *b)
 	    &((const struct finish *)b)->id);
 }
 
+struct fin_scan {
+	struct finish	*f;
+	size_t		 n;
+	signed char	*seen;		/* 1 still ours, 2 ours and done */
+};
+
+static int
+fin_row(void *arg, struct row *r)
+{
+	struct fin_scan *fs = arg;
+	struct finish key, *f;
+	uint64_t fence;
+	int st;
+
+	if (r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(key.id.b, r->col[0], UUID_LEN);
+	if ((f = bsearch(&key, fs->f, fs->n, sizeof(*f), finish_cmp)) == NULL)
+		return 0;
+	st = r->col[1] ? task_state_parse(r->col[1]) : -1;
+	if (u64_of(r->col[2], &fence) == -1 || st < 0)
+		return 0;
+	if (store_debug_nofence || (st == TS_RUNNING && fence == f->fence))
+		fs->seen[f - fs->f] = 1;
+	else if (fence == f->fence) {
+		/* A retried finish after an unseen commit: the fence is
+		 * still ours and the row has left running, so it was us. */
+		fs->seen[f - fs->f] = 2;
+		f->state = (enum task_state)st;
+	}
+	return 0;
+}
+
+/* All the successes of a round in three statements, whatever their
+ * number: the rows are locked and checked already. */
+static int
+finish_successes(struct store *s, struct finish *f, size_t n,
+    const signed char *seen, struct buf *sql, struct params *p)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED;
+	if (k == 0)
+		return 0;
+	buf_reset(sql);
+	if (buf_printf(sql, "UPDATE tasks SET state = 'succeeded', "
+	    "result = CASE id") == -1)
+		return oom(s);
+	for (i = 0; i < k; i++)
+		if (buf_printf(sql, " WHEN ? THEN ?") == -1)
+			return oom(s);
+	if (buf_printf(sql, " END, error = NULL, progress = 100, "
+	    "owner = NULL, due_at = NULL, finished_at = NOW(6) "
+	    "WHERE id IN (") == -1)
+		return oom(s);
+	for (i = 0; i < k; i++)
+		if (buf_printf(sql, "%s?", i ? "," : "") == -1)
+			return oom(s);
+	if (buf_printf(sql, ")") == -1)
+		return oom(s);
+	p->n = 0;
+	for (i = 0; i < n; i++)
+		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED) {
+			p_id(p, &f[i].id);
+			p_blob(p, f[i].result, f[i].result_len);
+		}
+	for (i = 0; i < n; i++)
+		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
+			p_id(p, &f[i].id);
+	if (stmt_run(s, sql->data, p, NULL) == NULL)
+		return -1;
+	if (placeholders(sql, "UPDATE task_runs SET outcome = 'succeeded', "
+	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", k,
+	    ")") == -1)
+		return oom(s);
+	p->n = 0;
+	for (i = 0; i < n; i++)
+		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED) {
+			p_id(p, &f[i].id);
+			p_int(p, (long long)f[i].fence);
+		}
+	return stmt_run(s, sql->data, p, NULL) == NULL ? -1 : 0;
+}
+
 int
 store_finish(struct store *s, struct finish *f, size_t n)
 {
+	struct buf sql = BUF_INIT;
+	struct fin_scan fs;
 	struct params p;
+	MYSQL_STMT *st;
 	size_t i;
 	int tries = 0, ret = -1;
 
 	if (n == 0)
 		return 0;
+	if (n > STORE_BATCH_MAX) {
+		snprintf(s->err, sizeof(s->err), "finish batch too large");
+		return -1;
+	}
 	qsort(f, n, sizeof(*f), finish_cmp);
-	if (params_init(&p, 8) == -1)
+	if (params_init(&p, n * 3 + 8) == -1)
 		return oom(s);
+	if ((fs.seen = calloc(n, 1)) == NULL) {
+		params_release(&p);
+		return oom(s);
+	}
+	fs.f = f;
+	fs.n = n;
 again:
+	memset(fs.seen, 0, n);
+	for (i = 0; i < n; i++)
+		f[i].applied = 0;
 	if (txn_begin(s) == -1)
 		goto done;
+	/* Lock the rows in key order and see which are still ours. */
+	if (placeholders(&sql, "SELECT id, state, fence FROM tasks WHERE id IN (",
+	    "?", n, ") ORDER BY id FOR UPDATE") == -1) {
+		oom(s);
+		goto fail;
+	}
+	p.n = 0;
 	for (i = 0; i < n; i++)
-		if (finish_one(s, &f[i], &p) == -1)
+		p_id(&p, &f[i].id);
+	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, fin_row, &fs) == -1)
+		goto fail;
+	if (finish_successes(s, f, n, fs.seen, &sql, &p) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (fs.seen[i] == 1 && f[i].outcome != FIN_SUCCEEDED &&
+		    finish_one(s, &f[i], &p) == -1)
 			goto fail;
 	if (txn_commit(s) == -1)
 		goto fail;
+	for (i = 0; i < n; i++) {
+		if (fs.seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
+			f[i].state = TS_SUCCEEDED;
+		if (fs.seen[i] == 2)
+			f[i].applied = 1;
+		else if (fs.seen[i] == 1 && (f[i].outcome == FIN_SUCCEEDED ||
+		    f[i].applied))
+			f[i].applied = 1;
+	}
 	ret = 0;
 	goto done;
 fail:
@@ -1135,6 +1260,8 @@ fail:
 		goto again;
 done:
 	params_release(&p);
+	buf_release(&sql);
+	free(fs.seen);
 	return ret;
 }
 

@@ -1018,7 +1018,11 @@ run(void)
 		(void)store_unlead(W.cl.store, "reconciler", W.owner);
 	log_info("event=exit succeeded=%lu failed=%lu duplicates=%lu bad=%lu "
 	    "stale=%lu", W.n_done, W.n_failed, W.n_dup, W.n_bad, W.n_stale);
-	consumer_lost("exit");
+	/* Unacked deliveries go back to the queue with the connection. */
+	while (W.npend > 0)
+		delivery_release(&W.pend[--W.npend]);
+	broker_close(W.consumer);
+	W.consumer = NULL;
 	client_close(&W.cl);
 	free(W.pend);
 	close(sfd);

@@ -347,6 +347,21 @@ sup_wait_up() {
 	wait_for "${3:-30}" _sup_n_up
 }
 
+# sup_wait_ready NAME N [SECS]: N workers of NAME are up and each has
+# logged that it consumes (a worker whose first consume failed reconnects).
+sup_wait_ready() {
+	local name=$1 n=$2
+	_sup_n_ready() {
+		local p k=0
+		for p in $(sup_up_pids "$name"); do
+			grep -Eq "tq-worker\[$p\] .*event=(consuming|broker_reconnected)" \
+				"$T/$name.log" && k=$((k + 1))
+		done
+		[ "$k" -eq "$n" ]
+	}
+	wait_for "${3:-30}" _sup_n_ready
+}
+
 # sup_pool_field NAME KEY: KEY of the first pool in `tq workers --json`.
 sup_pool_field() {
 	sup_json "$1" | awk -v k="\"$2\":" '

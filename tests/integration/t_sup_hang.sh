@@ -8,7 +8,7 @@ fresh_db
 HANG_MS=1000
 sup_start sup --queue "$TQ_QUEUE" --workers 2 --node hang1 \
 	--heartbeat-ms 200 --hang-timeout-ms "$HANG_MS"
-sup_wait_up sup 2 || fail "2 workers not up in 30 s: $(sup_workers sup | tr '\n' ';')"
+sup_wait_ready sup 2 || fail "2 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 
 # ---- a frozen worker is killed and replaced ----
 id=$("$BIN/tq" submit tq.sleep 3000)

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_db
 sup_start sup --queue "$TQ_QUEUE" --workers 2 --node kill1
-sup_wait_up sup 2 || fail "2 workers not up in 30 s: $(sup_workers sup | tr '\n' ';')"
+sup_wait_ready sup 2 || fail "2 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 
 id=$("$BIN/tq" submit tq.sleep 3000)
 busy_with() { sup_workers sup | awk -v t="$id" '$3 == "busy" && $4 == t { print $2 }' | grep .; }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_db
 sup_start sup --queue "$TQ_QUEUE" --workers 2 --node poison1
-sup_wait_up sup 2 || fail "2 workers not up in 30 s: $(sup_workers sup | tr '\n' ';')"
+sup_wait_ready sup 2 || fail "2 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 
 crash=$("$BIN/tq" submit --max-attempts 3 tq.crash x)
 make_payloads 50 "$T/payloads"

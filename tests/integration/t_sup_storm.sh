@@ -8,7 +8,7 @@ N=500 KILLS=20
 mkdir "$T/ledger"
 export TQ_LEDGER_DIR=$T/ledger
 sup_start sup --queue "$TQ_QUEUE" --workers 4 --node storm1
-sup_wait_up sup 4 || fail "4 workers not up in 30 s: $(sup_workers sup | tr '\n' ';')"
+sup_wait_ready sup 4 || fail "4 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 
 # The tasks come in waves (100, then 20 before each kill) so that the
 # storm overlaps the run: 500 x 20 ms on 4 workers alone is only ~2.5 s.

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_db
 sup_start sup --queue "$TQ_QUEUE" --workers 4 --node term1
-sup_wait_up sup 4 || fail "4 workers not up in 30 s: $(sup_workers sup | tr '\n' ';')"
+sup_wait_ready sup 4 || fail "4 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 workers=$(sup_up_pids sup | tr '\n' ' ')
 
 : >"$T/ids"
