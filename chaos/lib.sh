@@ -155,6 +155,10 @@ cleanup() {
 	for p in "${NODE_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	sleep 0.5
 	for p in "${NODE_PID[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in $(cat "$RUN/standalone.pids" 2>/dev/null); do
+		kill -CONT "$p" 2>/dev/null || true
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	# servers a scenario stopped come back for whoever runs next
 	"$ROOT/ci/services" up >/dev/null 2>&1 || true
@@ -198,11 +202,93 @@ scenario_main() {
 		sleep 0.5
 	done
 	say "drained in $(( ($(ms) - t0) / 1000 ))s from start"
-	for p in "${NODE_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${NODE_PID[@]}" $(cat "$RUN/standalone.pids" 2>/dev/null); do
+		kill -CONT "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
+	done
 	for p in "${NODE_PID[@]}"; do wait "$p" 2>/dev/null || true; done
+	for p in $(cat "$RUN/standalone.pids" 2>/dev/null); do
+		for _ in $(seq 1 100); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	sqlq "SELECT LOWER(HEX(id)), state, name, attempts, HEX(payload), IFNULL(HEX(result),'NULL') FROM tasks" \
 		>"$RUN/rows.tsv"
-	local extra=()
+	local extra=() rc=0 why=""
 	[ "$ALLOW_FAILED" = 1 ] && extra+=(--allow-failed)
-	python3 "$ROOT/chaos/checker" "$RUN" --name "$SCEN" --json "$RUN/result.json" "${extra[@]}"
+	python3 "$ROOT/chaos/checker" "$RUN" --name "$SCEN" --json "$RUN/result.json" "${extra[@]}" || rc=$?
+	# A scenario's own assertions (no false hang kills, the poison task
+	# quarantined...) add to the checker's verdict.
+	if declare -F extra_check >/dev/null; then
+		if ! why=$(extra_check 2>&1); then
+			say "extra check failed: $why"
+			result_fail "$why"
+			rc=1
+		fi
+	fi
+	if [ -n "${EXPECT_FAIL:-}" ]; then
+		# A deliberately broken worker: the checker must catch it, for
+		# the named reason.
+		if [ "$rc" -ne 0 ] && grep -q "\"why\": \".*$EXPECT_FAIL" "$RUN/result.json"; then
+			say "the checker caught the broken worker ($EXPECT_FAIL), as it must"
+			result_expected
+			return 0
+		fi
+		say "the checker did NOT catch the broken worker ($EXPECT_FAIL)"
+		result_fail "broken worker not caught: expected $EXPECT_FAIL"
+		return 1
+	fi
+	return "$rc"
+}
+
+result_fail() {	# REASON: marks result.json failed
+	python3 - "$RUN/result.json" "$1" <<'PY'
+import json, sys
+p, why = sys.argv[1], sys.argv[2]
+r = json.load(open(p))
+r["ok"] = False
+r["why"] = (r.get("why") + ", " if r.get("why") else "") + why
+json.dump(r, open(p, "w"), indent=2)
+PY
+}
+
+result_expected() {	# the failure was the point: record it as caught
+	python3 - "$RUN/result.json" "$EXPECT_FAIL" <<'PY'
+import json, sys
+p, what = sys.argv[1], sys.argv[2]
+r = json.load(open(p))
+r["expected_failure"] = what
+r["caught"] = True
+r["why"] = "checker caught: " + r.get("why", "")
+r["ok"] = True
+json.dump(r, open(p, "w"), indent=2)
+PY
+}
+
+# standalone workers (no supervisor), for stale-holder scenarios
+standalone_start() {	# NAME [ENV=VAL...]
+	local name=$1
+	shift
+	env "$@" "$BIN/tq-worker" --no-reconcile >>"$RUN/$name.log" 2>&1 &
+	# nemesis() runs in a subshell: the pid goes through a file.
+	echo $! >>"$RUN/standalone.pids"
+	echo $!
+}
+
+kill_broker() {
+	local p
+	p=$(cat "$ROOT/var/rabbitmq/rabbitmq.pid" 2>/dev/null || true)
+	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+}
+
+kill_db() {
+	local p
+	p=$(cat "$ROOT/var/mysql/mysqld.pid" 2>/dev/null || true)
+	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+}
+
+node_logs_count() {	# PATTERN: matches across node logs
+	cat "$RUN"/node-*.log 2>/dev/null | grep -c -- "$1" || true
 }
