@@ -35,7 +35,7 @@ WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o
+	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 
@@ -70,6 +70,11 @@ $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS)
 
+# The chaos toolkit's fault-injecting proxy.
+$(BIN)/tq-proxy: $(O)/chaos/proxy.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test tools: not installed.
 $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
 	@mkdir -p $(@D)
@@ -93,6 +98,11 @@ check: deps
 	$(MAKE) all $(BIN)/test-unit
 	$(MAKE) unit
 	$(MAKE) integration
+
+# make chaos [SCENARIO=name]: the standard suite, or one scenario.
+chaos: deps
+	$(MAKE) all $(BIN)/tq-proxy
+	bash chaos/run $(SCENARIO)
 
 run: deps
 	$(MAKE) all

@@ -48,13 +48,13 @@
 #define EXIT_TEMP	111	/* cannot bind or listen */
 
 #define MAX_CONNS	4096
-#define MAX_QUEUED	(4 * 1024 * 1024)	/* per direction, with overhead */
-#define MAX_TOTAL	(512 * 1024 * 1024)	/* all directions together */
+#define MAX_QUEUED	(4 * 1024 * 1024)	/* a direction, with overhead */
+#define MAX_TOTAL	(512 * 1024 * 1024)	/* all directions */
 #define READ_SIZE	65536
 #define READ_BUDGET	(256 * 1024)	/* per side and wakeup: fairness */
 #define ACCEPT_BUDGET	64
 #define CONNECT_MS	10000		/* upstream connect timeout */
-#define LINGER_MS	2000		/* clean close: wait for the peers' FIN */
+#define LINGER_MS	2000		/* clean close: wait for peers' FIN */
 #define ACCEPT_PAUSE_MS	100		/* after EMFILE and friends */
 #define MAX_CTL		32
 #define CTL_LINE	1024
@@ -295,7 +295,8 @@ parse_addr(const char *what, const char *spec, struct sockaddr_storage *ss,
 		h++;
 		hl -= 2;
 	}
-	if (hl == 0 || hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port)) {
+	if (hl == 0 || hl >= sizeof(host) ||
+	    strlen(colon + 1) >= sizeof(port)) {
 		logx("error", "bad %s \"%s\": want HOST:PORT", what, spec);
 		return -1;
 	}
@@ -400,24 +401,18 @@ ep_ctl(int op, int fd, uint32_t events, void *ptr)
 }
 
 /*
- * A side is in epoll only while it waits for something: EPOLLHUP and
- * EPOLLERR cannot be masked, and a side paused by backpressure must not
- * spin on them.
+ * EPOLLHUP and EPOLLERR cannot be masked. A side that waits for nothing
+ * (reading paused, say) stays in epoll edge-triggered with no events: a
+ * reset from its peer is still seen, but the lasting EPOLLHUP after both
+ * FINs does not spin the loop.
  */
 static int
 side_watch(struct side *s, uint32_t want)
 {
 	if (s->fd == -1)
 		return 0;
-	if (want == 0) {
-		if (s->inep && epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL) == -1) {
-			logx("warn", "event=error op=epoll_ctl fd=%d err=%s",
-			    s->fd, errname(errno));
-			return -1;
-		}
-		s->inep = 0;
-		return 0;
-	}
+	if (want == 0)
+		want = EPOLLET;
 	if (s->inep && s->events == want)
 		return 0;
 	if (ep_ctl(s->inep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd, want,
@@ -508,7 +503,8 @@ bucket_refill(struct flow *f, int64_t now)
 static uint64_t
 conn_limit(void)
 {
-	uint64_t r = (uint64_t)fault.reset_after, c = (uint64_t)fault.close_after;
+	uint64_t r = (uint64_t)fault.reset_after;
+	uint64_t c = (uint64_t)fault.close_after;
 
 	if (r == 0)
 		return c;
@@ -552,7 +548,6 @@ conn_kill(struct conn *c, int rst, const char *fmt, ...)
 			(void)close(c->side[i].fd);
 		c->side[i].fd = -1;
 		c->side[i].inep = 0;
-		flow_drop(&c->flow[i]);
 	}
 	flow_drop(&c->flow[0]);
 	flow_drop(&c->flow[1]);
@@ -928,8 +923,9 @@ conn_new(int fd, const struct sockaddr_storage *peer)
 	LIST_INSERT_HEAD(&conns, c, entry);
 	stats.conns++;
 	set_nodelay(fd);
-	logx("info", "event=accept conn=%llu peer=%s%s", (unsigned long long)c->id,
-	    pbuf, fault.blackhole ? " blackhole=on" : "");
+	logx("info", "event=accept conn=%llu peer=%s%s",
+	    (unsigned long long)c->id, pbuf,
+	    fault.blackhole ? " blackhole=on" : "");
 
 	if (fault.blackhole) {
 		/* Never connected upstream: silent until black hole ends. */
@@ -1191,14 +1187,15 @@ ctl_command(char *line, char *ans, size_t sz)
 		if (fault.blackhole)
 			blackhole_set(0);
 	} else if (strcmp(argv[0], "status") == 0) {
-		(void)snprintf(ans, sz, "ok conns=%u accepted=%llu bytes_up=%llu "
-		    "bytes_down=%llu latency=%lld jitter=%lld bandwidth=%lld "
-		    "blackhole=%s slice=%lld slice_delay=%lld reset_after=%lld "
-		    "close_after=%lld refuse=%s", stats.conns,
+		(void)snprintf(ans, sz, "ok conns=%u accepted=%llu "
+		    "bytes_up=%llu bytes_down=%llu latency=%lld jitter=%lld "
+		    "bandwidth=%lld blackhole=%s slice=%lld slice_delay=%lld "
+		    "reset_after=%lld close_after=%lld refuse=%s", stats.conns,
 		    (unsigned long long)stats.accepted,
 		    (unsigned long long)stats.bytes_up,
 		    (unsigned long long)stats.bytes_down, fault.latency,
-		    fault.jitter, fault.bandwidth, fault.blackhole ? "on" : "off",
+		    fault.jitter, fault.bandwidth,
+		    fault.blackhole ? "on" : "off",
 		    fault.slice, fault.slice_delay, fault.reset_after,
 		    fault.close_after, fault.refuse ? "on" : "off");
 		return;
@@ -1302,8 +1299,8 @@ ctl_event(struct ctl *t, uint32_t rev)
 		return;
 	}
 	while ((rev & (EPOLLIN | EPOLLHUP)) && !t->eof) {
-		if ((n = read(t->fd, t->in + t->inlen, sizeof(t->in) - t->inlen))
-		    == -1) {
+		n = read(t->fd, t->in + t->inlen, sizeof(t->in) - t->inlen);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)

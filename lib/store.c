@@ -130,7 +130,7 @@ cache_clear(struct store *s)
 static int
 db_connect(struct store *s)
 {
-	unsigned int timeout = 5, rwtimeout = 30;
+	unsigned int timeout = 5, rwtimeout = 15;
 	unsigned int proto = MYSQL_PROTOCOL_TCP;
 	my_bool report = 1;
 	char where[300];
@@ -158,8 +158,10 @@ db_connect(struct store *s)
 		s->db = NULL;
 		return -1;
 	}
+	/* Lock waits end well before the read timeout, as retryable 1205s. */
 	if (mysql_query(s->db, "SET time_zone = '+00:00', "
-	    "tx_isolation = 'READ-COMMITTED'") != 0) {
+	    "tx_isolation = 'READ-COMMITTED', innodb_lock_wait_timeout = 5") !=
+	    0) {
 		db_fail(s, "session setup");
 		mysql_close(s->db);
 		s->db = NULL;

@@ -528,6 +528,18 @@ db_error(const char *op)
 	}
 }
 
+/* A call that held the main loop for long says so: the loop is what
+ * keeps deliveries, leases and outcomes moving. */
+static void
+slow(const char *op, int64_t t0, size_t n)
+{
+	int64_t ms = now_ms() - t0;
+
+	if (ms >= 1000)
+		log_warnx("event=slow op=%s ms=%lld tasks=%zu", op,
+		    (long long)ms, n);
+}
+
 /* ---- a round: claim, ack, hand over ---- */
 
 static size_t
@@ -563,7 +575,8 @@ start_round(void)
 	char (*why)[256] = NULL, idtxt[UUID_STRLEN + 1];
 	size_t i, k, n, nj = 0, nc = 0;
 	uint64_t maxtag = 0, gen;
-	int *slot = NULL, owned;
+	int *slot = NULL, owned, r;
+	int64_t t0;
 
 	n = round_size();
 	if (n > W.npend)
@@ -627,8 +640,10 @@ start_round(void)
 		jobs[nj].tag = dl[i].tag;
 		nj++;
 	}
-	if (nc > 0 && store_claim(W.cl.store, W.owner, W.cfg.lease_ms, c,
-	    nc) == -1) {
+	t0 = now_ms();
+	r = nc > 0 ? store_claim(W.cl.store, W.owner, W.cfg.lease_ms, c, nc) : 0;
+	slow("claim", t0, nc);
+	if (r == -1) {
 		/* Nothing claimed: the deliveries wait for the next try. */
 		db_error("claim");
 		goto putback;
@@ -736,6 +751,8 @@ finish_round(void)
 	char idtxt[UUID_STRLEN + 1];
 	size_t i;
 	double us;
+	int64_t t0;
+	int r;
 
 	if ((f = calloc(W.njobs, sizeof(*f))) == NULL) {
 		log_error("event=oom");
@@ -768,7 +785,10 @@ finish_round(void)
 			f[i].error = j->error;
 		}
 	}
-	if (store_finish(W.cl.store, f, W.njobs) == -1) {
+	t0 = now_ms();
+	r = store_finish(W.cl.store, f, W.njobs);
+	slow("finish", t0, W.njobs);
+	if (r == -1) {
 		free(f);
 		db_error("finish");
 		return;

@@ -36,6 +36,8 @@ note() {
 # Set by services_touch: this test stops or kills a server, and cleanup
 # must bring it back whatever happened.
 SERVICES_TOUCHED=0
+# tq queues besides TQ_QUEUE that the test uses (deleted by cleanup).
+QUEUES=()
 
 cleanup() {
 	local rc=$? p
@@ -57,9 +59,11 @@ cleanup() {
 			rc=1
 		fi
 	fi
-	# The test's broker queue: quorum queues left behind pile up in the
+	# The test's broker queues: quorum queues left behind pile up in the
 	# broker (and slow its restarts).
-	rmqctl delete_queue "tq.$TQ_QUEUE" >/dev/null 2>&1 || true
+	for p in "$TQ_QUEUE" "${QUEUES[@]}"; do
+		rmqctl delete_queue "tq.$p" >/dev/null 2>&1 || true
+	done
 	if [ "$rc" -ne 0 ]; then
 		printf '  logs kept in %s\n' "$T" >&2
 		for f in "$T"/*.log; do
@@ -214,6 +218,25 @@ check_runs_once() {
 reexecutions() {
 	cat "$T"/ledger/*.log 2>/dev/null |
 		awk '$1 == "run" { n[$2]++ } END { k = 0; for (i in n) if (n[i] > 1) k++; print k }'
+}
+
+# wait_progress SECS STALL N: waits until N tasks are terminal (succeeded,
+# failed or cancelled). Returns 1 after SECS in all, or as soon as no task
+# has changed state for STALL seconds.
+wait_progress() {
+	local end=$(($(date +%s) + $1)) stall=$2 want=$3 last="" seen now
+	seen=$(date +%s)
+	while :; do
+		now=$(sql "SELECT COUNT(*), IFNULL(SUM(state IN ('succeeded','failed','cancelled')), 0), IFNULL(MAX(updated_at), 0) FROM tasks" | tr '\t' ' ')
+		[ "$(echo "$now" | awk '{ print $2 }')" -eq "$want" ] && return 0
+		if [ "$now" != "$last" ]; then
+			last=$now
+			seen=$(date +%s)
+		fi
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		[ "$(($(date +%s) - seen))" -lt "$stall" ] || return 1
+		sleep 0.2
+	done
 }
 
 # ---- servers ----
@@ -401,11 +424,18 @@ alive_of() {
 	return 0
 }
 
+# sup_children PID: pids of the tq-worker children of process PID.
+sup_children() {
+	pgrep -P "$1" -x tq-worker || true
+}
+
 # sup_stop NAME [SECS]: SIGTERM supervisor NAME and wait (SECS, default
 # 40) for it to exit; SUP_RC is its exit status. Fails when it does not
-# exit or when a tq-worker of this test is left 3 s after.
+# exit, when one of its workers is left 3 s after, or, once no supervisor
+# of this test runs, when any tq-worker of this test is left.
 sup_stop() {
-	local name=$1 secs=${2:-40} pid=${SUP_PID[$1]} left
+	local name=$1 secs=${2:-40} pid=${SUP_PID[$1]} kids left n others=0
+	kids=$(sup_children "$pid" | tr '\n' ' ')
 	kill -TERM "$pid" 2>/dev/null || true
 	if ! wait_for "$secs" eval "! alive $pid"; then
 		kill -KILL "$pid" 2>/dev/null || true
@@ -413,10 +443,20 @@ sup_stop() {
 	fi
 	SUP_RC=0
 	wait "$pid" 2>/dev/null || SUP_RC=$?
+	# shellcheck disable=SC2086
+	if ! wait_for 3 eval '[ -z "$(alive_of '"$kids"')" ]'; then
+		# shellcheck disable=SC2086
+		left=$(alive_of $kids | tr '\n' ' ')
+		fail "workers of supervisor $name left after it exited: $left"
+	fi
+	for n in "${!SUP_PID[@]}"; do
+		alive "${SUP_PID[$n]}" && others=$((others + 1))
+	done
+	[ "$others" -eq 0 ] || return 0
 	_sup_no_workers() { [ -z "$(test_workers)" ]; }
 	if ! wait_for 3 _sup_no_workers; then
 		left=$(test_workers | tr '\n' ' ')
-		fail "tq-worker processes left after supervisor $name exited: $left"
+		fail "tq-worker processes of this test left after its last supervisor exited: $left"
 	fi
 }
 
@@ -427,24 +467,28 @@ sup_cleanup() {
 	local rc=$? n pid i
 	set +e
 	if [ "${#SUPS[@]}" -gt 0 ]; then
-		for n in "${!SUP_PID[@]}"; do
-			kill -TERM "${SUP_PID[$n]}" 2>/dev/null
-		done
-		for n in "${!SUP_PID[@]}"; do
-			pid=${SUP_PID[$n]}
+		# (stderr off: no "Killed" job notices from bash)
+		{
+			for n in "${!SUP_PID[@]}"; do
+				kill -TERM "${SUP_PID[$n]}"
+			done
+			for n in "${!SUP_PID[@]}"; do
+				pid=${SUP_PID[$n]}
+				for i in $(seq 30); do
+					alive "$pid" || break
+					sleep 0.1
+				done
+				kill -KILL "$pid"
+				wait "$pid"
+			done
 			for i in $(seq 30); do
-				alive "$pid" || break
+				pid=$(test_workers)
+				[ -n "$pid" ] || break
+				# shellcheck disable=SC2086
+				kill -KILL $pid
 				sleep 0.1
 			done
-			kill -KILL "$pid" 2>/dev/null
-		done
-		for i in $(seq 30); do
-			pid=$(test_workers)
-			[ -n "$pid" ] || break
-			# shellcheck disable=SC2086
-			kill -KILL $pid 2>/dev/null
-			sleep 0.1
-		done
+		} 2>/dev/null
 		[ -z "$(test_workers)" ] ||
 			printf '  %s: tq-worker processes survived cleanup: %s\n' \
 				"$TEST" "$(test_workers | tr '\n' ' ')" >&2

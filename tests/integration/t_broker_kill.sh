@@ -55,9 +55,10 @@ late_pending=$(sql "SELECT COUNT(*) FROM tasks WHERE state = 'pending' AND paylo
 
 services_up
 all=$((N + 2 * CHUNKS + LATE))
-finished() { [ "$(sql "SELECT COUNT(*) FROM tasks WHERE state IN ('succeeded','failed','cancelled')")" -eq "$all" ]; }
-wait_for 180 finished ||
-	fail "after 180 s: $(sql "SELECT CONCAT(state, '=', COUNT(*)) FROM tasks GROUP BY state" | tr '\n' ' ')"
+if ! wait_progress 180 60 "$all"; then
+	note "broker queue tq.$TQ_QUEUE (name state messages consumers): $(rmqctl list_queues name state messages consumers 2>&1 | grep -F "tq.$TQ_QUEUE" || echo '(not listed)')"
+	fail "stalled or timed out: $(sql "SELECT CONCAT(state, '=', COUNT(*)) FROM tasks GROUP BY state" | tr '\n' ' ')"
+fi
 [ "$(count_state succeeded)" -eq "$all" ] ||
 	fail "not all succeeded: $(sql "SELECT CONCAT(state, '=', COUNT(*)) FROM tasks GROUP BY state" | tr '\n' ' ')"
 

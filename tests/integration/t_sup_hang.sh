@@ -1,4 +1,4 @@
-# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck shell=bash source-path=SCRIPTDIR disable=SC2016,SC2013
 # Hang detection. A worker frozen with SIGSTOP while it runs a task falls
 # silent: it is killed and replaced within the hang timeout + 1 s, and its
 # task runs again to success. A worker whose handler never returns

@@ -1,4 +1,4 @@
-# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck shell=bash source-path=SCRIPTDIR disable=SC2016,SC2013
 # Leases are renewed by the supervisor: with a 2 s lease, a 6 s task runs
 # once, to success, and no lease ever expires.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck shell=bash source-path=SCRIPTDIR disable=SC2016,SC2013
 # SIGKILL of the supervisor takes its workers with it (within 2 s). A new
 # supervisor with the same --node releases its previous incarnation's tasks
 # at start, and they run again to success.
@@ -10,7 +10,7 @@ workers=$(sup_up_pids sup | tr '\n' ' ')
 old=${SUP_PID[sup]}
 
 : >"$T/ids"
-for i in 1 2; do
+for _ in 1 2; do
 	"$BIN/tq" submit tq.sleep 5000 >>"$T/ids"
 done
 running() { [ "$(count_state running)" -eq 2 ]; }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck shell=bash source-path=SCRIPTDIR disable=SC2016,SC2013
 # SIGTERM drains: with 4 tasks in flight the supervisor lets them finish
 # (one run each, no re-run), exits 0, and leaves no worker behind.
 . "$(dirname "$0")/lib.sh"
@@ -8,7 +8,7 @@ sup_wait_ready sup 4 || fail "4 workers not consuming in 30 s: $(sup_workers sup
 workers=$(sup_up_pids sup | tr '\n' ' ')
 
 : >"$T/ids"
-for i in 1 2 3 4; do
+for _ in 1 2 3 4; do
 	"$BIN/tq" submit tq.sleep 1500 >>"$T/ids"
 done
 running() { [ "$(count_state running)" -eq 4 ]; }
