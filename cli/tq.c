@@ -1,6 +1,7 @@
 /* tq: the command-line client. Submits, inspects, waits and repairs. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -863,6 +864,8 @@ main(int argc, char **argv)
 
 	log_init("tq", 0);
 	log_setlevel(LOG_LVL_WARN);
+	/* A peer that closes first gives an error, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c':

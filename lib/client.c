@@ -253,13 +253,11 @@ client_reconcile(struct client *c, struct reconcile_stats *rs)
 	if ((n = store_due(c->store, &rows, 500)) == -1)
 		goto dbfail;
 	rs->due = n;
-	if (n > 0) {
-		n = client_publish_rows(c, rows, (size_t)n);
-		pub_rows_free(rows, (size_t)rs->due);
-		if (n == -1)
-			return -1;
-		rs->published = n;
-	}
+	n = n > 0 ? client_publish_rows(c, rows, (size_t)n) : 0;
+	pub_rows_free(rows, (size_t)rs->due);
+	if (n == -1)
+		return -1;
+	rs->published = n;
 	return 0;
 dbfail:
 	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));

@@ -155,9 +155,9 @@ check(const struct config *c, char *err, size_t errsz)
 		    "of A-Z a-z 0-9 . _ : -)", c->queue);
 		return -1;
 	}
-	if (c->node[0] != '\0' && (!task_name_ok(c->node, 128) ||
+	if (c->node[0] != '\0' && (!task_name_ok(c->node, 64) ||
 	    strchr(c->node, ':') != NULL)) {
-		snprintf(err, errsz, "node: \"%s\" is not a node name (1-128 "
+		snprintf(err, errsz, "node: \"%s\" is not a node name (1-64 "
 		    "of A-Z a-z 0-9 . _ -)", c->node);
 		return -1;
 	}

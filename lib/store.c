@@ -1931,7 +1931,7 @@ node_row(void *arg, struct row *r)
 
 int
 store_node_join(struct store *s, const char *node, const char *instance,
-    int64_t stale_ms)
+    int64_t stale_ms, int (*is_dead)(const char *), char *held, size_t heldsz)
 {
 	struct node_seen ns;
 	struct params p;
@@ -1951,8 +1951,10 @@ again:
 	    "MICROSECOND, info FROM tq_nodes WHERE name = ? FOR UPDATE", &p,
 	    NULL)) == NULL || stmt_rows(s, st, node_row, &ns) == -1)
 		goto fail;
-	if (ns.found && ns.live && strcmp(ns.info, instance) != 0) {
+	if (ns.found && ns.live && strcmp(ns.info, instance) != 0 &&
+	    (is_dead == NULL || !is_dead(ns.info))) {
 		txn_rollback(s);
+		snprintf(held, heldsz, "%s", ns.info);
 		ret = 0;
 		goto done;
 	}

@@ -133,10 +133,12 @@ int	store_renew_owners(struct store *, const char *const *owners, size_t n,
 	    int64_t lease_ms);
 
 /* Node liveness. store_node_join takes the name for this instance unless
- * another live instance (seen within stale_ms) holds it: 1 joined, 0 held
- * by another, -1. */
+ * another live instance (seen within stale_ms, and not declared dead by
+ * is_dead(info of that instance)) holds it: 1 joined, 0 held by another
+ * (its info copied to held), -1. */
 int	store_node_join(struct store *, const char *node, const char *instance,
-	    int64_t stale_ms);
+	    int64_t stale_ms, int (*is_dead)(const char *info),
+	    char *held, size_t heldsz);
 /* Keeps the row fresh; 0, or -1 (also when another instance took it). */
 int	store_node_beat(struct store *, const char *node, const char *instance);
 int	store_node_leave(struct store *, const char *node, const char *instance);

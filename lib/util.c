@@ -225,7 +225,7 @@ parse_num(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
-static char name[129];
+static char name[65];
 
 void
 node_set(const char *s)

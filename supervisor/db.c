@@ -174,7 +174,7 @@ lead(int64_t now)
 	uint64_t token;
 	int r, i, n;
 
-	snprintf(holder, sizeof(holder), "%s/%s", S.node, S.instance);
+	snprintf(holder, sizeof(holder), "%s/%.16s", S.node, S.instance);
 	if (now >= next_lead) {
 		r = store_lead(C.store, "reconciler", holder,
 		    S.cfg.leader_ttl_ms, &token);
@@ -225,6 +225,33 @@ lead(int64_t now)
 	}
 }
 
+/* Whether the instance that wrote info ("instance boot_id pid", see
+ * supervisor.c) is dead: same boot of this host and its pid is gone or is
+ * no longer a tq-supervisor. A holder on another host (or boot) is dead
+ * only when its row goes stale. */
+static int
+instance_dead(const char *info)
+{
+	char inst[64], boot[64], comm[64], path[64];
+	long pid;
+	FILE *fp;
+	size_t n;
+
+	if (sscanf(info, "%63s %63s %ld", inst, boot, &pid) != 3 ||
+	    strcmp(boot, S.boot_id) != 0 || pid <= 1)
+		return 0;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 1;
+	n = fread(comm, 1, sizeof(comm) - 1, fp);
+	fclose(fp);
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, "tq-supervisor") != 0 || pid == getpid();
+}
+
 /* Takes the node name. The first time, our previous incarnation's tasks
  * come back at once instead of after their leases: its workers died with
  * it. Workers are spawned only after this, so none of them is ours. */
@@ -234,16 +261,21 @@ join(void)
 	char reason[200];
 	int r;
 
+	char held[256];
+
 	r = store_node_join(C.store, S.node, S.instance,
-	    S.cfg.node_timeout_ms);
+	    S.cfg.node_timeout_ms, instance_dead, held, sizeof(held));
 	if (r == -1) {
 		db_drop("node join");
 		return -1;
 	}
 	if (r == 0) {
-		log_error("event=node_name_in_use node=%s action=exit "
-		    "hint=\"another live supervisor uses this node name; set "
-		    "node in the config or TQ_NODE\"", S.node);
+		/* Another supervisor, alive or on another host, holds the
+		 * name: both would release each other's tasks. */
+		log_error("event=node_name_in_use node=%s holder=\"%s\" "
+		    "action=exit hint=\"another live supervisor uses this node "
+		    "name; set node in the config or TQ_NODE\"", S.node, held);
+		S.name_taken = 1;
 		S.db_quit = 1;
 		kill(getpid(), SIGTERM);
 		return -1;
@@ -342,7 +374,7 @@ db_main(void *arg)
 	if (C.store != NULL) {
 		char holder[256];
 
-		snprintf(holder, sizeof(holder), "%s/%s", S.node, S.instance);
+		snprintf(holder, sizeof(holder), "%s/%.16s", S.node, S.instance);
 		if (S.leader)
 			(void)store_unlead(C.store, "reconciler", holder);
 		(void)store_node_leave(C.store, S.node, S.instance);

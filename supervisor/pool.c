@@ -408,6 +408,9 @@ slot_exited(struct slot *sl, int status)
 	else
 		snprintf(how, sizeof(how), "status=%d", status);
 	clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	/* Frames it sent before dying (a TASK_BEGIN above all) count. */
+	if (sl->fd != -1)
+		slot_frame(sl);
 	/* Leftovers of its group (exec handlers) go with it. */
 	group_kill(sl, SIGKILL);
 	slot_close_fd(sl);

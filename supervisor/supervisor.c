@@ -297,7 +297,7 @@ run(void)
 	control_close(lfd, S.control);
 	close(sfd);
 	close(epfd);
-	return 0;
+	return S.name_taken ? EXIT_PERM : 0;
 }
 
 int
@@ -407,8 +407,26 @@ main(int argc, char **argv)
 	}
 	if (rand_bytes(rnd, sizeof(rnd)) == -1)
 		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < 8; i++)
-		snprintf(S.instance + i * 2, 3, "%02x", (unsigned char)rnd[i]);
+	{
+		char nonce[17];
+		FILE *fp;
+
+		for (i = 0; i < 8; i++)
+			snprintf(nonce + i * 2, 3, "%02x", (unsigned char)rnd[i]);
+		snprintf(S.boot_id, sizeof(S.boot_id), "unknown");
+		if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) !=
+		    NULL) {
+			if (fgets(S.boot_id, sizeof(S.boot_id), fp) == NULL)
+				snprintf(S.boot_id, sizeof(S.boot_id),
+				    "unknown");
+			fclose(fp);
+			S.boot_id[strcspn(S.boot_id, "\n")] = '\0';
+		}
+		/* Who we are, so that our successor on this host can tell we
+		 * are dead instead of waiting for our row to go stale. */
+		snprintf(S.instance, sizeof(S.instance), "%s %s %d", nonce,
+		    S.boot_id, (int)getpid());
+	}
 	for (i = 0; i < cs.n; i++)
 		if (pool_add(&cs.pc[i]) == -1)
 			log_fatalx(EXIT_PERM, "too many pools");

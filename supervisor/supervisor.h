@@ -91,7 +91,9 @@ struct sup {
 	struct config	 cfg;
 	const char	*conf_file;
 	char		 node[129];
-	char		 instance[64];
+	char		 instance[160];	/* "nonce boot_id pid" */
+	char		 boot_id[64];
+	int		 name_taken;	/* exit 100: the node name is in use */
 	char		 control[PATH_MAX];
 	char		 worker_cmd[1024];
 	struct pool	*pools[POOLS_MAX];

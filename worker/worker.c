@@ -1131,7 +1131,9 @@ main(int argc, char **argv)
 	snprintf(W.owner, sizeof(W.owner), "%s:%d:%02x%02x%02x%02x",
 	    node_name(), (int)getpid(), (unsigned char)rnd[0],
 	    (unsigned char)rnd[1], (unsigned char)rnd[2], (unsigned char)rnd[3]);
-	W.avg_us = 1000;
+	/* Until tasks show they are short, claim one at a time: a slow
+	 * first batch would sit behind its first task. */
+	W.avg_us = ROUND_TARGET_US;
 	if ((v = getenv("TQ_DEBUG_UNSAFE")) != NULL && *v != '\0') {
 		if (strcmp(v, "drop") == 0)
 			W.unsafe_drop = 1;
