@@ -46,7 +46,7 @@ $(O)/supervisor/supervisor.o: CFLAGS += -DHAVE_SYSTEMD
 endif
 
 .PHONY: all check unit integration chaos bench run install clean services \
-	asan deps
+	asan valgrind deps
 
 all: $(PROGS)
 
@@ -104,6 +104,28 @@ chaos: deps
 	$(MAKE) all $(BIN)/tq-proxy
 	bash chaos/run $(SCENARIO)
 
+# Sanitized build (ASan + UBSan) of everything, then the unit and
+# integration tests against it; any sanitizer report fails the run.
+SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
+asan: deps
+	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g $(SAN)" \
+	    LDFLAGS="$(SAN)" all bin-asan/test-unit bin-asan/rawpub
+	rm -rf var/asan && mkdir -p var/asan
+	ASAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:print_stacktrace=1:halt_on_error=1 \
+	    CK_FORK=yes bin-asan/test-unit
+	ASAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:print_stacktrace=1:halt_on_error=1 \
+	    TQ_BIN=$(CURDIR)/bin-asan bash tests/integration/run
+	@if ls var/asan/report* >/dev/null 2>&1; then \
+	    echo "asan: sanitizer reports:"; head -n 40 var/asan/report*; exit 1; fi
+	@echo "asan: no sanitizer reports"
+
+# The unit tests under valgrind's memcheck.
+valgrind: $(BIN)/test-unit
+	CK_FORK=no valgrind --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite $(BIN)/test-unit
+
 run: deps
 	$(MAKE) all
 	bash ci/run-demo
@@ -118,6 +140,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
-	rm -rf $(O) $(BIN)
+	rm -rf $(O) $(BIN) build-asan bin-asan
 
 -include $(ALL_OBJS:.o=.d)

@@ -5,7 +5,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-BIN=$ROOT/bin
+BIN=${TQ_BIN:-$ROOT/bin}
 SCEN=${SCEN:-$(basename "$0" .sh)}
 OUT=${TQ_CHAOS_OUT:-$ROOT/var/chaos}
 RUN=$OUT/$SCEN
@@ -160,6 +160,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	declare -F scenario_cleanup >/dev/null && scenario_cleanup
 	# servers a scenario stopped come back for whoever runs next
 	"$ROOT/ci/services" up >/dev/null 2>&1 || true
 }
@@ -175,9 +176,14 @@ scenario_main() {
 	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
 		-e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 	TQ_MYSQL_URL=$DIRECT_MYSQL "$BIN/tq" migrate >/dev/null
-	AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-35672}")
 	DB_PROXY=$(proxy_start db "${TQ_MYSQL_PORT:-33306}")
-	export TQ_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY/%2f"
+	if [ -n "${BROKER_URLS:-}" ]; then
+		# A broker cluster: clients fail over between its nodes.
+		export TQ_AMQP_URL=$BROKER_URLS
+	else
+		AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-35672}")
+		export TQ_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY/%2f"
+	fi
 	export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:$DB_PROXY/$DB"
 	for n in $(seq 1 "$NODES"); do node_start "$n"; done
 	sleep 1

@@ -4,7 +4,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-BIN=$ROOT/bin
+BIN=${TQ_BIN:-$ROOT/bin}
 TEST=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/tq-$TEST.XXXXXX")
 PIDS=()
