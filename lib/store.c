@@ -1267,6 +1267,28 @@ done:
 	return ret;
 }
 
+/* ---- progress ---- */
+
+int
+store_progress(struct store *s, const struct uuid *id, uint64_t fence,
+    unsigned pct, const char *msg)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 4) == -1)
+		return oom(s);
+	p_int(&p, pct > 100 ? 100 : pct);
+	p_str(&p, msg && *msg ? msg : NULL);
+	p_id(&p, id);
+	p_int(&p, (long long)fence);
+	st = stmt_run(s, "UPDATE tasks SET progress = ?, progress_msg = "
+	    "LEFT(?, 255) WHERE id = ? AND fence = ? AND state = 'running'",
+	    &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
 /* ---- leases ---- */
 
 int

@@ -109,6 +109,9 @@ struct finish {
  * attempts left becomes scheduled after a backoff; else failed. */
 int	store_finish(struct store *, struct finish *, size_t n);
 
+/* Records a running task's progress (0..100) and message, fenced. */
+int	store_progress(struct store *, const struct uuid *, uint64_t fence,
+	    unsigned pct, const char *msg);
 /* Extends the leases of these (id, fence) pairs; returns how many rows
  * still belong to the caller (or -1). */
 int	store_renew(struct store *, const struct uuid *ids,

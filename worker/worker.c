@@ -80,6 +80,7 @@ struct worker {
 	char		 prog_msg[256];
 	int		 prog_dirty;
 	size_t		 prog_job;
+	int64_t		 next_progress;
 
 	double		 avg_us;
 	int		 ledger;
@@ -851,6 +852,32 @@ batch_ledger(void)
 	}
 }
 
+/* Progress goes to the row at most five times a second; fenced, so a
+ * stale worker's progress does not show. */
+static void
+write_progress(void)
+{
+	struct uuid id;
+	uint64_t fence;
+	unsigned pct;
+	char msg[256];
+	int ok = 0;
+
+	pthread_mutex_lock(&W.mu);
+	if (W.busy && W.prog_job < W.njobs) {
+		id = W.jobs[W.prog_job].c.id;
+		fence = W.jobs[W.prog_job].c.fence;
+		pct = W.prog_pct;
+		snprintf(msg, sizeof(msg), "%s", W.prog_msg);
+		ok = 1;
+	}
+	W.prog_dirty = 0;
+	pthread_mutex_unlock(&W.mu);
+	W.next_progress = now_ms() + 200;
+	if (ok && store_progress(W.cl.store, &id, fence, pct, msg) == -1)
+		db_error("progress");
+}
+
 static void
 renew_leases(void)
 {
@@ -986,10 +1013,9 @@ run(void)
 		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 		    now_ms() >= W.next_renew)
 			renew_leases();
-		if (W.prog_dirty && W.cl.store != NULL) {
-			/* progress is advisory; written when it changes */
-			W.prog_dirty = 0;
-		}
+		if (W.prog_dirty && W.cl.store != NULL &&
+		    now_ms() >= W.next_progress)
+			write_progress();
 		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
 		    now_ms() >= W.next_tick)
 			reconcile_tick();

@@ -243,14 +243,21 @@ wait_progress() {
 
 VAR=${TQ_VAR:-$ROOT/var}
 
-# rmqctl ARGS: rabbitmqctl against the private broker of ci/services.
-rmqctl() {
-	local dist=${TQ_DIST_PORT:-35673} bin=/usr/lib/rabbitmq/bin
-	[ -x "$bin/rabbitmqctl" ] || bin=$(dirname "$(command -v rabbitmqctl || echo /usr/sbin/rabbitmqctl)")
+# rmqtool TOOL ARGS: a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues)
+# against the private broker of ci/services.
+rmqtool() {
+	local tool=$1 dist=${TQ_DIST_PORT:-35673} bin=/usr/lib/rabbitmq/bin
+	shift
+	[ -x "$bin/$tool" ] || bin=$(dirname "$(command -v "$tool" || echo "/usr/sbin/$tool")")
 	HOME=$VAR/rabbitmq ERL_EPMD_PORT=${TQ_EPMD_PORT:-34369} \
 		RABBITMQ_CTL_DIST_PORT_MIN=$((dist + 1)) \
 		RABBITMQ_CTL_DIST_PORT_MAX=$((dist + 11)) \
-		timeout 30 "$bin/rabbitmqctl" -q -n tq@localhost "$@"
+		timeout 30 "$bin/$tool" -q -n tq@localhost "$@"
+}
+
+# rmqctl ARGS: rabbitmqctl against the private broker.
+rmqctl() {
+	rmqtool rabbitmqctl "$@"
 }
 
 # queue_depth NAME: messages in the broker queue NAME (full name).

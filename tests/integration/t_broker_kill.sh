@@ -56,6 +56,7 @@ late_pending=$(sql "SELECT COUNT(*) FROM tasks WHERE state = 'pending' AND paylo
 services_up
 all=$((N + 2 * CHUNKS + LATE))
 if ! wait_progress 180 60 "$all"; then
+	note "broker queue tq.$TQ_QUEUE: $(rmqtool rabbitmq-queues quorum_status "tq.$TQ_QUEUE" --formatter=json 2>&1 | grep -F '{' || echo '(no quorum status)')"
 	note "broker queue tq.$TQ_QUEUE (name state messages consumers): $(rmqctl list_queues name state messages consumers 2>&1 | grep -F "tq.$TQ_QUEUE" || echo '(not listed)')"
 	fail "stalled or timed out: $(sql "SELECT CONCAT(state, '=', COUNT(*)) FROM tasks GROUP BY state" | tr '\n' ' ')"
 fi
