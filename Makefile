@@ -21,7 +21,7 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c
-WORKER_SRCS := worker/worker.c worker/handlers.c
+WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
@@ -35,7 +35,8 @@ WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o
+	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o \
+	    $(O)/tests/bench/bench.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 
@@ -80,6 +81,10 @@ $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/tq-bench: $(O)/tests/bench/bench.o $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
@@ -103,6 +108,13 @@ check: deps
 chaos: deps
 	$(MAKE) all $(BIN)/tq-proxy
 	bash chaos/run $(SCENARIO)
+
+# make bench: the broker's and the database's limits, then tq end to end,
+# on the local servers; one table, JSON under var/bench/. BENCH_QUICK=1: a
+# short smoke run (other knobs: tests/bench/run).
+bench: deps
+	$(MAKE) all $(BIN)/tq-bench
+	bash tests/bench/run
 
 # Sanitized build (ASan + UBSan) of everything, then the unit and
 # integration tests against it; any sanitizer report fails the run.

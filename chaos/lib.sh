@@ -283,17 +283,19 @@ standalone_start() {	# NAME [ENV=VAL...]
 	echo $!
 }
 
-kill_broker() {
+kill_pidfile() {	# FILE: kill -9 and wait until the process is gone
 	local p
-	p=$(cat "$ROOT/var/rabbitmq/rabbitmq.pid" 2>/dev/null || true)
-	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+	p=$(cat "$1" 2>/dev/null || true)
+	[ -n "$p" ] || return 0
+	kill -KILL "$p" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.05
+	done
 }
 
-kill_db() {
-	local p
-	p=$(cat "$ROOT/var/mysql/mysqld.pid" 2>/dev/null || true)
-	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
-}
+kill_broker() { kill_pidfile "$ROOT/var/rabbitmq/rabbitmq.pid"; }
+kill_db() { kill_pidfile "$ROOT/var/mysql/mysqld.pid"; }
 
 node_logs_count() {	# PATTERN: matches across node logs
 	cat "$RUN"/node-*.log 2>/dev/null | grep -c -- "$1" || true

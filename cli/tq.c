@@ -691,8 +691,8 @@ cmd_reconcile(int argc, char **argv)
 	need_store(&c);
 	if (client_reconcile(&c, &rs) == -1)
 		die(c.err_temp ? EXIT_TEMP : EXIT_PERM, "reconcile: %s", c.err);
-	printf("expired %d, due %d, published %d\n", rs.expired, rs.due,
-	    rs.published);
+	printf("expired %d, due %d, published %d, stranded republished %d\n",
+	    rs.expired, rs.due, rs.published, rs.stranded);
 	client_close(&c);
 	return 0;
 }
@@ -822,11 +822,22 @@ cmd_workers(int argc, char **argv)
 	return 0;
 }
 
+static void
+usage_config(FILE *fp)
+{
+	fprintf(fp, "usage: tq config\n\nPrints every setting, its value "
+	    "(passwords redacted) and what it means.\n");
+}
+
 static int
 cmd_config(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int json;
+
+	if (json_flag(argc, argv, usage_config, &json) != argc) {
+		usage_config(stderr);
+		return EXIT_USAGE;
+	}
 	config_dump(&cfg, stdout);
 	return 0;
 }

@@ -186,6 +186,9 @@ broker_fd(const struct broker *b)
 static int
 declare_one(struct broker *b, const char *name, int dead_letter)
 {
+	/* The dead-letter queue is classic whatever the task queues are, so
+	 * that clients of either kind can declare it alike. */
+	int quorum = dead_letter && b->opts.quorum;
 	amqp_table_entry_t args[2];
 	amqp_table_t table;
 	amqp_rpc_reply_t r;
@@ -193,8 +196,8 @@ declare_one(struct broker *b, const char *name, int dead_letter)
 
 	args[n].key = amqp_cstring_bytes("x-queue-type");
 	args[n].value.kind = AMQP_FIELD_KIND_UTF8;
-	args[n].value.value.bytes = amqp_cstring_bytes(b->opts.quorum ?
-	    "quorum" : "classic");
+	args[n].value.value.bytes = amqp_cstring_bytes(quorum ? "quorum" :
+	    "classic");
 	n++;
 	if (dead_letter) {
 		args[n].key = amqp_cstring_bytes("x-dead-letter-exchange");

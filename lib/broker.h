@@ -17,7 +17,7 @@ struct broker_opts {
 	int	quorum;		/* declare quorum queues (else classic) */
 	int	window;		/* unconfirmed publishes in flight */
 };
-#define BROKER_OPTS_DEFAULT { 10, 10000, 1, 1000 }
+#define BROKER_OPTS_DEFAULT { 10, 10000, 0, 1000 }
 
 /* The AMQP queue name for a tq queue: "tq.<queue>". */
 #define BROKER_QUEUE_PREFIX	"tq."

@@ -239,6 +239,69 @@ done:
 	return got;
 }
 
+/*
+ * Queued rows whose message the broker lost (a broker that dies can lose a
+ * confirmed message: seen with single-node quorum queues after kill -9)
+ * would wait forever. The row is the truth: when the broker says a queue
+ * is empty yet the database has old queued tasks for it, they are
+ * published again. Duplicates are dropped by the claim.
+ */
+static int
+republish_stranded(struct client *c)
+{
+	char (*queues)[TASK_QUEUE_MAX + 1] = NULL;
+	struct pub_row *rows = NULL;
+	struct uuid *ids;
+	int nq, i, n, k, total = 0;
+	long depth;
+
+	if ((nq = store_stranded_queues(c->store, c->cfg.stranded_after_ms,
+	    &queues)) <= 0) {
+		if (nq == -1)
+			snprintf(c->err, sizeof(c->err), "%s",
+			    store_errstr(c->store));
+		return nq;
+	}
+	if (client_broker(c) == -1) {
+		free(queues);
+		return -1;
+	}
+	for (i = 0; i < nq; i++) {
+		if (broker_declare(c->broker, queues[i]) == -1 ||
+		    (depth = broker_depth(c->broker, queues[i])) == -1) {
+			broker_lost(c);
+			free(queues);
+			return -1;
+		}
+		if (depth > 0)
+			continue;	/* a backlog is moving; not stranded */
+		if ((n = store_stranded(c->store, queues[i],
+		    c->cfg.stranded_after_ms, 500, &rows)) <= 0)
+			continue;
+		log_warnx("event=stranded queue=%s count=%d action=republish "
+		    "reason=\"queued in the database, absent from the broker\"",
+		    queues[i], n);
+		k = client_publish_rows(c, rows, (size_t)n);
+		if ((ids = calloc((size_t)n, sizeof(*ids))) != NULL) {
+			for (int j = 0; j < n; j++)
+				ids[j] = rows[j].id;
+			if (k > 0 && store_touch_queued(c->store, ids,
+			    (size_t)n) == -1)
+				log_warnx("event=touch_failed error=\"%s\"",
+				    store_errstr(c->store));
+			free(ids);
+		}
+		pub_rows_free(rows, (size_t)n);
+		if (k == -1) {
+			free(queues);
+			return -1;
+		}
+		total += k;
+	}
+	free(queues);
+	return total;
+}
+
 int
 client_reconcile(struct client *c, struct reconcile_stats *rs)
 {
@@ -258,6 +321,12 @@ client_reconcile(struct client *c, struct reconcile_stats *rs)
 	if (n == -1)
 		return -1;
 	rs->published = n;
+	if (now_ms() >= c->next_stranded) {
+		c->next_stranded = now_ms() + 5000;
+		if ((n = republish_stranded(c)) == -1)
+			return -1;
+		rs->stranded = n;
+	}
 	return 0;
 dbfail:
 	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));

@@ -22,6 +22,7 @@ struct client {
 	struct broker		*broker;
 	char			 err[TQ_ERRSZ];
 	int			 err_temp;	/* the failure may heal */
+	int64_t			 next_stranded;	/* client_reconcile's check */
 };
 
 /* Parses the URLs of cfg (already loaded). 0 or -1 (err, exit 100). */
@@ -50,6 +51,7 @@ struct reconcile_stats {
 	int	expired;	/* leases expired, tasks released */
 	int	published;	/* pending/scheduled rows published */
 	int	due;		/* rows that needed a message */
+	int	stranded;	/* queued rows published again */
 };
 
 /* One reconciler pass: expire leases, publish due rows. 0 or -1. */

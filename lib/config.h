@@ -31,6 +31,7 @@ struct config {
 	long long reconcile_ms;		/* reconciler tick */
 	long long leader_ttl_ms;
 	long long publish_window;
+	long long stranded_after_ms;
 	char	node[129];
 	long long node_timeout_ms;
 	char	control_socket[108];

@@ -1584,6 +1584,98 @@ store_due(struct store *s, struct pub_row **out, size_t max)
 	return ret;
 }
 
+struct qname_scan {
+	char	(*names)[TASK_QUEUE_MAX + 1];
+	size_t	 n, cap;
+};
+
+static int
+qname_row(void *arg, struct row *r)
+{
+	struct qname_scan *qs = arg;
+	size_t i;
+	void *p;
+
+	if (r->col[0] == NULL)
+		return 0;
+	for (i = 0; i < qs->n; i++)
+		if (strcmp(qs->names[i], r->col[0]) == 0)
+			return 0;
+	if (qs->n == qs->cap) {
+		qs->cap = qs->cap ? qs->cap * 2 : 4;
+		if ((p = reallocarray(qs->names, qs->cap,
+		    sizeof(*qs->names))) == NULL)
+			return -1;
+		qs->names = p;
+	}
+	strlcpy(qs->names[qs->n++], r->col[0], sizeof(qs->names[0]));
+	return 0;
+}
+
+int
+store_stranded_queues(struct store *s, int64_t older_ms,
+    char (**names)[TASK_QUEUE_MAX + 1])
+{
+	struct qname_scan qs = { NULL, 0, 0 };
+	struct params p;
+	MYSQL_STMT *st;
+
+	*names = NULL;
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_int(&p, older_ms);
+	st = stmt_run(s, "SELECT queue FROM tasks WHERE state = 'queued' AND "
+	    "due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND "
+	    "ORDER BY due_at LIMIT 1000", &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, qname_row, &qs) == -1) {
+		free(qs.names);
+		return -1;
+	}
+	*names = qs.names;
+	return (int)qs.n;
+}
+
+int
+store_stranded(struct store *s, const char *queue, int64_t older_ms,
+    size_t max, struct pub_row **out)
+{
+	struct pub_scan ps;
+	struct params p;
+	MYSQL_STMT *st;
+	int ret = -1;
+
+	*out = NULL;
+	if ((ps.rows = calloc(max ? max : 1, sizeof(*ps.rows))) == NULL)
+		return oom(s);
+	ps.n = 0;
+	ps.max = max;
+	if (params_init(&p, 3) == -1) {
+		free(ps.rows);
+		return oom(s);
+	}
+	p_int(&p, older_ms);
+	p_str(&p, queue);
+	p_int(&p, (long long)max);
+	st = stmt_run(s, "SELECT id, queue, name, payload FROM tasks "
+	    "WHERE state = 'queued' AND due_at < NOW(6) - INTERVAL ? * 1000 "
+	    "MICROSECOND AND queue = ? ORDER BY due_at LIMIT ?", &p, NULL);
+	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
+		*out = ps.rows;
+		ret = (int)ps.n;
+	} else
+		pub_rows_free(ps.rows, ps.n);
+	params_release(&p);
+	return ret;
+}
+
+int
+store_touch_queued(struct store *s, struct uuid *ids, size_t n)
+{
+	return update_ids(s, "UPDATE tasks SET due_at = NOW(6) WHERE id IN (",
+	    ") AND state = 'queued'", ids, n, NULL, 0);
+}
+
 struct lease_scan {
 	struct uuid	*ids;
 	uint64_t	*fences;

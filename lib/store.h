@@ -165,6 +165,15 @@ void	pub_rows_free(struct pub_row *, size_t n);
 int	store_due(struct store *, struct pub_row **out, size_t max);
 /* pending|scheduled -> queued after a confirmed publish (where still so). */
 int	store_mark_published(struct store *, struct uuid *ids, size_t n);
+/* Queues that hold queued tasks older than older_ms (of the oldest 1000
+ * such rows); returns the count, names malloc'd, or -1. */
+int	store_stranded_queues(struct store *, int64_t older_ms,
+	    char (**names)[TASK_QUEUE_MAX + 1]);
+/* Queued tasks of queue older than older_ms, to publish again; or -1. */
+int	store_stranded(struct store *, const char *queue, int64_t older_ms,
+	    size_t max, struct pub_row **out);
+/* Restarts the clock of queued rows that were published again. */
+int	store_touch_queued(struct store *, struct uuid *ids, size_t n);
 /* Running rows whose lease expired: released as above. Returns count. */
 int	store_expire_leases(struct store *, size_t max);
 

@@ -140,7 +140,8 @@ pools_cb(void *arg, const char *section, const char *name, const char *value,
 	int i;
 
 	if (strncmp(section, "pool ", 5) != 0) {
-		if (strcmp(section, "tq") != 0) {
+		if (strcmp(section, "tq") != 0 &&
+		    strncmp(section, "task ", 5) != 0) {
 			snprintf(err, errsz, "unknown section [%s]", section);
 			return -1;
 		}
@@ -229,14 +230,14 @@ child_env(const struct pool *p, int fd)
 	static char buf[8][160];
 	size_t n = 0, i, k = 0;
 	char **env;
-	const char *skip[] = { "TQ_SUPERVISOR_FD=", "TQ_QUEUE=",
+	const char *skip[] = { "TQ_SUPERVISOR_FD=", "TQ_QUEUE=", "TQ_CONFIG=",
 	    "TQ_HEARTBEAT_MS=", "TQ_PREFETCH=", "TQ_BATCH=", "TQ_NODE=",
 	    "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
 	int s;
 
 	while (environ[n])
 		n++;
-	if ((env = calloc(n + 9, sizeof(*env))) == NULL)
+	if ((env = calloc(n + 10, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		for (s = 0; skip[s]; s++)
@@ -264,6 +265,8 @@ child_env(const struct pool *p, int fd)
 		    p->conf.batch);
 		env[k++] = buf[5];
 	}
+	if (S.conf_abs[0] != '\0')
+		env[k++] = S.conf_env;
 	env[k] = NULL;
 	return env;
 }

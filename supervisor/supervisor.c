@@ -400,6 +400,14 @@ main(int argc, char **argv)
 	}
 	if (conf_read(&cs, err, sizeof(err)) == -1)
 		log_fatalx(EXIT_PERM, "%s", err);
+	/* Workers read the same file for their [task NAME] programs. */
+	if (S.conf_file != NULL) {
+		if (realpath(S.conf_file, S.conf_abs) == NULL)
+			log_fatalx(EXIT_PERM, "config \"%s\": %s", S.conf_file,
+			    strerror(errno));
+		snprintf(S.conf_env, sizeof(S.conf_env), "TQ_CONFIG=%s",
+		    S.conf_abs);
+	}
 	if (check) {
 		printf("configuration ok: %d pool%s, node %s\n", cs.n,
 		    cs.n == 1 ? "" : "s", S.node);

@@ -90,6 +90,8 @@ struct release_req {
 struct sup {
 	struct config	 cfg;
 	const char	*conf_file;
+	char		 conf_abs[PATH_MAX];	/* for the workers */
+	char		 conf_env[PATH_MAX + 16];	/* TQ_CONFIG=... */
 	char		 node[129];
 	char		 instance[160];	/* "nonce boot_id pid" */
 	char		 boot_id[64];

@@ -181,6 +181,7 @@ report_progress(struct hctx *h, unsigned pct, const char *msg)
 static void
 run_job(struct job *j, size_t idx)
 {
+	const struct task_conf *tc;
 	struct hctx h;
 	handler_fn fn;
 	struct timespec a, b;
@@ -188,6 +189,7 @@ run_job(struct job *j, size_t idx)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	memset(&h, 0, sizeof(h));
 	h.name = j->name;
+	h.queue = W.cfg.queue;
 	h.payload = j->payload;
 	h.len = j->len;
 	h.attempt = j->c.attempt;
@@ -196,7 +198,12 @@ run_job(struct job *j, size_t idx)
 	h.cancel = &W.cancel;
 	h.progress = report_progress;
 	h.priv = (void *)(uintptr_t)idx;
-	if ((fn = handler_find(j->name)) == NULL) {
+	if ((tc = exec_find(j->name)) != NULL) {
+		j->ok = exec_run(tc, &h) == 0;
+		if (!j->ok)
+			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
+			    h.error : "program failed");
+	} else if ((fn = handler_find(j->name)) == NULL) {
 		snprintf(j->error, sizeof(j->error), "unknown task name \"%s\"",
 		    j->name);
 		j->ok = 0;
@@ -576,7 +583,7 @@ start_round(void)
 	char (*why)[256] = NULL, idtxt[UUID_STRLEN + 1];
 	size_t i, k, n, nj = 0, nc = 0;
 	uint64_t maxtag = 0, gen;
-	int *slot = NULL, owned, r;
+	int *slot = NULL, owned, r, nrej;
 	int64_t t0;
 
 	n = round_size();
@@ -657,30 +664,23 @@ start_round(void)
 				break;
 			}
 	/* Settle every delivery of the round with the broker (if the
-	 * connection that delivered them still stands). */
-	for (i = 0; i < n; i++) {
-		if (slot[i] == -2) {
-			if (W.conn_gen == gen)
-				reject(&dl[i], why[i]);
-			continue;
-		}
-		if (dl[i].tag > maxtag)
-			maxtag = dl[i].tag;
-	}
-	k = 0;
+	 * connection that delivered them still stands): rejects go to the
+	 * dead-letter queue, the rest are acked. */
+	nrej = 0;
 	for (i = 0; i < nj; i++) {
 		uuid_fmt(&jobs[i].c.id, idtxt);
 		switch (jobs[i].c.result) {
 		case CLAIM_OK:
-			jobs[k++] = jobs[i];
 			break;
 		case CLAIM_NOROW:
-			W.n_bad++;
 			log_warnx("event=orphan_message task=%s "
 			    "action=dead_lettered", idtxt);
-			if (W.conn_gen == gen && broker_reject(W.consumer,
-			    jobs[i].tag) == -1)
-				consumer_lost(broker_errstr(W.consumer));
+			for (k = 0; k < n; k++)
+				if (dl[k].tag == jobs[i].tag) {
+					slot[k] = -2;
+					snprintf(why[k], sizeof(why[k]),
+					    "no such task");
+				}
 			break;
 		default:
 			W.n_dup++;
@@ -689,16 +689,34 @@ start_round(void)
 			break;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (slot[i] == -3)
 			W.n_dup++;
+		if (slot[i] == -2)
+			nrej++;
+		else if (dl[i].tag > maxtag)
+			maxtag = dl[i].tag;
+	}
+	for (i = 0, k = 0; i < nj; i++)
+		if (jobs[i].c.result == CLAIM_OK)
+			jobs[k++] = jobs[i];
 	nj = k;
-	/* One multiple ack settles the rest up to the round's last tag. If
-	 * the connection is gone, the broker redelivers them: duplicates,
-	 * dropped by their rows. */
-	if (W.conn_gen == gen && maxtag > 0 && broker_ack(W.consumer, maxtag,
-	    1) == -1)
-		consumer_lost(broker_errstr(W.consumer));
+	if (W.conn_gen == gen && nrej == 0 && maxtag > 0) {
+		/* The common case: one multiple ack settles the round. */
+		if (broker_ack(W.consumer, maxtag, 1) == -1)
+			consumer_lost(broker_errstr(W.consumer));
+	} else if (W.conn_gen == gen) {
+		/* A multiple ack would settle the rejected ones twice (the
+		 * broker closes the channel for that): one by one. */
+		for (i = 0; i < n && W.conn_gen == gen; i++) {
+			if (slot[i] == -2)
+				reject(&dl[i], why[i]);
+			else if (broker_ack(W.consumer, dl[i].tag, 0) == -1)
+				consumer_lost(broker_errstr(W.consumer));
+		}
+	}
+	/* If the connection is gone, the broker redelivers what was not
+	 * settled: duplicates, dropped by their rows. */
 	for (i = 0; i < nj; i++) {
 		uuid_fmt(&jobs[i].c.id, idtxt);
 		log_debug("event=claimed task=%s fence=%llu attempt=%u", idtxt,
@@ -917,9 +935,10 @@ reconcile_tick(void)
 	}
 	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
 		log_warnx("event=reconcile_failed error=\"%s\"", W.cl.err);
-	else if (W.leader && (rs.expired || rs.published))
-		log_info("event=reconciled expired=%d due=%d published=%d",
-		    rs.expired, rs.due, rs.published);
+	else if (W.leader && (rs.expired || rs.published || rs.stranded))
+		log_info("event=reconciled expired=%d due=%d published=%d "
+		    "stranded=%d", rs.expired, rs.due, rs.published,
+		    rs.stranded);
 	W.next_tick = now + W.cfg.reconcile_ms;
 }
 
@@ -1136,8 +1155,15 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* A supervised worker reads its supervisor's file. */
+	if (file == NULL && (v = getenv("TQ_CONFIG")) != NULL && *v != '\0')
+		file = v;
 	if (config_load(&W.cfg, file, err, sizeof(err)) == -1)
 		log_fatalx(EXIT_PERM, "%s", err);
+	if ((l = exec_load(file, err, sizeof(err))) == -1)
+		log_fatalx(EXIT_PERM, "%s", err);
+	if (l > 0)
+		log_info("event=exec_tasks count=%d", l);
 	for (i = 0; i < nset; i++)
 		if (config_set(&W.cfg, set[i].key, set[i].val, err,
 		    sizeof(err)) == -1)

@@ -12,6 +12,7 @@
 /* What a handler sees. */
 struct hctx {
 	const char	*name;
+	const char	*queue;
 	const void	*payload;
 	size_t		 len;
 	unsigned	 attempt;
@@ -30,5 +31,26 @@ typedef int (*handler_fn)(struct hctx *h);
 
 /* The built-in handler for name, or NULL. */
 handler_fn	handler_find(const char *name);
+
+/* A task run as a program: [task NAME] in the config file. */
+struct task_conf {
+	char		name[256];
+	char		exec[1024];	/* absolute path and arguments */
+	char		user[64];	/* run as, when root */
+	char		cwd[512];
+	char		env[512];	/* variables passed through */
+	int64_t		timeout_ms;	/* 0: none */
+	int64_t		kill_grace_ms;	/* SIGTERM, then SIGKILL */
+	size_t		max_output;
+	long long	rlimit_cpu_s, rlimit_as_mb, rlimit_nofile;
+};
+
+/* Reads the [task NAME] sections of file; the count, or -1 with err. */
+int		exec_load(const char *file, char *err, size_t errsz);
+const struct task_conf *exec_find(const char *name);
+/* Runs the program for one task; 0 success (result set) or -1 (error). */
+int		exec_run(const struct task_conf *, struct hctx *);
+/* Parses "progress PCT [MESSAGE]"; 0 or -1. */
+int		exec_progress_line(const char *, unsigned *pct, const char **msg);
 
 #endif

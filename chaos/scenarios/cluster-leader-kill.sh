@@ -2,6 +2,7 @@
 # task queue is killed with -9 (and later restarted); clients fail over to
 # the other nodes; confirmed messages survive; nothing is lost.
 SCEN=cluster-leader-kill
+export TQ_QUEUE_TYPE=quorum
 . "$(dirname "$0")/../lib.sh"
 NODES=1 WORKERS=3 RATE=150 DURATION=24 TASK_MS=5
 

@@ -112,7 +112,7 @@ START_TEST(test_defaults)
 	config_defaults(&c);
 	ck_assert_int_eq(c.prefetch, 32);
 	ck_assert_str_eq(c.queue, "default");
-	ck_assert_str_eq(c.queue_type, "quorum");
+	ck_assert_str_eq(c.queue_type, "classic");
 	ck_assert_str_eq(c.log_level, "info");
 	ck_assert_int_eq(c.payload_max, 1048576);
 	ck_assert_int_eq(c.max_attempts, 3);
@@ -280,7 +280,7 @@ START_TEST(test_load_file)
 	    "[tq]\n"
 	    "prefetch = 7\n"
 	    "queue=jobs\n"
-	    "queue_type = classic\n"
+	    "queue_type = quorum\n"
 	    "batch   =   5  \n"
 	    "amqp_url = amqp://u:p@rabbit:5673/%2f\n"
 	    "\n"
@@ -289,7 +289,7 @@ START_TEST(test_load_file)
 	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(c.prefetch, 7);
 	ck_assert_str_eq(c.queue, "jobs");
-	ck_assert_str_eq(c.queue_type, "classic");
+	ck_assert_str_eq(c.queue_type, "quorum");
 	ck_assert_int_eq(c.batch, 5);
 	ck_assert_str_eq(c.amqp_url, "amqp://u:p@rabbit:5673/%2f");
 	ck_assert_int_eq(c.backoff_base_ms, 10);
@@ -335,7 +335,7 @@ START_TEST(test_load_other_sections_ignored)
 	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(c.prefetch, 32);
 	ck_assert_int_eq(c.batch, 5);
-	ck_assert_str_eq(c.queue_type, "quorum");
+	ck_assert_str_eq(c.queue_type, "classic");
 }
 END_TEST
 
@@ -523,9 +523,9 @@ START_TEST(test_queue_type)
 	ck_assert_int_eq(setenv("TQ_QUEUE_TYPE", "stream", 1), 0);
 	ck_assert_int_eq(config_load(&c, NULL, err, sizeof(err)), -1);
 	ERR_HAS(err, "queue_type");
-	ck_assert_int_eq(setenv("TQ_QUEUE_TYPE", "classic", 1), 0);
+	ck_assert_int_eq(setenv("TQ_QUEUE_TYPE", "quorum", 1), 0);
 	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_str_eq(c.queue_type, "classic");
+	ck_assert_str_eq(c.queue_type, "quorum");
 }
 END_TEST
 

@@ -1,0 +1,1694 @@
+/* bench.c: tq-bench, the measuring half of `make bench` (tests/bench/run
+ * drives it). Not installed.
+ *
+ *   tq-bench broker --type quorum|classic [-n N] [--window W] [--prefetch P]
+ *	    [--queue NAME]
+ *	the broker's own limit, through rabbitmq-c directly: persistent,
+ *	confirmed publishes of tq-sized messages, then consume with acks
+ *   tq-bench db --conns C [--secs S] [--db NAME]
+ *	the database's durable commit limit: prepared single-row INSERT +
+ *	COMMIT on C connections
+ *   tq-bench submit --tq PATH --file F -n N [--wait] [--name NAME]
+ *	    [--ids FILE] [--stall S]
+ *	times `tq submit --from F NAME`; with --wait, also until N tasks
+ *	succeeded (end to end)
+ *   tq-bench wait -n N --since-us T [--stall S]
+ *	until N tasks succeeded, timed from T (epoch microseconds)
+ *   tq-bench latency [--rate R] [--secs S] [--threads T] [--name NAME]
+ *	one task per client_submit, at a fixed rate (open loop, T
+ *	submitters), then percentiles from the rows' timestamps
+ *   tq-bench delq QUEUE...
+ *	deletes broker queues (full names)
+ *   tq-bench report --dir D --out FILE
+ *	the table, from the JSON the other commands left in D
+ *
+ * The measuring commands print one JSON object on stdout. The servers and
+ * the queue come from the environment, as for every tq program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <jansson.h>
+#include <mysql.h>
+
+#include "client.h"
+#include "config.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+#include "uuid.h"
+
+#define CH		1
+#define PAYLOAD_BYTES	64
+#define POLL_NS		100000000LL	/* 100 ms */
+
+static struct config cfg;
+static struct url amqp_u, mysql_u;
+
+static void __attribute__((format(printf, 1, 2)))
+warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tq-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static double
+secs_since(int64_t t0)
+{
+	return (double)(mono_ns() - t0) / 1e9;
+}
+
+static void
+sleep_until(int64_t ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ns / 1000000000LL;
+	ts.tv_nsec = ns % 1000000000LL;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+}
+
+static int
+load_config(void)
+{
+	char err[TQ_ERRSZ];
+
+	if (config_load(&cfg, NULL, err, sizeof(err)) == -1 ||
+	    config_urls(&cfg, NULL, &mysql_u, err, sizeof(err)) == -1 ||
+	    config_amqp_urls(&cfg, &amqp_u, 1, err, sizeof(err)) == -1) {
+		warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+num_opt(const char *opt, const char *v, long long min, long long max,
+    long long *out)
+{
+	const char *errstr;
+
+	if (parse_num(v, min, max, out, &errstr) == -1) {
+		warnx("%s: \"%s\" is %s (allowed %lld..%lld)", opt, v, errstr,
+		    min, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Prints obj as one line of JSON on stdout and frees it. */
+static int
+emit(json_t *obj)
+{
+	int rc;
+
+	if (obj == NULL) {
+		warnx("out of memory");
+		return 1;
+	}
+	rc = json_dumpf(obj, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(obj);
+	if (rc == -1 || putchar('\n') == EOF || fflush(stdout) == EOF) {
+		warnx("stdout: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ broker */
+
+static const char *
+amqp_why(amqp_rpc_reply_t r, char *buf, size_t sz)
+{
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		return "ok";
+	case AMQP_RESPONSE_NONE:
+		return "missing reply";
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		return amqp_error_string2(r.library_error);
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			amqp_connection_close_t *m = r.reply.decoded;
+
+			snprintf(buf, sz, "connection closed: %u %.*s",
+			    m->reply_code, (int)m->reply_text.len,
+			    (char *)m->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_channel_close_t *m = r.reply.decoded;
+
+			snprintf(buf, sz, "channel closed: %u %.*s",
+			    m->reply_code, (int)m->reply_text.len,
+			    (char *)m->reply_text.bytes);
+		} else
+			snprintf(buf, sz, "server error 0x%08x", r.reply.id);
+		return buf;
+	}
+	return "unknown reply";
+}
+
+static int
+rpc_ok(amqp_connection_state_t c, const char *op)
+{
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(c);
+	char buf[300];
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return 0;
+	warnx("amqp %s %s:%d: %s", op, amqp_u.host, amqp_u.port,
+	    amqp_why(r, buf, sizeof(buf)));
+	return -1;
+}
+
+/* Connects, logs in, opens channel CH; the server's product and version
+ * go to ver. */
+static amqp_connection_state_t
+mq_open(char *ver, size_t versz)
+{
+	amqp_connection_state_t c;
+	const amqp_table_t *props;
+	amqp_socket_t *s;
+	amqp_rpc_reply_t r;
+	struct timeval tv = { 10, 0 };
+	char buf[300], product[64] = "", version[64] = "";
+	int st, i;
+
+	if ((c = amqp_new_connection()) == NULL ||
+	    (s = amqp_tcp_socket_new(c)) == NULL) {
+		warnx("out of memory");
+		return NULL;
+	}
+	if ((st = amqp_socket_open_noblock(s, amqp_u.host, amqp_u.port,
+	    &tv)) != AMQP_STATUS_OK) {
+		warnx("amqp connect %s:%d: %s", amqp_u.host, amqp_u.port,
+		    amqp_error_string2(st));
+		goto bad;
+	}
+	if (amqp_set_rpc_timeout(c, &tv) != AMQP_STATUS_OK)
+		goto bad;
+	r = amqp_login(c, amqp_u.path, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+	    amqp_u.user, amqp_u.pass);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		warnx("amqp login %s:%d: %s", amqp_u.host, amqp_u.port,
+		    amqp_why(r, buf, sizeof(buf)));
+		goto bad;
+	}
+	amqp_channel_open(c, CH);
+	if (rpc_ok(c, "channel open") == -1)
+		goto bad;
+	props = amqp_get_server_properties(c);
+	for (i = 0; props && i < props->num_entries; i++) {
+		amqp_table_entry_t *e = &props->entries[i];
+		char *dst;
+
+		if (e->value.kind != AMQP_FIELD_KIND_UTF8 &&
+		    e->value.kind != AMQP_FIELD_KIND_BYTES)
+			continue;
+		if (e->key.len == 7 && memcmp(e->key.bytes, "product", 7) == 0)
+			dst = product;
+		else if (e->key.len == 7 &&
+		    memcmp(e->key.bytes, "version", 7) == 0)
+			dst = version;
+		else
+			continue;
+		snprintf(dst, 64, "%.*s", (int)e->value.value.bytes.len,
+		    (char *)e->value.value.bytes.bytes);
+	}
+	snprintf(ver, versz, "%s %s", product, version);
+	return c;
+bad:
+	amqp_destroy_connection(c);
+	return NULL;
+}
+
+static void
+mq_close(amqp_connection_state_t c)
+{
+	(void)amqp_channel_close(c, CH, AMQP_REPLY_SUCCESS);
+	(void)amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(c);
+}
+
+/* Publisher confirms of one run: tags 1..n. */
+struct confirms {
+	uint8_t		*st;		/* [n + 1]: 1 settled */
+	uint64_t	 n, low;	/* low: the lowest unsettled tag */
+	uint64_t	 settled, nacked, returned;
+};
+
+static void
+cf_settle(struct confirms *cf, uint64_t tag, int multiple, int ok)
+{
+	uint64_t s;
+
+	if (tag == 0 || tag > cf->n)
+		return;
+	for (s = multiple ? cf->low : tag; s <= tag; s++)
+		if (!cf->st[s]) {
+			cf->st[s] = 1;
+			cf->settled++;
+			if (!ok)
+				cf->nacked++;
+		}
+	while (cf->low <= cf->n && cf->st[cf->low])
+		cf->low++;
+}
+
+/* Reads one frame within ms: 1 read, 0 none, -1 failed. */
+static int
+cf_frame(amqp_connection_state_t c, struct confirms *cf, int ms)
+{
+	amqp_frame_t f;
+	amqp_message_t msg;
+	amqp_rpc_reply_t r;
+	struct timeval tv;
+	char buf[300];
+	int st;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	st = amqp_simple_wait_frame_noblock(c, &f, &tv);
+	if (st == AMQP_STATUS_TIMEOUT)
+		return 0;
+	if (st != AMQP_STATUS_OK) {
+		warnx("amqp publish: %s", amqp_error_string2(st));
+		return -1;
+	}
+	if (f.frame_type != AMQP_FRAME_METHOD)
+		return 1;
+	switch (f.payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD: {
+		amqp_basic_ack_t *a = f.payload.method.decoded;
+
+		cf_settle(cf, a->delivery_tag, a->multiple, 1);
+		break;
+	}
+	case AMQP_BASIC_NACK_METHOD: {
+		amqp_basic_nack_t *a = f.payload.method.decoded;
+
+		cf_settle(cf, a->delivery_tag, a->multiple, 0);
+		break;
+	}
+	case AMQP_BASIC_RETURN_METHOD:
+		r = amqp_read_message(c, f.channel, &msg, 0);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+			warnx("amqp publish: %s", amqp_why(r, buf,
+			    sizeof(buf)));
+			return -1;
+		}
+		cf->returned++;
+		amqp_destroy_message(&msg);
+		break;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		memset(&r, 0, sizeof(r));
+		r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+		r.reply = f.payload.method;
+		warnx("amqp publish: %s", amqp_why(r, buf, sizeof(buf)));
+		return -1;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* Waits for a frame, failing after 10 s of silence. */
+static int
+cf_wait(amqp_connection_state_t c, struct confirms *cf)
+{
+	int rc;
+
+	amqp_maybe_release_buffers(c);
+	if ((rc = cf_frame(c, cf, 10000)) == 0)
+		warnx("amqp publish: no confirm within 10 s");
+	return rc == 1 ? 0 : -1;
+}
+
+static int
+cmd_broker(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "prefetch", required_argument, NULL, 'p' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	amqp_connection_state_t c = NULL;
+	amqp_basic_properties_t props;
+	amqp_basic_consume_ok_t *cok;
+	amqp_table_entry_t arg;
+	amqp_table_t args;
+	amqp_envelope_t env;
+	amqp_rpc_reply_t r;
+	amqp_bytes_t body, qb;
+	struct confirms cf;
+	struct timeval tv = { 10, 0 };
+	struct uuid id;
+	const char *type = "quorum", *qname = NULL;
+	long long n = 50000, window = 1000, prefetch = 200, v;
+	uint8_t payload[PAYLOAD_BYTES], msg[512];
+	char q[128], idtxt[UUID_STRLEN + 1], ver[140], buf[300];
+	double pub_s, con_s;
+	uint64_t i, got = 0, bad = 0, tag = 0, ackevery;
+	amqp_bytes_t ctag = amqp_empty_bytes;
+	int64_t t0;
+	long len;
+	int ch, rc, ret = 1, declared = 0;
+
+	memset(&cf, 0, sizeof(cf));
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			type = optarg;
+			break;
+		case 'q':
+			qname = optarg;
+			break;
+		case 'n':
+			if (num_opt("-n", optarg, 1, 10000000, &n) == -1)
+				return 2;
+			break;
+		case 'w':
+			if (num_opt("--window", optarg, 1, 100000, &window) ==
+			    -1)
+				return 2;
+			break;
+		case 'p':
+			if (num_opt("--prefetch", optarg, 2, 65535, &v) == -1)
+				return 2;
+			prefetch = v;
+			break;
+		default:
+			return 2;
+		}
+	if (strcmp(type, "quorum") != 0 && strcmp(type, "classic") != 0) {
+		warnx("--type: quorum or classic");
+		return 2;
+	}
+	if (load_config() == -1)
+		return 100;
+
+	/* One real tq message: the size every publish has. */
+	memset(payload, 'x', sizeof(payload));
+	if (uuid_v7(&id) == -1 || (len = task_msg_encode(&id, "tq.echo",
+	    payload, sizeof(payload), msg, sizeof(msg))) < 0) {
+		warnx("task_msg_encode failed");
+		return 1;
+	}
+	uuid_fmt(&id, idtxt);
+	body.bytes = msg;
+	body.len = (size_t)len;
+	/* The properties tq's publisher sets. */
+	memset(&props, 0, sizeof(props));
+	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
+	    AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	props.content_type = amqp_cstring_bytes("application/x-tq");
+	props.message_id = amqp_cstring_bytes(idtxt);
+
+	/* A fresh queue of our own (deleted at the end). */
+	if (qname != NULL)
+		snprintf(q, sizeof(q), "%s", qname);
+	else
+		snprintf(q, sizeof(q), "tq-bench.raw.%s.%ld", type,
+		    (long)getpid());
+	qb = amqp_cstring_bytes(q);
+	if ((c = mq_open(ver, sizeof(ver))) == NULL)
+		return 111;
+	arg.key = amqp_cstring_bytes("x-queue-type");
+	arg.value.kind = AMQP_FIELD_KIND_UTF8;
+	arg.value.value.bytes = amqp_cstring_bytes(type);
+	args.num_entries = 1;
+	args.entries = &arg;
+	amqp_queue_declare(c, CH, qb, 0, 1, 0, 0, args);
+	if (rpc_ok(c, "queue declare") == -1)
+		goto out;
+	declared = 1;
+	amqp_confirm_select(c, CH);
+	if (rpc_ok(c, "confirm select") == -1)
+		goto out;
+
+	/* Publish: at most window unconfirmed, as tq's publisher. */
+	if ((cf.st = calloc((size_t)n + 1, 1)) == NULL) {
+		warnx("out of memory");
+		goto out;
+	}
+	cf.n = (uint64_t)n;
+	cf.low = 1;
+	t0 = mono_ns();
+	for (i = 0; i < (uint64_t)n; i++) {
+		while (i - cf.settled >= (uint64_t)window)
+			if (cf_wait(c, &cf) == -1)
+				goto out;
+		if ((rc = amqp_basic_publish(c, CH, amqp_empty_bytes, qb, 1, 0,
+		    &props, body)) != AMQP_STATUS_OK) {
+			warnx("amqp publish: %s", amqp_error_string2(rc));
+			goto out;
+		}
+		/* Take what has arrived, without waiting. */
+		while (amqp_frames_enqueued(c) || amqp_data_in_buffer(c))
+			if ((rc = cf_frame(c, &cf, 0)) <= 0) {
+				if (rc == -1)
+					goto out;
+				break;
+			}
+	}
+	while (cf.settled < (uint64_t)n)
+		if (cf_wait(c, &cf) == -1)
+			goto out;
+	pub_s = secs_since(t0);
+	if (cf.nacked || cf.returned) {
+		warnx("%llu nacked, %llu returned of %lld publishes",
+		    (unsigned long long)cf.nacked,
+		    (unsigned long long)cf.returned, n);
+		goto out;
+	}
+
+	/* Consume: manual acks, one multiple ack per half prefetch. */
+	ackevery = (uint64_t)prefetch / 2;
+	amqp_basic_qos(c, CH, 0, (uint16_t)prefetch, 0);
+	if (rpc_ok(c, "qos") == -1)
+		goto out;
+	cok = amqp_basic_consume(c, CH, qb, amqp_empty_bytes, 0, 0, 0,
+	    amqp_empty_table);
+	if (rpc_ok(c, "consume") == -1 || cok == NULL)
+		goto out;
+	ctag = amqp_bytes_malloc_dup(cok->consumer_tag);
+	t0 = mono_ns();
+	while (got < (uint64_t)n) {
+		amqp_maybe_release_buffers(c);
+		r = amqp_consume_message(c, &env, &tv, 0);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+			warnx("amqp consume (%llu of %lld): %s",
+			    (unsigned long long)got, n,
+			    amqp_why(r, buf, sizeof(buf)));
+			amqp_bytes_free(ctag);
+			goto out;
+		}
+		if (env.message.body.len != (size_t)len)
+			bad++;
+		got++;
+		tag = env.delivery_tag;
+		amqp_destroy_envelope(&env);
+		if ((got % ackevery == 0 || got == (uint64_t)n) &&
+		    amqp_basic_ack(c, CH, tag, 1) != AMQP_STATUS_OK) {
+			warnx("amqp ack failed");
+			amqp_bytes_free(ctag);
+			goto out;
+		}
+	}
+	/* A round trip: the acks have reached the broker. */
+	amqp_basic_cancel(c, CH, ctag);
+	amqp_bytes_free(ctag);
+	if (rpc_ok(c, "cancel") == -1)
+		goto out;
+	con_s = secs_since(t0);
+	if (bad) {
+		warnx("%llu deliveries with the wrong size",
+		    (unsigned long long)bad);
+		goto out;
+	}
+	ret = emit(json_pack("{s:s, s:I, s:i, s:I, s:I, s:f, s:f, s:f, s:f, "
+	    "s:s}", "type", type, "n", (json_int_t)n, "msg_bytes", (int)len,
+	    "window", (json_int_t)window, "prefetch", (json_int_t)prefetch,
+	    "publish_s", pub_s, "publish_rate", (double)n / pub_s,
+	    "consume_s", con_s, "consume_rate", (double)n / con_s,
+	    "server", ver));
+out:
+	if (declared) {
+		amqp_queue_delete(c, CH, qb, 0, 0);
+		if (rpc_ok(c, "queue delete") == -1)
+			ret = 1;
+	}
+	free(cf.st);
+	mq_close(c);
+	return ret;
+}
+
+static int
+cmd_delq(int argc, char **argv)
+{
+	amqp_connection_state_t c;
+	char ver[140];
+	int i, ret = 0;
+
+	if (load_config() == -1)
+		return 100;
+	if ((c = mq_open(ver, sizeof(ver))) == NULL)
+		return 111;
+	for (i = 1; i < argc; i++) {
+		amqp_queue_delete(c, CH, amqp_cstring_bytes(argv[i]), 0, 0);
+		if (rpc_ok(c, "queue delete") == -1) {
+			ret = 1;
+			break;	/* the channel is closed */
+		}
+	}
+	mq_close(c);
+	return ret;
+}
+
+/* ------------------------------------------------------------ database */
+
+static MYSQL *
+my_open(const char *db)
+{
+	unsigned int timeout = 10, proto = MYSQL_PROTOCOL_TCP;
+	MYSQL *m;
+
+	if ((m = mysql_init(NULL)) == NULL) {
+		warnx("out of memory");
+		return NULL;
+	}
+	if (mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
+	    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto) != 0 ||
+	    mysql_real_connect(m, mysql_u.host, mysql_u.user, mysql_u.pass, db,
+	    (unsigned)mysql_u.port, NULL, 0) == NULL) {
+		warnx("mysql connect %s:%d/%s: %s", mysql_u.host, mysql_u.port,
+		    db ? db : "", mysql_error(m));
+		mysql_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+my_exec(MYSQL *m, const char *sql)
+{
+	if (mysql_query(m, sql) != 0) {
+		warnx("mysql \"%.60s\": %s", sql, mysql_error(m));
+		return -1;
+	}
+	return 0;
+}
+
+/* The first row of a query as numbers (NULL: -1). 0, or -1. */
+static int
+my_nums(MYSQL *m, const char *sql, long long *out, unsigned n)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned i;
+
+	if (my_exec(m, sql) == -1)
+		return -1;
+	if ((res = mysql_store_result(m)) == NULL) {
+		warnx("mysql \"%.60s\": %s", sql, mysql_error(m));
+		return -1;
+	}
+	if ((row = mysql_fetch_row(res)) == NULL ||
+	    mysql_num_fields(res) < n) {
+		warnx("mysql \"%.60s\": no row", sql);
+		mysql_free_result(res);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = row[i] ? strtoll(row[i], NULL, 10) : -1;
+	mysql_free_result(res);
+	return 0;
+}
+
+struct dbthr {
+	pthread_t	 th;
+	const char	*db;
+	unsigned long	 commits;
+	int		 failed;
+};
+
+static pthread_barrier_t db_ready, db_go;
+static int64_t db_end;
+
+static void *
+db_worker(void *arg)
+{
+	struct dbthr *t = arg;
+	MYSQL_STMT *st = NULL;
+	MYSQL_BIND bind;
+	MYSQL *m;
+	char payload[PAYLOAD_BYTES];
+	unsigned long plen = sizeof(payload);
+
+	memset(payload, 'x', sizeof(payload));
+	memset(&bind, 0, sizeof(bind));
+	bind.buffer_type = MYSQL_TYPE_BLOB;
+	bind.buffer = payload;
+	bind.buffer_length = sizeof(payload);
+	bind.length = &plen;
+	t->failed = 1;
+	if ((m = my_open(t->db)) != NULL) {
+		if (mysql_autocommit(m, 0) != 0 ||
+		    (st = mysql_stmt_init(m)) == NULL ||
+		    mysql_stmt_prepare(st, "INSERT INTO scratch (payload) "
+		    "VALUES (?)", (unsigned long)-1) != 0 ||
+		    mysql_stmt_bind_param(st, &bind) != 0)
+			warnx("mysql prepare: %s", st ? mysql_stmt_error(st) :
+			    mysql_error(m));
+		else
+			t->failed = 0;
+	}
+	(void)pthread_barrier_wait(&db_ready);
+	(void)pthread_barrier_wait(&db_go);
+	while (!t->failed && mono_ns() < db_end) {
+		if (mysql_stmt_execute(st) != 0) {
+			warnx("mysql insert: %s", mysql_stmt_error(st));
+			t->failed = 1;
+		} else if (mysql_commit(m) != 0) {
+			warnx("mysql commit: %s", mysql_error(m));
+			t->failed = 1;
+		} else
+			t->commits++;
+	}
+	if (st)
+		mysql_stmt_close(st);
+	if (m)
+		mysql_close(m);
+	return NULL;
+}
+
+static int
+cmd_db(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conns", required_argument, NULL, 'c' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dbthr *t;
+	const char *db = "tq_bench";
+	char sql[256], ver[128];
+	long long conns = 1, secs = 3;
+	unsigned long commits = 0;
+	double s;
+	MYSQL *m;
+	int ch, i, failed = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			if (num_opt("--conns", optarg, 1, 256, &conns) == -1)
+				return 2;
+			break;
+		case 's':
+			if (num_opt("--secs", optarg, 1, 3600, &secs) == -1)
+				return 2;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		default:
+			return 2;
+		}
+	if (!task_name_ok(db, 64) || strchr(db, '.') || strchr(db, ':')) {
+		warnx("--db: bad database name");
+		return 2;
+	}
+	if (load_config() == -1)
+		return 100;
+	if ((m = my_open(NULL)) == NULL)
+		return 111;
+	snprintf(ver, sizeof(ver), "%s", mysql_get_server_info(m));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS `%s`", db);
+	if (my_exec(m, sql) == -1 || mysql_select_db(m, db) != 0 ||
+	    my_exec(m, "CREATE TABLE IF NOT EXISTS scratch ("
+	    " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+	    " payload VARBINARY(255) NOT NULL,"
+	    " created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	    ") ENGINE=InnoDB") == -1) {
+		mysql_close(m);
+		return 111;
+	}
+	mysql_close(m);
+
+	if ((t = calloc((size_t)conns, sizeof(*t))) == NULL ||
+	    pthread_barrier_init(&db_ready, NULL, (unsigned)conns + 1) != 0 ||
+	    pthread_barrier_init(&db_go, NULL, (unsigned)conns + 1) != 0) {
+		warnx("out of memory");
+		return 1;
+	}
+	for (i = 0; i < conns; i++) {
+		t[i].db = db;
+		if (pthread_create(&t[i].th, NULL, db_worker, &t[i]) != 0) {
+			warnx("pthread_create failed");
+			exit(1);
+		}
+	}
+	(void)pthread_barrier_wait(&db_ready);
+	int64_t t0 = mono_ns();
+	db_end = t0 + secs * 1000000000LL;
+	(void)pthread_barrier_wait(&db_go);
+	for (i = 0; i < conns; i++) {
+		(void)pthread_join(t[i].th, NULL);
+		commits += t[i].commits;
+		failed |= t[i].failed;
+	}
+	s = secs_since(t0);
+	free(t);
+	if (failed)
+		return 1;
+	return emit(json_pack("{s:I, s:f, s:I, s:f, s:s}", "conns",
+	    (json_int_t)conns, "secs", s, "commits", (json_int_t)commits,
+	    "rate", (double)commits / s, "server", ver));
+}
+
+/* ------------------------------------------------------------ tq */
+
+/* Counts of the tasks table: all, succeeded. */
+static int
+task_counts(MYSQL *m, long long *all, long long *ok)
+{
+	long long v;
+
+	if (my_nums(m, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'",
+	    &v, 1) == -1)
+		return -1;
+	*ok = v;
+	if (all != NULL && my_nums(m, "SELECT COUNT(*) FROM tasks", all, 1) ==
+	    -1)
+		return -1;
+	return 0;
+}
+
+/* The span of the rows, from the earliest of col0 to the latest of col1,
+ * in seconds by the database clock. */
+static double
+db_span(MYSQL *m, const char *col0, const char *col1)
+{
+	char sql[256];
+	long long us;
+
+	snprintf(sql, sizeof(sql), "SELECT TIMESTAMPDIFF(MICROSECOND, "
+	    "MIN(%s), MAX(%s)) FROM tasks", col0, col1);
+	if (my_nums(m, sql, &us, 1) == -1 || us <= 0)
+		return -1;
+	return (double)us / 1e6;
+}
+
+/* What the rows say about the run: states, runs, re-executions. */
+static json_t *
+rows_json(MYSQL *m)
+{
+	long long v[4] = { -1, -1, -1, -1 };
+
+	(void)my_nums(m, "SELECT COUNT(*), IFNULL(SUM(state = 'succeeded'), 0),"
+	    " IFNULL(SUM(state IN ('failed', 'cancelled')), 0),"
+	    " (SELECT COUNT(*) FROM task_runs) FROM tasks", v, 4);
+	return json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)v[0],
+	    "succeeded", (json_int_t)v[1], "failed", (json_int_t)v[2],
+	    "runs", (json_int_t)v[3]);
+}
+
+/* Polls every 100 ms until n tasks succeeded. Returns the monotonic time
+ * it saw them, or -1 (stalled for stall_s, a child failed, an error).
+ * child: a running `tq submit` to reap on the way (*child_ns set when it
+ * exits; 0 when none). */
+static int64_t
+wait_done(MYSQL *m, long long n, int stall_s, pid_t child, int64_t *child_ns,
+    int *child_status)
+{
+	long long ok = 0, last = -1;
+	int64_t tick = mono_ns(), seen = tick, done = -1;
+	pid_t r;
+
+	for (;;) {
+		if (child > 0 && *child_ns == 0) {
+			r = waitpid(child, child_status, WNOHANG);
+			if (r == child) {
+				*child_ns = mono_ns();
+				if (!WIFEXITED(*child_status) ||
+				    WEXITSTATUS(*child_status) != 0) {
+					warnx("tq submit failed (status 0x%x)",
+					    *child_status);
+					return -1;
+				}
+			} else if (r == -1) {
+				warnx("waitpid: %s", strerror(errno));
+				return -1;
+			}
+		}
+		if (done < 0) {
+			if (task_counts(m, NULL, &ok) == -1)
+				return -1;
+			if (ok >= n)
+				done = mono_ns();
+		}
+		if (done >= 0 && (child <= 0 || *child_ns != 0))
+			return done;
+		if (ok != last) {
+			last = ok;
+			seen = mono_ns();
+		} else if (mono_ns() - seen > (int64_t)stall_s * 1000000000LL) {
+			warnx("stalled: %lld of %lld tasks succeeded, none in "
+			    "the last %d s", ok, n, stall_s);
+			return -1;
+		}
+		tick += POLL_NS;
+		sleep_until(tick);
+	}
+}
+
+static pid_t
+spawn_submit(const char *tq, const char *file, const char *name,
+    const char *ids)
+{
+	char *argv[6];
+	pid_t pid;
+	int fd;
+
+	argv[0] = (char *)(uintptr_t)tq;
+	argv[1] = (char *)(uintptr_t)"submit";
+	argv[2] = (char *)(uintptr_t)"--from";
+	argv[3] = (char *)(uintptr_t)file;
+	argv[4] = (char *)(uintptr_t)name;
+	argv[5] = NULL;
+	if ((pid = fork()) == -1) {
+		warnx("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		fd = open(ids ? ids : "/dev/null", O_WRONLY | O_CREAT |
+		    O_TRUNC, 0644);
+		if (fd == -1 || dup2(fd, 1) == -1)
+			_exit(127);
+		close(fd);
+		execv(tq, argv);
+		fprintf(stderr, "tq-bench: %s: %s\n", tq, strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tq", required_argument, NULL, 't' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "ids", required_argument, NULL, 'i' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "stall", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *tq = NULL, *file = NULL, *name = "tq.echo", *ids = NULL;
+	long long n = 0, stall = 30;
+	int64_t t0, sub_ns = 0, done;
+	int ch, wait = 0, status = 0;
+	double sub_s, e2e_s;
+	json_t *o;
+	MYSQL *m;
+	pid_t pid;
+
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
+		switch (ch) {
+		case 't':
+			tq = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
+		case 'i':
+			ids = optarg;
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		case 'n':
+			if (num_opt("-n", optarg, 1, 100000000, &n) == -1)
+				return 2;
+			break;
+		case 's':
+			if (num_opt("--stall", optarg, 1, 3600, &stall) == -1)
+				return 2;
+			break;
+		default:
+			return 2;
+		}
+	if (tq == NULL || file == NULL || n == 0) {
+		warnx("submit: --tq, --file and -n are required");
+		return 2;
+	}
+	if (load_config() == -1)
+		return 100;
+	if ((m = my_open(mysql_u.path)) == NULL)
+		return 111;
+	t0 = mono_ns();
+	if ((pid = spawn_submit(tq, file, name, ids)) == -1) {
+		mysql_close(m);
+		return 1;
+	}
+	if (wait)
+		done = wait_done(m, n, (int)stall, pid, &sub_ns, &status);
+	else {
+		done = 0;
+		if (waitpid(pid, &status, 0) == -1)
+			done = -1;
+		sub_ns = mono_ns();
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			warnx("tq submit failed (status 0x%x)", status);
+			done = -1;
+		}
+	}
+	if (done == -1) {
+		if (sub_ns == 0) {
+			(void)kill(pid, SIGTERM);
+			(void)waitpid(pid, NULL, 0);
+		}
+		mysql_close(m);
+		return 1;
+	}
+	sub_s = (double)(sub_ns - t0) / 1e9;
+	o = json_pack("{s:I, s:f, s:f}", "n", (json_int_t)n, "submit_s", sub_s,
+	    "submit_rate", (double)n / sub_s);
+	if (o && wait) {
+		e2e_s = (double)(done - t0) / 1e9;
+		json_object_set_new(o, "e2e_s", json_real(e2e_s));
+		json_object_set_new(o, "e2e_rate", json_real((double)n /
+		    e2e_s));
+		json_object_set_new(o, "db_span_s", json_real(db_span(m,
+		    "created_at", "finished_at")));
+		json_object_set_new(o, "rows", rows_json(m));
+	}
+	mysql_close(m);
+	return emit(o);
+}
+
+static int
+cmd_wait(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since-us", required_argument, NULL, 'S' },
+		{ "stall", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long n = 0, since = 0, stall = 30;
+	int64_t t0m, t0w, done;
+	double s, span;
+	MYSQL *m;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'n':
+			if (num_opt("-n", optarg, 1, 100000000, &n) == -1)
+				return 2;
+			break;
+		case 'S':
+			if (num_opt("--since-us", optarg, 1, INT64_MAX,
+			    &since) == -1)
+				return 2;
+			break;
+		case 's':
+			if (num_opt("--stall", optarg, 1, 3600, &stall) == -1)
+				return 2;
+			break;
+		default:
+			return 2;
+		}
+	if (n == 0 || since == 0) {
+		warnx("wait: -n and --since-us are required");
+		return 2;
+	}
+	/* Both clocks now: the start is a wall time, the rest monotonic. */
+	t0m = mono_ns();
+	t0w = wall_us();
+	if (load_config() == -1)
+		return 100;
+	if ((m = my_open(mysql_u.path)) == NULL)
+		return 111;
+	if ((done = wait_done(m, n, (int)stall, 0, NULL, NULL)) == -1) {
+		mysql_close(m);
+		return 1;
+	}
+	s = (double)(t0w - since) / 1e6 + (double)(done - t0m) / 1e9;
+	span = db_span(m, "started_at", "finished_at");
+	ch = emit(json_pack("{s:I, s:f, s:f, s:f, s:f, s:o}", "n",
+	    (json_int_t)n, "s", s, "rate", (double)n / s, "db_span_s", span,
+	    "db_rate", span > 0 ? (double)n / span : 0.0, "rows",
+	    rows_json(m)));
+	mysql_close(m);
+	return ch;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[n], microseconds to ms. */
+static double
+pct_ms(const long long *v, size_t n, unsigned p)
+{
+	size_t k;
+
+	if (n == 0)
+		return -1;
+	k = (p * n + 99) / 100;
+	return (double)v[k ? k - 1 : 0] / 1000.0;
+}
+
+static json_t *
+pcts_json(long long *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_ll);
+	return json_pack("{s:f, s:f, s:f, s:f}", "p50", pct_ms(v, n, 50),
+	    "p90", pct_ms(v, n, 90), "p99", pct_ms(v, n, 99), "max",
+	    n ? (double)v[n - 1] / 1000.0 : -1.0);
+}
+
+/* The latency stage's submitters: thread k submits tasks k, k + T, ...,
+ * each at its own time t0 + i / rate (an open loop: a slow submit does not
+ * push the schedule back, the next thread takes the next task on time). */
+struct submitter {
+	pthread_t	 th;
+	size_t		 k;
+	struct client	 cl;
+	size_t		 unpublished;
+	int64_t		 maxlag;
+	int		 failed;
+};
+
+static struct {
+	const char	*name;
+	long long	 rate;
+	size_t		 n, nthr;
+	long long	*call;		/* [n]: client_submit, microseconds */
+	int64_t		 t0;
+	pthread_barrier_t ready, go;
+	pthread_mutex_t	 idmu;		/* uuid_v7 keeps process state */
+} L = { .idmu = PTHREAD_MUTEX_INITIALIZER };
+
+static void *
+submitter(void *arg)
+{
+	struct submitter *s = arg;
+	struct task_new t;
+	char payload[PAYLOAD_BYTES], head[32];
+	size_t i, published;
+	int64_t target, c0;
+	int r;
+
+	s->failed = 1;
+	if (client_init(&s->cl, &cfg) == -1)
+		warnx("%s", s->cl.err);
+	else if (client_store(&s->cl) == -1 || client_broker(&s->cl) == -1)
+		warnx("%s", s->cl.err);
+	else if (broker_declare(s->cl.broker, cfg.queue) == -1)
+		warnx("%s", broker_errstr(s->cl.broker));
+	else
+		s->failed = 0;
+	(void)pthread_barrier_wait(&L.ready);
+	(void)pthread_barrier_wait(&L.go);
+	memset(&t, 0, sizeof(t));
+	t.queue = cfg.queue;
+	t.name = L.name;
+	t.max_attempts = (unsigned)cfg.max_attempts;
+	t.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
+	t.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
+	t.payload = payload;
+	t.len = PAYLOAD_BYTES;
+	for (i = s->k; !s->failed && i < L.n; i += L.nthr) {
+		target = L.t0 + (int64_t)i * 1000000000LL / L.rate;
+		sleep_until(target);
+		c0 = mono_ns();
+		if (c0 - target > s->maxlag)
+			s->maxlag = c0 - target;
+		/* 64 distinct bytes */
+		memset(payload, 'x', PAYLOAD_BYTES);
+		memcpy(payload, head, (size_t)snprintf(head, sizeof(head),
+		    "lat-%010u-", (unsigned)i));
+		pthread_mutex_lock(&L.idmu);
+		r = uuid_v7(&t.id);
+		pthread_mutex_unlock(&L.idmu);
+		if (r == -1 || client_submit(&s->cl, &t, 1, &published) ==
+		    -1) {
+			warnx("submit %zu: %s", i, r == -1 ? "uuid_v7 failed" :
+			    s->cl.err);
+			s->failed = 1;
+			break;
+		}
+		L.call[i] = (mono_ns() - c0) / 1000;
+		if (published < 1)
+			s->unpublished++;
+	}
+	client_close(&s->cl);
+	return NULL;
+}
+
+static int
+cmd_latency(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long rate = 500, secs = 10, nthr = 4;
+	long long *start = NULL, *done = NULL;
+	struct submitter *sub = NULL;
+	size_t i, unpublished = 0, k = 0;
+	int64_t maxlag = 0;
+	double sub_s;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	MYSQL *m = NULL;
+	int ch, ret = 1, failed = 0;
+
+	L.name = "tq.echo";
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'r':
+			if (num_opt("--rate", optarg, 1, 100000, &rate) == -1)
+				return 2;
+			break;
+		case 's':
+			if (num_opt("--secs", optarg, 1, 3600, &secs) == -1)
+				return 2;
+			break;
+		case 't':
+			if (num_opt("--threads", optarg, 1, 64, &nthr) == -1)
+				return 2;
+			break;
+		case 'N':
+			L.name = optarg;
+			break;
+		default:
+			return 2;
+		}
+	if (load_config() == -1)
+		return 100;
+	L.rate = rate;
+	L.n = (size_t)(rate * secs);
+	L.nthr = (size_t)nthr;
+	if ((start = calloc(L.n, sizeof(*start))) == NULL ||
+	    (done = calloc(L.n, sizeof(*done))) == NULL ||
+	    (L.call = calloc(L.n, sizeof(*L.call))) == NULL ||
+	    (sub = calloc(L.nthr, sizeof(*sub))) == NULL ||
+	    pthread_barrier_init(&L.ready, NULL, (unsigned)nthr + 1) != 0 ||
+	    pthread_barrier_init(&L.go, NULL, (unsigned)nthr + 1) != 0) {
+		warnx("out of memory");
+		goto out;
+	}
+	/* libmariadb initialises itself once, before the threads. */
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		warnx("mysql_library_init failed");
+		goto out;
+	}
+	for (i = 0; i < L.nthr; i++) {
+		sub[i].k = i;
+		if (pthread_create(&sub[i].th, NULL, submitter, &sub[i]) != 0) {
+			warnx("pthread_create failed");
+			exit(1);
+		}
+	}
+	/* Every submitter connected and declared before the clock starts. */
+	(void)pthread_barrier_wait(&L.ready);
+	L.t0 = mono_ns() + 10000000LL;
+	(void)pthread_barrier_wait(&L.go);
+	for (i = 0; i < L.nthr; i++) {
+		(void)pthread_join(sub[i].th, NULL);
+		failed |= sub[i].failed;
+		unpublished += sub[i].unpublished;
+		if (sub[i].maxlag > maxlag)
+			maxlag = sub[i].maxlag;
+	}
+	sub_s = secs_since(L.t0);
+	if (failed)
+		goto out;
+	if (getenv("BENCH_DEBUG")) {
+		for (size_t sec = 0; sec * (size_t)rate < L.n; sec++) {
+			long long sum = 0, mx = 0; size_t j, c = 0;
+			for (j = sec * (size_t)rate; j < (sec + 1) * (size_t)rate && j < L.n; j++, c++) { sum += L.call[j]; if (L.call[j] > mx) mx = L.call[j]; }
+			fprintf(stderr, "sec %zu: call avg %.2f ms max %.2f\n", sec, (double)sum / (double)c / 1000.0, (double)mx / 1000.0);
+		}
+	}
+
+	if ((m = my_open(mysql_u.path)) == NULL) {
+		ret = 111;
+		goto out;
+	}
+	if (wait_done(m, (long long)L.n, 30, 0, NULL, NULL) == -1)
+		goto out;
+	if (my_exec(m, "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, "
+	    "started_at), TIMESTAMPDIFF(MICROSECOND, created_at, finished_at) "
+	    "FROM tasks WHERE state = 'succeeded'") == -1 ||
+	    (res = mysql_store_result(m)) == NULL) {
+		warnx("mysql: %s", mysql_error(m));
+		goto out;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL && k < L.n) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		start[k] = strtoll(row[0], NULL, 10);
+		done[k] = strtoll(row[1], NULL, 10);
+		k++;
+	}
+	if (k != L.n) {
+		warnx("%zu rows with times, want %zu", k, L.n);
+		goto out;
+	}
+	ret = emit(json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:o, "
+	    "s:o, s:o, s:o}", "offered_rate", (json_int_t)rate, "secs",
+	    (json_int_t)secs, "threads", (json_int_t)nthr, "n",
+	    (json_int_t)L.n, "submit_s", sub_s, "achieved_rate",
+	    (double)L.n / sub_s, "max_lag_ms", (double)maxlag / 1e6,
+	    "unpublished", (json_int_t)unpublished,
+	    "submit_to_start_ms", pcts_json(start, k),
+	    "submit_to_done_ms", pcts_json(done, k),
+	    "submit_call_ms", pcts_json(L.call, L.n),
+	    "rows", rows_json(m)));
+out:
+	if (res)
+		mysql_free_result(res);
+	if (m)
+		mysql_close(m);
+	free(start);
+	free(done);
+	free(L.call);
+	free(sub);
+	return ret;
+}
+
+/* ------------------------------------------------------------ report */
+
+static json_t *
+load(const char *dir, const char *name)
+{
+	char path[4096];
+	json_error_t e;
+
+	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+	if (access(path, R_OK) == -1)
+		return NULL;
+	return json_load_file(path, 0, &e);
+}
+
+static double
+num(json_t *o, const char *path)
+{
+	char key[128], *dot;
+	json_t *v = o;
+	const char *p = path;
+
+	while (v && *p) {
+		snprintf(key, sizeof(key), "%s", p);
+		if ((dot = strchr(key, '.')) != NULL)
+			*dot = '\0';
+		v = json_object_get(v, key);
+		p += strlen(key);
+		if (*p == '.')
+			p++;
+	}
+	return v && json_is_number(v) ? json_number_value(v) : -1;
+}
+
+/* 12345.6 -> "12,346"; under 100 with one decimal. */
+static const char *
+fmt_n(double v, char *buf, size_t sz)
+{
+	char tmp[64], *o = buf;
+	size_t len, i;
+
+	if (v < 0)
+		return "n/a";
+	if (v < 100) {
+		snprintf(buf, sz, "%.1f", v);
+		return buf;
+	}
+	snprintf(tmp, sizeof(tmp), "%.0f", v);
+	len = strlen(tmp);
+	for (i = 0; i < len && (size_t)(o - buf) + 2 < sz; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			*o++ = ',';
+		*o++ = tmp[i];
+	}
+	*o = '\0';
+	return buf;
+}
+
+struct report {
+	json_t	*rows;
+	json_t	*st;		/* stage name -> its JSON */
+	json_t	*fl;		/* names of the stages that failed */
+	json_t	*meta;
+	double	 broker, db;	/* the limits tq's rates are compared to */
+};
+
+/* The figure of a stage without results. */
+static const char *
+absent(const struct report *r, const char *stage)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(r->fl); i++)
+		if (strcmp(json_string_value(json_array_get(r->fl, i)),
+		    stage) == 0)
+			return "FAILED";
+	return "not run";
+}
+
+/* One line: what, figure (text), and for rates the two fractions. */
+static void
+line(struct report *r, const char *section, const char *what,
+    const char *figure, double value, const char *unit, int ratios)
+{
+	char bro[32] = "", dbr[32] = "";
+	json_t *row;
+
+	if (ratios && value > 0 && r->broker > 0)
+		snprintf(bro, sizeof(bro), "%.2f", value / r->broker);
+	if (ratios && value > 0 && r->db > 0)
+		snprintf(dbr, sizeof(dbr), "%.2f", value / r->db);
+	printf("  %-52s %20s  %-9s %9s %9s\n", what, figure, unit, bro, dbr);
+	row = json_pack("{s:s, s:s, s:s, s:s}", "section", section, "what",
+	    what, "figure", figure, "unit", unit);
+	if (row == NULL)
+		return;
+	if (value >= 0)
+		json_object_set_new(row, "value", json_real(value));
+	if (bro[0])
+		json_object_set_new(row, "of_broker_publish",
+		    json_real(value / r->broker));
+	if (dbr[0])
+		json_object_set_new(row, "of_db_commits_8",
+		    json_real(value / r->db));
+	json_array_append_new(r->rows, row);
+}
+
+static void
+rate_line(struct report *r, const char *section, const char *what,
+    const char *stage, const char *key, const char *unit, int ratios)
+{
+	json_t *o = json_object_get(r->st, stage);
+	char buf[64];
+	double v = o ? num(o, key) : -1;
+
+	line(r, section, what, o ? fmt_n(v, buf, sizeof(buf)) :
+	    absent(r, stage), v, unit, ratios);
+}
+
+static void
+pct_line(struct report *r, const char *what, const char *stage,
+    const char *key)
+{
+	static const char *const names[3] = { "p50", "p90", "p99" };
+	json_t *o = json_object_get(r->st, stage);
+	char fig[96], k[64];
+	double p[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(k, sizeof(k), "%s.%s", key, names[i]);
+		p[i] = o ? num(o, k) : -1;
+	}
+	if (o == NULL)
+		snprintf(fig, sizeof(fig), "%s", absent(r, stage));
+	else
+		snprintf(fig, sizeof(fig), "%.1f / %.1f / %.1f", p[0], p[1],
+		    p[2]);
+	line(r, "tq", what, fig, p[1], "ms", 0);
+}
+
+static void
+rss_line(struct report *r, const char *what, const char *who)
+{
+	json_t *o = json_object_get(r->st, "rss");
+	char fig[96], k[64], rk[64], b1[32], b2[32];
+
+	snprintf(k, sizeof(k), "%s_pss_kb", who);
+	snprintf(rk, sizeof(rk), "%s_kb", who);
+	if (o)
+		snprintf(fig, sizeof(fig), "%s (PSS %s)", fmt_n(num(o, rk), b1,
+		    sizeof(b1)), fmt_n(num(o, k), b2, sizeof(b2)));
+	line(r, "tq", what, o ? fig : absent(r, "rss"), num(o, rk), "kB", 0);
+}
+
+static void
+scale_lines(struct report *r)
+{
+	json_t *sw = json_object_get(r->meta, "scale_workers"), *o;
+	char what[128], fig[96], buf[64], name[32];
+	double v, v1 = -1;
+	size_t i;
+	int w;
+
+	for (i = 0; i < json_array_size(sw); i++) {
+		w = (int)json_integer_value(json_array_get(sw, i));
+		snprintf(name, sizeof(name), "scale-%d", w);
+		o = json_object_get(r->st, name);
+		v = o ? num(o, "rate") : -1;
+		if (i == 0)
+			v1 = v;
+		snprintf(what, sizeof(what), "scaling: drain, %d worker%s (%s "
+		    "tasks)", w, w > 1 ? "s" : "", fmt_n(num(r->meta,
+		    "scale_n"), buf, sizeof(buf)));
+		if (o && v1 > 0 && i > 0)
+			snprintf(fig, sizeof(fig), "(x%.2f) %s", v / v1,
+			    fmt_n(v, buf, sizeof(buf)));
+		else
+			snprintf(fig, sizeof(fig), "%s", o ? fmt_n(v, buf,
+			    sizeof(buf)) : absent(r, name));
+		line(r, "tq", what, fig, v, "tasks/s", 1);
+	}
+}
+
+static json_t *
+lines_file(const char *dir, const char *name)
+{
+	char path[4096], buf[256];
+	json_t *a = json_array();
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		return a;
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		json_array_append_new(a, json_string(buf));
+	}
+	fclose(fp);
+	return a;
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const stages[] = {
+		"meta", "broker-quorum", "broker-classic", "db-1", "db-8",
+		"e2e", "drain-submit", "drain", "latency", "rss", NULL,
+	};
+	const char *dir = NULL, *out = NULL, *started;
+	struct report r;
+	json_t *o, *sw, *top, *retried;
+	char what[128], buf[64], name[32];
+	size_t i;
+	int ch, w;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return 2;
+		}
+	if (dir == NULL || out == NULL) {
+		warnx("report: --dir and --out are required");
+		return 2;
+	}
+	memset(&r, 0, sizeof(r));
+	r.rows = json_array();
+	r.st = json_object();
+	r.fl = lines_file(dir, "failed.txt");
+	retried = lines_file(dir, "retried.txt");
+	for (i = 0; stages[i]; i++)
+		if ((o = load(dir, stages[i])) != NULL)
+			json_object_set_new(r.st, stages[i], o);
+	r.meta = json_object_get(r.st, "meta");
+	sw = json_object_get(r.meta, "scale_workers");
+	for (i = 0; i < json_array_size(sw); i++) {
+		snprintf(name, sizeof(name), "scale-%d",
+		    (int)json_integer_value(json_array_get(sw, i)));
+		snprintf(buf, sizeof(buf), "%s-submit", name);
+		if ((o = load(dir, name)) != NULL)
+			json_object_set_new(r.st, name, o);
+		if ((o = load(dir, buf)) != NULL)
+			json_object_set_new(r.st, buf, o);
+	}
+	r.broker = num(json_object_get(r.st, "broker-quorum"), "publish_rate");
+	r.db = num(json_object_get(r.st, "db-8"), "rate");
+
+	started = json_string_value(json_object_get(r.meta, "started"));
+	printf("\ntq bench %s (%s; %.0f CPUs; load average %.2f at the start, "
+	    "%.2f at the end; %.0f s)\n", started ? started : "?",
+	    json_is_true(json_object_get(r.meta, "quick")) ? "BENCH_QUICK" :
+	    "full run", num(r.meta, "cpus"), num(r.meta, "load_start"),
+	    num(r.meta, "load_end"), num(r.meta, "duration_s"));
+	printf("  %-52s %20s  %-9s %9s %9s\n", "what", "figure", "unit",
+	    "of broker", "of db(8)");
+	printf("  %.*s\n", 104, "----------------------------------------"
+	    "------------------------------------------------------------"
+	    "------------------------------");
+
+	printf("limits, measured here (the yardsticks)\n");
+	o = json_object_get(r.st, "broker-quorum");
+	if (o == NULL)
+		o = json_object_get(r.st, "broker-classic");
+	snprintf(what, sizeof(what), "broker, quorum: publish+confirm%s",
+	    o ? "" : " (tq's message)");
+	if (o)
+		snprintf(what, sizeof(what), "broker, quorum: publish+confirm "
+		    "(%.0f B, window %.0f)", num(o, "msg_bytes"),
+		    num(o, "window"));
+	rate_line(&r, "limits", what, "broker-quorum", "publish_rate", "msg/s",
+	    0);
+	snprintf(what, sizeof(what), "broker, quorum: consume+ack");
+	if (o)
+		snprintf(what, sizeof(what), "broker, quorum: consume+ack "
+		    "(prefetch %.0f)", num(o, "prefetch"));
+	rate_line(&r, "limits", what, "broker-quorum", "consume_rate", "msg/s",
+	    0);
+	rate_line(&r, "limits", "broker, classic: publish+confirm",
+	    "broker-classic", "publish_rate", "msg/s", 0);
+	rate_line(&r, "limits", "broker, classic: consume+ack",
+	    "broker-classic", "consume_rate", "msg/s", 0);
+	rate_line(&r, "limits", "db: INSERT+COMMIT, 1 connection", "db-1",
+	    "rate", "commits/s", 0);
+	rate_line(&r, "limits", "db: INSERT+COMMIT, 8 connections", "db-8",
+	    "rate", "commits/s", 0);
+
+	printf("tq, measured here\n");
+	snprintf(what, sizeof(what), "bulk submit: tq submit --from, %s tasks",
+	    fmt_n(num(r.meta, "n"), buf, sizeof(buf)));
+	rate_line(&r, "tq", what, "drain-submit", "submit_rate", "tasks/s", 1);
+	w = (int)num(r.meta, "workers");
+	snprintf(what, sizeof(what), "end to end, %d workers: submit start "
+	    "-> all done", w);
+	rate_line(&r, "tq", what, "e2e", "e2e_rate", "tasks/s", 1);
+	rate_line(&r, "tq", "  (its bulk submit, with the workers running)",
+	    "e2e", "submit_rate", "tasks/s", 1);
+	snprintf(what, sizeof(what), "drain, %d workers: all queued -> all "
+	    "done", w);
+	rate_line(&r, "tq", what, "drain", "rate", "tasks/s", 1);
+	scale_lines(&r);
+	snprintf(what, sizeof(what), "latency: %.0f tasks/s offered for %.0f "
+	    "s, one per submit", num(r.meta, "latency_rate"),
+	    num(r.meta, "latency_secs"));
+	rate_line(&r, "tq", what, "latency", "achieved_rate", "tasks/s", 0);
+	pct_line(&r, "  submit -> start     p50 / p90 / p99", "latency",
+	    "submit_to_start_ms");
+	pct_line(&r, "  submit -> done      p50 / p90 / p99", "latency",
+	    "submit_to_done_ms");
+	pct_line(&r, "  client_submit call  p50 / p90 / p99", "latency",
+	    "submit_call_ms");
+	snprintf(what, sizeof(what), "RSS: supervisor with %.0f idle workers",
+	    num(r.meta, "rss_workers"));
+	rss_line(&r, what, "supervisor");
+	rss_line(&r, "RSS: one idle worker", "worker");
+
+	printf("reference, NOT measured here (figures quoted in the issue)\n");
+	line(&r, "reference", "Celery, end to end", "~500", 500, "tasks/s", 0);
+	line(&r, "reference", "Gearman", "~1,400", 1400, "jobs/s", 0);
+	line(&r, "reference", "bare row-before-message pipeline, batches of "
+	    "100", "~14,000", 14000, "tasks/s", 0);
+	printf("  of broker: tq's rate / the quorum publish+confirm limit; "
+	    "of db(8): / the\n  8-connection commit limit. Latencies are by "
+	    "the database clock, from the\n  row's created_at (its INSERT).\n");
+	for (i = 0; i < json_array_size(r.fl); i++)
+		printf("  FAILED: stage %s (twice)\n", json_string_value(
+		    json_array_get(r.fl, i)));
+	for (i = 0; i < json_array_size(retried); i++)
+		printf("  stage %s failed once and passed when retried\n",
+		    json_string_value(json_array_get(retried, i)));
+
+	top = json_pack("{s:O, s:o, s:o, s:o, s:o}", "meta", r.meta ? r.meta :
+	    json_null(), "table", r.rows, "stages", r.st, "failed", r.fl,
+	    "retried", retried);
+	if (top == NULL || json_dump_file(top, out, JSON_INDENT(2) |
+	    JSON_REAL_PRECISION(6)) == -1) {
+		warnx("%s: cannot write", out);
+		return 1;
+	}
+	json_decref(top);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char	*name;
+		int		(*fn)(int, char **);
+	} cmds[] = {
+		{ "broker", cmd_broker }, { "db", cmd_db },
+		{ "submit", cmd_submit }, { "wait", cmd_wait },
+		{ "latency", cmd_latency }, { "delq", cmd_delq },
+		{ "report", cmd_report },
+	};
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2)
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (strcmp(argv[1], cmds[i].name) == 0)
+				return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "usage: tq-bench broker|db|submit|wait|latency|delq|"
+	    "report ARGS (see tests/bench/bench.c)\n");
+	return 2;
+}
