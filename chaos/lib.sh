@@ -25,7 +25,7 @@ ALLOW_FAILED=${ALLOW_FAILED:-0}
 eval "$("$ROOT/ci/services" env)"
 DIRECT_AMQP=$TQ_AMQP_URL
 DB=tq_chaos_${SCEN//-/_}
-DIRECT_MYSQL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-33306}/$DB"
+DIRECT_MYSQL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB"
 export TQ_QUEUE=chaos.$SCEN
 export TQ_LEDGER_DIR=$RUN/ledger
 export TQ_LOG_LEVEL=${TQ_LOG_LEVEL:-info}
@@ -47,7 +47,7 @@ ms() { date +%s%3N; }
 say() { printf '[%s %s] %s\n' "$(date +%T)" "$SCEN" "$*" >&2; }
 
 sqlq() {
-	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-N -B "$DB" -e "$1"
 }
 
@@ -173,15 +173,15 @@ scenario_main() {
 	local t0 left end
 	trap cleanup EXIT
 	"$ROOT/ci/services" up >/dev/null
-	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 	TQ_MYSQL_URL=$DIRECT_MYSQL "$BIN/tq" migrate >/dev/null
-	DB_PROXY=$(proxy_start db "${TQ_MYSQL_PORT:-33306}")
+	DB_PROXY=$(proxy_start db "${TQ_MYSQL_PORT:-23306}")
 	if [ -n "${BROKER_URLS:-}" ]; then
 		# A broker cluster: clients fail over between its nodes.
 		export TQ_AMQP_URL=$BROKER_URLS
 	else
-		AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-35672}")
+		AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-21672}")
 		export TQ_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY/%2f"
 	fi
 	export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:$DB_PROXY/$DB"

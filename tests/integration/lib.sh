@@ -11,7 +11,7 @@ PIDS=()
 
 eval "$("$ROOT/ci/services" env)"
 DB=tq_${TEST//-/_}
-export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-33306}/$DB"
+export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB"
 export TQ_QUEUE="$TEST.$$"
 export TQ_LOG_LEVEL=${TQ_LOG_LEVEL:-info}
 # Tests do not wait for production-sized grace periods.
@@ -20,7 +20,7 @@ export TQ_BACKOFF_BASE_MS=${TQ_BACKOFF_BASE_MS:-100}
 export TQ_BACKOFF_CAP_MS=${TQ_BACKOFF_CAP_MS:-1000}
 
 sql() {
-	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-N -B "$DB" -e "$1"
 }
 
@@ -83,7 +83,7 @@ trap 'exit 143' TERM
 
 # A fresh database with the schema.
 fresh_db() {
-	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-33306}" -utq -ptq \
+	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 	"$BIN/tq" migrate >/dev/null
 }
@@ -246,10 +246,10 @@ VAR=${TQ_VAR:-$ROOT/var}
 # rmqtool TOOL ARGS: a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues)
 # against the private broker of ci/services.
 rmqtool() {
-	local tool=$1 dist=${TQ_DIST_PORT:-35673} bin=/usr/lib/rabbitmq/bin
+	local tool=$1 dist=${TQ_DIST_PORT:-21673} bin=/usr/lib/rabbitmq/bin
 	shift
 	[ -x "$bin/$tool" ] || bin=$(dirname "$(command -v "$tool" || echo "/usr/sbin/$tool")")
-	HOME=$VAR/rabbitmq ERL_EPMD_PORT=${TQ_EPMD_PORT:-34369} \
+	HOME=$VAR/rabbitmq ERL_EPMD_PORT=${TQ_EPMD_PORT:-21369} \
 		RABBITMQ_CTL_DIST_PORT_MIN=$((dist + 1)) \
 		RABBITMQ_CTL_DIST_PORT_MAX=$((dist + 11)) \
 		timeout 30 "$bin/$tool" -q -n tq@localhost "$@"

@@ -35,7 +35,7 @@ one_line bogus-url
 grep -q 'mysql_url' "$T/bogus-url.err" || fail "bogus-url: does not name mysql_url: $(cat "$T/bogus-url.err")"
 
 # Access denied is permanent: retrying will not fix a password.
-TQ_MYSQL_URL="mysql://tq:wrong@127.0.0.1:${TQ_MYSQL_PORT:-33306}/$DB" \
+TQ_MYSQL_URL="mysql://tq:wrong@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB" \
 	expect 100 bad-password "$BIN/tq" stats
 one_line bad-password
 grep -qi 'denied' "$T/bad-password.err" || fail "bad-password: $(cat "$T/bad-password.err")"

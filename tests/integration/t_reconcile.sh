@@ -22,12 +22,12 @@ past_grace() { [ "$(sql "SELECT COUNT(*) FROM tasks WHERE state = 'pending' AND 
 wait_for 30 past_grace || fail "rows not past their grace after 30 s"
 "$BIN/tq" reconcile >"$T/reconcile.out" 2>"$T/reconcile.err" ||
 	fail "tq reconcile exited $?: $(cat "$T/reconcile.err")"
-grep -Eq "^expired 0, due $N, published $N$" "$T/reconcile.out" ||
+grep -Eq "^expired 0, due $N, published $N, stranded republished 0$" "$T/reconcile.out" ||
 	fail "tq reconcile printed: $(cat "$T/reconcile.out"), want published $N"
 [ "$(count_state queued)" -eq "$N" ] || fail "$(count_state queued) of $N rows queued after reconcile"
 # A second pass has nothing to do.
 "$BIN/tq" reconcile >"$T/reconcile2.out" || fail "second tq reconcile exited $?"
-grep -Eq '^expired 0, due 0, published 0$' "$T/reconcile2.out" ||
+grep -Eq '^expired 0, due 0, published 0, stranded republished 0$' "$T/reconcile2.out" ||
 	fail "second tq reconcile printed: $(cat "$T/reconcile2.out")"
 
 start_worker w1 --no-reconcile >/dev/null
