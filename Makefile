@@ -19,9 +19,11 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
+	    lib/api.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c
-WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c
+WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
+	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
@@ -35,7 +37,7 @@ WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o \
+	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o $(O)/examples/producer.o \
 	    $(O)/tests/bench/bench.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
@@ -47,7 +49,7 @@ $(O)/supervisor/supervisor.o: CFLAGS += -DHAVE_SYSTEMD
 endif
 
 .PHONY: all check unit integration chaos bench run install clean services \
-	asan valgrind deps
+	asan valgrind deps examples
 
 all: $(PROGS)
 
@@ -63,9 +65,10 @@ $(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Plugins call the tq_job_* functions of the worker: export them.
 $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--export-dynamic -o $@ $^ $(LDLIBS)
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
@@ -75,6 +78,17 @@ $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 $(BIN)/tq-proxy: $(O)/chaos/proxy.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The examples of the C API (README: "The C API").
+examples: $(BIN)/example-producer $(BIN)/example-plugin.so
+
+$(BIN)/example-producer: $(O)/examples/producer.o $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/example-plugin.so: examples/plugin.c lib/tq.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ examples/plugin.c
 
 # Test tools: not installed.
 $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
@@ -96,7 +110,7 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS) $(BIN)/rawpub
+integration: $(PROGS) $(BIN)/rawpub examples
 	bash tests/integration/run
 
 check: deps

@@ -115,7 +115,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: tq-worker [-c FILE] [-q QUEUE] [--prefetch N] [--batch N]\n"
-"                 [--no-reconcile] [--amqp-url URL] [--mysql-url URL]\n"
+"                 [--plugin PATH.so]... [--no-reconcile]\n"
+"                 [--amqp-url URL] [--mysql-url URL]\n"
 "\n"
 "Consumes QUEUE, runs each task's handler and records the outcome in\n"
 "MySQL. Built-in handlers: tq.echo, tq.sleep, tq.fail, tq.crash, tq.hang,\n"
@@ -182,6 +183,7 @@ static void
 run_job(struct job *j, size_t idx)
 {
 	const struct task_conf *tc;
+	int found;
 	struct hctx h;
 	handler_fn fn;
 	struct timespec a, b;
@@ -203,6 +205,10 @@ run_job(struct job *j, size_t idx)
 		if (!j->ok)
 			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
 			    h.error : "program failed");
+	} else if ((j->ok = plugin_run(j->name, &h, &found) == 0), found) {
+		if (!j->ok)
+			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
+			    h.error : "handler failed");
 	} else if ((fn = handler_find(j->name)) == NULL) {
 		snprintf(j->error, sizeof(j->error), "unknown task name \"%s\"",
 		    j->name);
@@ -1106,10 +1112,12 @@ main(int argc, char **argv)
 		{ "amqp-url", required_argument, NULL, 'A' },
 		{ "mysql-url", required_argument, NULL, 'M' },
 		{ "no-reconcile", no_argument, NULL, 'R' },
+		{ "plugin", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *v;
+	const char *file = NULL, *v, *plugins[16];
+	int nplug = 0;
 	char err[TQ_ERRSZ], rnd[4];
 	struct { const char *key, *val; } set[8];
 	int ch, nset = 0, i, l;
@@ -1144,6 +1152,10 @@ main(int argc, char **argv)
 		case 'R':
 			W.reconcile = 0;
 			break;
+		case 'P':
+			if (nplug < 16)
+				plugins[nplug++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1164,6 +1176,9 @@ main(int argc, char **argv)
 		log_fatalx(EXIT_PERM, "%s", err);
 	if (l > 0)
 		log_info("event=exec_tasks count=%d", l);
+	for (i = 0; i < nplug; i++)
+		if (plugin_load(plugins[i], err, sizeof(err)) == -1)
+			log_fatalx(EXIT_PERM, "%s", err);
 	for (i = 0; i < nset; i++)
 		if (config_set(&W.cfg, set[i].key, set[i].val, err,
 		    sizeof(err)) == -1)

@@ -50,6 +50,10 @@ int		exec_load(const char *file, char *err, size_t errsz);
 const struct task_conf *exec_find(const char *name);
 /* Runs the program for one task; 0 success (result set) or -1 (error). */
 int		exec_run(const struct task_conf *, struct hctx *);
+/* Loads a plugin (dlopen) and its handlers; 0 or -1 with err. */
+int		plugin_load(const char *path, char *err, size_t errsz);
+/* Runs a plugin's handler for name: *found says whether there is one. */
+int		plugin_run(const char *name, struct hctx *, int *found);
 /* Parses "progress PCT [MESSAGE]"; 0 or -1. */
 int		exec_progress_line(const char *, unsigned *pct, const char **msg);
 

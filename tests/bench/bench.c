@@ -1530,7 +1530,7 @@ cmd_report(int argc, char **argv)
 		"meta", "broker-quorum", "broker-classic", "db-1", "db-8",
 		"e2e", "drain-submit", "drain", "latency", "rss", NULL,
 	};
-	const char *dir = NULL, *out = NULL, *started;
+	const char *dir = NULL, *out = NULL, *started, *qtype;
 	struct report r;
 	json_t *o, *sw, *top, *retried;
 	char what[128], buf[64], name[32];
@@ -1571,7 +1571,13 @@ cmd_report(int argc, char **argv)
 		if ((o = load(dir, buf)) != NULL)
 			json_object_set_new(r.st, buf, o);
 	}
-	r.broker = num(json_object_get(r.st, "broker-quorum"), "publish_rate");
+	/* tq's rates against the queue type tq runs with here. */
+	qtype = json_string_value(json_object_get(r.meta, "queue_type"));
+	if (qtype == NULL || (strcmp(qtype, "quorum") != 0 &&
+	    strcmp(qtype, "classic") != 0))
+		qtype = "quorum";
+	snprintf(name, sizeof(name), "broker-%s", qtype);
+	r.broker = num(json_object_get(r.st, name), "publish_rate");
 	r.db = num(json_object_get(r.st, "db-8"), "rate");
 
 	started = json_string_value(json_object_get(r.meta, "started"));
@@ -1647,9 +1653,12 @@ cmd_report(int argc, char **argv)
 	line(&r, "reference", "Gearman", "~1,400", 1400, "jobs/s", 0);
 	line(&r, "reference", "bare row-before-message pipeline, batches of "
 	    "100", "~14,000", 14000, "tasks/s", 0);
-	printf("  of broker: tq's rate / the quorum publish+confirm limit; "
-	    "of db(8): / the\n  8-connection commit limit. Latencies are by "
-	    "the database clock, from the\n  row's created_at (its INSERT).\n");
+	printf("  of broker: tq's rate / the publish+confirm limit of a %s "
+	    "queue, the queue_type tq ran\n  with here (prefetch %.0f, "
+	    "batch %.0f). of db(8): tq's rate / the 8-connection commit "
+	    "limit.\n  Latencies: by the database clock, from the row's "
+	    "created_at (its INSERT).\n", qtype, num(r.meta, "prefetch"),
+	    num(r.meta, "batch"));
 	for (i = 0; i < json_array_size(r.fl); i++)
 		printf("  FAILED: stage %s (twice)\n", json_string_value(
 		    json_array_get(r.fl, i)));
