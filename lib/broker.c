@@ -572,6 +572,22 @@ broker_reject(struct broker *b, uint64_t tag)
 }
 
 int
+broker_keepalive(struct broker *b)
+{
+	struct timeval tv = { 0, 0 };
+	amqp_frame_t f;
+	int status;
+
+	if (b->dead)
+		return -1;
+	status = amqp_simple_wait_frame_noblock(b->conn, &f, &tv);
+	if (status == AMQP_STATUS_TIMEOUT || status == AMQP_STATUS_OK)
+		return 0;
+	b->dead = 1;
+	return fail(b, "keepalive", amqp_error_string2(status));
+}
+
+int
 broker_buffered(struct broker *b)
 {
 	return amqp_frames_enqueued(b->conn) || amqp_data_in_buffer(b->conn);

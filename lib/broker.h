@@ -69,6 +69,10 @@ void	delivery_release(struct delivery *);
 int	broker_ack(struct broker *, uint64_t tag, int multiple);
 /* Rejects without requeue: the message goes to the dead-letter queue. */
 int	broker_reject(struct broker *, uint64_t tag);
+/* Services an idle connection: rabbitmq-c sends and checks heartbeats
+ * only inside its calls, so a publisher that sits idle must call this now
+ * and then or the broker closes it. 0, or -1 when the connection died. */
+int	broker_keepalive(struct broker *);
 /* Whether frames wait in rabbitmq-c's buffers (poll would not see them). */
 int	broker_buffered(struct broker *);
 /* Changes the prefetch of the consuming channel. */

@@ -72,6 +72,17 @@ client_broker(struct client *c)
 }
 
 void
+client_keepalive(struct client *c)
+{
+	if (c->broker != NULL && broker_keepalive(c->broker) == -1) {
+		log_info("event=publisher_reconnect reason=\"%s\"",
+		    broker_errstr(c->broker));
+		broker_close(c->broker);
+		c->broker = NULL;
+	}
+}
+
+void
 client_close(struct client *c)
 {
 	store_close(c->store);

@@ -25,6 +25,9 @@ struct client {
 	int64_t			 next_stranded;	/* client_reconcile's check */
 };
 
+/* Keeps an idle publishing connection alive (call a few times per
+ * heartbeat interval); drops it when it died. */
+void	client_keepalive(struct client *);
 /* Parses the URLs of cfg (already loaded). 0 or -1 (err, exit 100). */
 int	client_init(struct client *, const struct config *);
 /* Connects what is not connected. 0 or -1 (err, err_temp). */

@@ -347,6 +347,7 @@ db_main(void *arg)
 				lead(now);
 				next_tick = now + S.cfg.reconcile_ms;
 			}
+			client_keepalive(&C);
 		}
 		pthread_mutex_lock(&S.mu);
 		if (S.nrq == 0 && !S.db_quit) {

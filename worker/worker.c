@@ -1042,8 +1042,10 @@ run(void)
 		    now_ms() >= W.next_progress)
 			write_progress();
 		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
-		    now_ms() >= W.next_tick)
+		    now_ms() >= W.next_tick) {
 			reconcile_tick();
+			client_keepalive(&W.cl);
+		}
 
 		nfd = 0;
 		pfd[nfd].fd = sfd;
