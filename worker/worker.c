@@ -92,6 +92,7 @@ struct worker {
 	unsigned	 broker_fails, db_fails;
 	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
 	atomic_int	 stopping;
+	int64_t		 stop_at;	/* standalone: give up stopping then */
 
 	/* supervisor link (TQ_SUPERVISOR_FD), served by its own thread so
 	 * heartbeats flow whatever the main loop waits on */
@@ -1018,6 +1019,21 @@ run(void)
 		atomic_store(&W.loop_at, now);
 		if (W.stopping && !W.busy)
 			break;
+		/* A standalone worker that cannot record its last outcomes
+		 * (the database is away) does not wait forever: the leases
+		 * give those tasks to someone else. Supervised, the
+		 * supervisor's drain deadline decides. */
+		if (W.stopping && W.sup == -1) {
+			if (W.stop_at == 0)
+				W.stop_at = now + W.cfg.lease_ms;
+			else if (now >= W.stop_at) {
+				log_warnx("event=stop_abandoned tasks=%zu "
+				    "reason=\"outcomes not recorded in time; "
+				    "leases will expire\"", W.njobs);
+				/* The handler may still be running. */
+				_exit(EXIT_TEMP);
+			}
+		}
 		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
 			consumer_connect();
 		(void)db_ready();
@@ -1052,7 +1068,9 @@ run(void)
 		pfd[nfd++].events = POLLIN;
 		pfd[nfd].fd = W.efd;
 		pfd[nfd++].events = POLLIN;
-		if (W.consumer != NULL) {
+		/* Stopping, deliveries are no longer read: the socket would
+		 * stay readable and spin the loop. */
+		if (W.consumer != NULL && !W.stopping) {
 			pfd[nfd].fd = broker_fd(W.consumer);
 			pfd[nfd++].events = POLLIN;
 		}
