@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -39,6 +40,11 @@ usage_main(FILE *fp)
 "  migrate    create or upgrade the database schema\n"
 "  reconcile  publish stranded tasks and expire dead leases, once\n"
 "  workers    list a supervisor's workers\n"
+"  cancel     cancel tasks (running ones are stopped)\n"
+"  result     write a task's raw result to stdout\n"
+"  failed     list failed tasks (the dead-letter set)\n"
+"  retry      run failed tasks again\n"
+"  purge      delete old finished tasks\n"
 "  config     print the effective configuration\n"
 "\n"
 "Run 'tq COMMAND --help' for a command's options.\n"
@@ -105,6 +111,13 @@ usage_submit(FILE *fp)
 "  -m, --max-attempts N   attempts before the task ends failed\n"
 "  -b, --backoff B[,C]    retry backoff base and cap, seconds (fractions ok)\n"
 "  -d, --delay SECS       start no earlier than SECS from now\n"
+"      --at TIME          start no earlier than TIME (UTC, YYYY-MM-DDTHH:MM:SS,\n"
+"                         or seconds since the epoch)\n"
+"  -t, --timeout SECS     each attempt may run this long, then it is stopped\n"
+"                         and fails \"timed out\" (retried per the policy)\n"
+"  -p, --priority N       0 (default) to 9 (first)\n"
+"  -k, --key KEY          while a task with KEY is not finished in this queue,\n"
+"                         submitting KEY again returns that task's id\n"
 "  -f, --payload-file F   read the payload from F\n"
 "      --from FILE        one task per line of FILE\n"
 "  -h, --help             this text\n");
@@ -121,6 +134,31 @@ secs_to_ms(const char *opt, const char *v)
 	if (errno || *end != '\0' || end == v || d < 0 || d > 31536000.0)
 		die(EXIT_USAGE, "%s: \"%s\" is not a number of seconds", opt, v);
 	return (long long)(d * 1000.0 + 0.5);
+}
+
+/* --at: an absolute time, UTC, as a delay from now. */
+static int64_t
+at_to_delay(const char *v)
+{
+	const char *errstr;
+	struct tm tm;
+	long long secs;
+	char *end;
+	time_t when;
+
+	memset(&tm, 0, sizeof(tm));
+	if (parse_num(v, 0, 1LL << 40, &secs, &errstr) == 0)
+		when = (time_t)secs;
+	else if ((end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm)) != NULL &&
+	    (*end == '\0' || strcmp(end, "Z") == 0))
+		when = timegm(&tm);
+	else if ((end = strptime(v, "%Y-%m-%d %H:%M:%S", &tm)) != NULL &&
+	    *end == '\0')
+		when = timegm(&tm);
+	else
+		die(EXIT_USAGE, "--at: \"%s\" is not YYYY-MM-DDTHH:MM:SS (UTC) "
+		    "or seconds since the epoch", v);
+	return (int64_t)when * 1000 - wall_ms();
 }
 
 static void
@@ -161,6 +199,10 @@ cmd_submit(int argc, char **argv)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "payload-file", required_argument, NULL, 'f' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -176,7 +218,8 @@ cmd_submit(int argc, char **argv)
 	proto.max_attempts = (unsigned)cfg.max_attempts;
 	proto.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
 	proto.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
-	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:h", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:h", opts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'q':
 			queue = optarg;
@@ -208,6 +251,24 @@ cmd_submit(int argc, char **argv)
 		case 'F':
 			from = optarg;
 			break;
+		case 'a':
+			proto.delay_ms = at_to_delay(optarg);
+			break;
+		case 't':
+			proto.timeout_ms = (unsigned)secs_to_ms("--timeout",
+			    optarg);
+			if (proto.timeout_ms == 0)
+				die(EXIT_USAGE, "--timeout: must be positive");
+			break;
+		case 'p':
+			proto.priority = (unsigned)num_arg("--priority", optarg,
+			    0, 9);
+			break;
+		case 'k':
+			if (*optarg == '\0' || strlen(optarg) > 255)
+				die(EXIT_USAGE, "--key: 1 to 255 bytes");
+			proto.unique_key = optarg;
+			break;
 		case 'h':
 			usage_submit(stdout);
 			return 0;
@@ -217,8 +278,8 @@ cmd_submit(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2 || (from && (argc != 1 || pfile)) ||
-	    (pfile && argc != 1)) {
+	if (argc < 1 || argc > 2 || (from && (argc != 1 || pfile ||
+	    proto.unique_key)) || (pfile && argc != 1)) {
 		usage_submit(stderr);
 		return EXIT_USAGE;
 	}
@@ -697,6 +758,348 @@ cmd_reconcile(int argc, char **argv)
 	return 0;
 }
 
+/* ---- operator actions: cancel, result, failed, retry, purge ---- */
+
+static void
+usage_cancel(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq cancel ID...\n"
+"\n"
+"A pending, queued or scheduled task ends cancelled at once; a running one\n"
+"is told to stop (its handler sees it; a program gets SIGTERM, then the\n"
+"worker is restarted after a second) and ends cancelled, never retried.\n"
+"Exits 1 if some task had already ended.\n");
+}
+
+static int
+cmd_cancel(int argc, char **argv)
+{
+	enum task_state st;
+	struct client c;
+	struct uuid id;
+	int i, json, r, bad = 0;
+
+	i = json_flag(argc, argv, usage_cancel, &json);
+	if (i >= argc) {
+		usage_cancel(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	for (; i < argc; i++) {
+		parse_id(argv[i], &id);
+		if ((r = store_cancel(c.store, &id, "cancelled by operator",
+		    &st)) == -1)
+			die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
+			    "cancel: %s", store_errstr(c.store));
+		if (r == 0) {
+			fprintf(stderr, "tq: task %s: not found\n", argv[i]);
+			bad = 1;
+		} else if (st == TS_CANCELLED)
+			printf("%s cancelled\n", argv[i]);
+		else if (st == TS_RUNNING)
+			printf("%s running: asked to stop\n", argv[i]);
+		else {
+			printf("%s already %s\n", argv[i], task_state_name(st));
+			bad = 1;
+		}
+	}
+	client_close(&c);
+	return bad ? EXIT_TASKFAIL : 0;
+}
+
+static void
+usage_result(FILE *fp)
+{
+	fprintf(fp, "usage: tq result ID\n\nWrites the task's raw result to "
+	    "stdout. Exits 1 if the task has not succeeded.\n");
+}
+
+static int
+cmd_result(int argc, char **argv)
+{
+	struct task_row t;
+	struct client c;
+	struct uuid id;
+	int i, json, r;
+
+	i = json_flag(argc, argv, usage_result, &json);
+	if (argc - i != 1) {
+		usage_result(stderr);
+		return EXIT_USAGE;
+	}
+	parse_id(argv[i], &id);
+	open_client(&c);
+	need_store(&c);
+	if ((r = store_get(c.store, &id, &t)) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
+		    store_errstr(c.store));
+	if (r == 0)
+		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+	if (t.state != TS_SUCCEEDED) {
+		fprintf(stderr, "tq: task %s is %s%s%s\n", argv[i],
+		    task_state_name(t.state), t.error ? ": " : "",
+		    t.error ? t.error : "");
+		task_row_release(&t);
+		return EXIT_TASKFAIL;
+	}
+	if (t.result_len > 0 && fwrite(t.result, 1, t.result_len, stdout) !=
+	    t.result_len)
+		die(EXIT_TEMP, "stdout: %s", strerror(errno));
+	task_row_release(&t);
+	client_close(&c);
+	return 0;
+}
+
+static void
+usage_failed(FILE *fp)
+{
+	fprintf(fp, "usage: tq failed [--json] [-q QUEUE] [-n MAX]\n\nLists "
+	    "failed tasks (the dead-letter set), newest first.\n");
+}
+
+static int
+cmd_failed(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "max", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *queue = NULL;
+	struct task_row t;
+	struct client c;
+	struct uuid *ids;
+	char idtxt[UUID_STRLEN + 1];
+	long long max = 100;
+	json_t *arr = NULL;
+	int ch, json = 0, n, i;
+
+	while ((ch = getopt_long(argc, argv, "+jq:n:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'q':
+			queue = optarg;
+			break;
+		case 'n':
+			max = num_arg("--max", optarg, 1, 100000);
+			break;
+		case 'h':
+			usage_failed(stdout);
+			return 0;
+		default:
+			usage_failed(stderr);
+			return EXIT_USAGE;
+		}
+	if (optind != argc) {
+		usage_failed(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if ((n = store_failed(c.store, queue, (size_t)max, &ids)) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
+		    store_errstr(c.store));
+	if (json)
+		arr = json_array();
+	else
+		printf("%-36s %-12s %-20s %-8s %s\n", "ID", "QUEUE", "NAME",
+		    "ATTEMPTS", "ERROR");
+	for (i = 0; i < n; i++) {
+		if (store_get(c.store, &ids[i], &t) != 1)
+			continue;
+		uuid_fmt(&t.id, idtxt);
+		if (json)
+			json_array_append_new(arr, task_json(&t));
+		else
+			printf("%-36s %-12s %-20s %3u/%-4u %.80s\n", idtxt,
+			    t.queue, t.name, t.attempts, t.max_attempts,
+			    t.error ? t.error : "");
+		task_row_release(&t);
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	}
+	free(ids);
+	client_close(&c);
+	return 0;
+}
+
+static void
+usage_retry(FILE *fp)
+{
+	fprintf(fp, "usage: tq retry ID... | --all-failed [-q QUEUE]\n\n"
+	    "Runs failed tasks again, with their attempts reset.\n");
+}
+
+static int
+cmd_retry(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all-failed", no_argument, NULL, 'A' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reconcile_stats rs;
+	const char *queue = NULL;
+	struct uuid *ids = NULL;
+	struct client c;
+	int ch, all = 0, n = 0, i, r, done = 0, bad = 0;
+
+	while ((ch = getopt_long(argc, argv, "+q:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'A':
+			all = 1;
+			break;
+		case 'q':
+			queue = optarg;
+			break;
+		case 'h':
+			usage_retry(stdout);
+			return 0;
+		default:
+			usage_retry(stderr);
+			return EXIT_USAGE;
+		}
+	if ((all && optind != argc) || (!all && (optind == argc || queue))) {
+		usage_retry(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if (all) {
+		if ((n = store_failed(c.store, queue, 100000, &ids)) == -1)
+			die(EXIT_TEMP, "%s", store_errstr(c.store));
+	} else {
+		n = argc - optind;
+		if ((ids = calloc((size_t)n, sizeof(*ids))) == NULL)
+			die(EXIT_TEMP, "out of memory");
+		for (i = 0; i < n; i++)
+			parse_id(argv[optind + i], &ids[i]);
+	}
+	for (i = 0; i < n; i++) {
+		char idtxt[UUID_STRLEN + 1];
+
+		uuid_fmt(&ids[i], idtxt);
+		if ((r = store_retry(c.store, &ids[i])) == -1)
+			die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
+			    "retry: %s", store_errstr(c.store));
+		if (r == 0) {
+			fprintf(stderr, "tq: task %s is not failed\n", idtxt);
+			bad = 1;
+		} else
+			done++;
+	}
+	/* Published at once rather than at the leader's next tick. */
+	if (done > 0 && client_reconcile(&c, &rs) == -1)
+		fprintf(stderr, "tq: %d tasks scheduled; publishing deferred "
+		    "to the reconciler (%s)\n", done, c.err);
+	printf("%d tasks retried\n", done);
+	free(ids);
+	client_close(&c);
+	return bad ? EXIT_TASKFAIL : 0;
+}
+
+static void
+usage_purge(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq purge --state succeeded|failed|cancelled --older-than DURATION\n"
+"\n"
+"Deletes finished tasks (and their runs) of that state, finished longer\n"
+"ago than DURATION (e.g. 3600, 90s, 30m, 12h, 7d). Never touches a task\n"
+"that is not finished.\n");
+}
+
+static long long
+duration_ms(const char *v)
+{
+	const char *errstr;
+	char num[32];
+	long long n, mult = 1000;
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= sizeof(num))
+		die(EXIT_USAGE, "--older-than: bad duration \"%s\"", v);
+	memcpy(num, v, len + 1);
+	switch (num[len - 1]) {
+	case 's':
+		num[--len] = '\0';
+		break;
+	case 'm':
+		mult = 60000;
+		num[--len] = '\0';
+		break;
+	case 'h':
+		mult = 3600000;
+		num[--len] = '\0';
+		break;
+	case 'd':
+		mult = 86400000;
+		num[--len] = '\0';
+		break;
+	default:
+		break;
+	}
+	if (parse_num(num, 0, 100LL * 365 * 86400, &n, &errstr) == -1)
+		die(EXIT_USAGE, "--older-than: \"%s\" is %s", v, errstr);
+	return n * mult;
+}
+
+static int
+cmd_purge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "older-than", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long older = -1;
+	struct client c;
+	int ch, st = -1;
+	long n;
+
+	while ((ch = getopt_long(argc, argv, "+s:o:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 's':
+			if ((st = task_state_parse(optarg)) == -1 ||
+			    !task_state_terminal((enum task_state)st))
+				die(EXIT_USAGE, "--state: \"%s\" is not "
+				    "succeeded, failed or cancelled", optarg);
+			break;
+		case 'o':
+			older = duration_ms(optarg);
+			break;
+		case 'h':
+			usage_purge(stdout);
+			return 0;
+		default:
+			usage_purge(stderr);
+			return EXIT_USAGE;
+		}
+	if (st == -1 || older < 0 || optind != argc) {
+		usage_purge(stderr);
+		return EXIT_USAGE;
+	}
+	open_client(&c);
+	need_store(&c);
+	if ((n = store_purge(c.store, (enum task_state)st, older)) == -1)
+		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
+		    "purge: %s", store_errstr(c.store));
+	printf("%ld tasks purged\n", n);
+	client_close(&c);
+	return 0;
+}
+
 /* ---- workers: asks a supervisor over its control socket ---- */
 
 static void
@@ -853,6 +1256,11 @@ static const struct cmd {
 	{ "migrate", cmd_migrate },
 	{ "reconcile", cmd_reconcile },
 	{ "workers", cmd_workers },
+	{ "cancel", cmd_cancel },
+	{ "result", cmd_result },
+	{ "failed", cmd_failed },
+	{ "retry", cmd_retry },
+	{ "purge", cmd_purge },
 	{ "config", cmd_config },
 	{ NULL, NULL },
 };

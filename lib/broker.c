@@ -189,7 +189,7 @@ declare_one(struct broker *b, const char *name, int dead_letter)
 	/* The dead-letter queue is classic whatever the task queues are, so
 	 * that clients of either kind can declare it alike. */
 	int quorum = dead_letter && b->opts.quorum;
-	amqp_table_entry_t args[2];
+	amqp_table_entry_t args[3];
 	amqp_table_t table;
 	amqp_rpc_reply_t r;
 	int n = 0;
@@ -203,6 +203,13 @@ declare_one(struct broker *b, const char *name, int dead_letter)
 		args[n].key = amqp_cstring_bytes("x-dead-letter-exchange");
 		args[n].value.kind = AMQP_FIELD_KIND_UTF8;
 		args[n].value.value.bytes = amqp_cstring_bytes(BROKER_DLX);
+		n++;
+	}
+	/* Task priorities 0..9, where the queue type has them (classic). */
+	if (dead_letter && !quorum) {
+		args[n].key = amqp_cstring_bytes("x-max-priority");
+		args[n].value.kind = AMQP_FIELD_KIND_U8;
+		args[n].value.value.u8 = 9;
 		n++;
 	}
 	table.num_entries = n;
@@ -396,7 +403,8 @@ broker_publish(struct broker *b, struct broker_msg *m, size_t n)
 	pw.settled = 0;
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG |
-	    AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+	    AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+	    AMQP_BASIC_PRIORITY_FLAG;
 	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	props.content_type = amqp_cstring_bytes("application/x-tq");
 	for (i = 0; i < n; i++) {
@@ -415,6 +423,7 @@ broker_publish(struct broker *b, struct broker_msg *m, size_t n)
 		}
 		uuid_fmt(&m[i].id, idtxt);
 		props.message_id = amqp_cstring_bytes(idtxt);
+		props.priority = (uint8_t)(m[i].priority > 9 ? 9 : m[i].priority);
 		snprintf(qname, sizeof(qname), BROKER_QUEUE_PREFIX "%s",
 		    m[i].queue);
 		body.bytes = (void *)(uintptr_t)m[i].body;

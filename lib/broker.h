@@ -42,6 +42,7 @@ struct broker_msg {
 	const void	*body;
 	size_t		 len;
 	struct uuid	 id;
+	unsigned	 priority;	/* 0..9 (classic queues) */
 	int		 confirmed;	/* out: acked by the broker, routed */
 };
 

@@ -167,8 +167,12 @@ client_submit(struct client *c, struct task_new *t, size_t n,
 	if (m == NULL || bodies == NULL)
 		goto done;
 	for (i = j = 0; i < n; i++) {
-		if (t[i].delay_ms > 0)
-			continue;	/* scheduled: the leader publishes */
+		/* Scheduled: the leader publishes it when due. Existing: the
+		 * live task that holds the key is the answer. */
+		if (t[i].delay_ms > 0 || t[i].existing) {
+			(*published)++;
+			continue;
+		}
 		sz = TASK_MSG_OVERHEAD + strlen(t[i].name) + t[i].len;
 		if ((bodies[j] = malloc(sz)) == NULL)
 			goto done;
@@ -183,6 +187,7 @@ client_submit(struct client *c, struct task_new *t, size_t n,
 		m[j].body = bodies[j];
 		m[j].len = (size_t)len;
 		m[j].id = t[i].id;
+		m[j].priority = t[i].priority;
 		j++;
 	}
 	for (i = 0; i < j; i += chunk) {
@@ -238,6 +243,7 @@ client_publish_rows(struct client *c, struct pub_row *rows, size_t n)
 		m[j].body = bodies[j];
 		m[j].len = (size_t)len;
 		m[j].id = rows[i].id;
+		m[j].priority = rows[i].priority;
 		j++;
 	}
 	got = publish_mark(c, m, j, store_mark_published);

@@ -41,8 +41,9 @@ struct broker *client_broker_open(struct client *, char *err, size_t errsz,
 
 /* Makes n tasks durable in one transaction, then publishes them and marks
  * the confirmed ones queued. Returns 0 once durable (the ids are in t);
- * *published says how many messages were confirmed: the rest wait as
- * pending for the reconciler. -1 when nothing was stored. */
+ * *published says how many need nothing more (confirmed, delayed, or
+ * answered by a live task with the same key): the rest wait as pending
+ * for the reconciler. -1 when nothing was stored. */
 int	client_submit(struct client *, struct task_new *t, size_t n,
 	    size_t *published);
 

@@ -612,7 +612,23 @@ static const char *const schema_v1[] = {
 	NULL
 };
 
-static const char *const *const migrations[] = { NULL, schema_v1 };
+/* v2: cancellation requests and unique keys. A key holds only while its
+ * task is not terminal: the generated column is NULL afterwards. */
+static const char *const schema_v2[] = {
+	"ALTER TABLE tasks"
+	" ADD COLUMN IF NOT EXISTS cancel_requested TINYINT UNSIGNED NOT NULL"
+	"  DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS unique_key VARCHAR(255) NULL,"
+	" ADD COLUMN IF NOT EXISTS active_key VARCHAR(330) AS"
+	"  (IF(state IN ('succeeded','failed','cancelled') OR unique_key IS NULL,"
+	"  NULL, CONCAT(queue, ':', unique_key))) PERSISTENT",
+	"ALTER TABLE tasks ADD UNIQUE KEY IF NOT EXISTS tasks_active_key"
+	" (active_key)",
+	NULL
+};
+
+static const char *const *const migrations[] = { NULL, schema_v1,
+	schema_v2 };
 
 static int
 version_row(void *arg, struct row *r)
@@ -709,6 +725,55 @@ uuid_zero(const struct uuid *u)
 	return memcmp(u, &z, sizeof(z)) == 0;
 }
 
+struct key_scan {
+	struct uuid	id;
+	int		found;
+};
+
+static int
+key_row(void *arg, struct row *r)
+{
+	struct key_scan *ks = arg;
+
+	if (r->len[0] == UUID_LEN) {
+		memcpy(ks->id.b, r->col[0], UUID_LEN);
+		ks->found = 1;
+	}
+	return 0;
+}
+
+/* For keyed tasks: which task holds the key now (ours, or an older live
+ * one, whose id replaces ours). In the insert's transaction. */
+static int
+keyed_lookup(struct store *s, struct task_new *t, size_t n)
+{
+	struct key_scan ks;
+	struct params p;
+	MYSQL_STMT *st;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t[i].existing = 0;
+		if (t[i].unique_key == NULL)
+			continue;
+		if (params_init(&p, 2) == -1)
+			return oom(s);
+		p_str(&p, t[i].queue);
+		p_str(&p, t[i].unique_key);
+		memset(&ks, 0, sizeof(ks));
+		st = stmt_run(s, "SELECT id FROM tasks WHERE active_key = "
+		    "CONCAT(?, ':', ?)", &p, NULL);
+		params_release(&p);
+		if (st == NULL || stmt_rows(s, st, key_row, &ks) == -1)
+			return -1;
+		if (ks.found && uuid_cmp(&ks.id, &t[i].id) != 0) {
+			t[i].id = ks.id;
+			t[i].existing = 1;
+		}
+	}
+	return 0;
+}
+
 /* One multi-row INSERT for t[0..n). */
 static int
 insert_chunk(struct store *s, struct task_new *t, size_t n,
@@ -718,13 +783,16 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 	size_t i;
 	MYSQL_STMT *st;
 
+	/* A live task holding a row's unique key keeps it: that row is not
+	 * inserted (ids never collide, so the key is the only conflict). */
 	if (placeholders(sql, "INSERT INTO tasks (id, queue, name, state, "
 	    "payload, max_attempts, backoff_base_ms, backoff_cap_ms, "
-	    "timeout_ms, due_at) VALUES ",
-	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,"
-	    "NOW(6) + INTERVAL GREATEST(?,?) * 1000 MICROSECOND)", n, "") == -1)
+	    "timeout_ms, priority, unique_key, due_at) VALUES ",
+	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,?,?,"
+	    "NOW(6) + INTERVAL GREATEST(?,?) * 1000 MICROSECOND)", n,
+	    " ON DUPLICATE KEY UPDATE id = id") == -1)
 		return oom(s);
-	if (params_init(&p, n * 11) == -1)
+	if (params_init(&p, n * 13) == -1)
 		return oom(s);
 	for (i = 0; i < n; i++) {
 		p_id(&p, &t[i].id);
@@ -736,6 +804,8 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 		p_int(&p, t[i].backoff_base_ms);
 		p_int(&p, t[i].backoff_cap_ms);
 		p_int(&p, t[i].timeout_ms);
+		p_int(&p, t[i].priority);
+		p_str(&p, t[i].unique_key);
 		p_int(&p, t[i].delay_ms);
 		p_int(&p, grace_ms);
 	}
@@ -769,7 +839,7 @@ again:
 		if (insert_chunk(s, t + i, j - i, grace_ms, &sql) == -1)
 			goto fail;
 	}
-	if (txn_commit(s) == -1)
+	if (keyed_lookup(s, t, n) == -1 || txn_commit(s) == -1)
 		goto fail;
 	ret = 0;
 	goto done;
@@ -777,10 +847,6 @@ fail:
 	txn_rollback(s);
 	if (txn_again(s, &tries))
 		goto again;
-	/* A retry after an unseen commit finds its own rows: ids were fixed
-	 * before the first try, so a duplicate key means it is done. */
-	if (s->errnum == ER_DUP_ENTRY && tries > 0)
-		ret = 0;
 done:
 	buf_release(&sql);
 	return ret;
@@ -1131,8 +1197,12 @@ fin_row(void *arg, struct row *r)
 	st = r->col[1] ? task_state_parse(r->col[1]) : -1;
 	if (u64_of(r->col[2], &fence) == -1 || st < 0)
 		return 0;
-	if (store_debug_nofence || (st == TS_RUNNING && fence == f->fence))
+	if (store_debug_nofence || (st == TS_RUNNING && fence == f->fence)) {
 		fs->seen[f - fs->f] = 1;
+		/* Asked to stop: a failure is a cancellation, not retried. */
+		if (f->outcome == FIN_FAILED && r->col[3] && r->col[3][0] == '1')
+			f->outcome = FIN_CANCELLED;
+	}
 	else if (fence == f->fence) {
 		/* A retried finish after an unseen commit: the fence is
 		 * still ours and the row has left running, so it was us. */
@@ -1226,8 +1296,8 @@ again:
 	if (txn_begin(s) == -1)
 		goto done;
 	/* Lock the rows in key order and see which are still ours. */
-	if (placeholders(&sql, "SELECT id, state, fence FROM tasks WHERE id IN (",
-	    "?", n, ") ORDER BY id FOR UPDATE") == -1) {
+	if (placeholders(&sql, "SELECT id, state, fence, cancel_requested FROM "
+	    "tasks WHERE id IN (", "?", n, ") ORDER BY id FOR UPDATE") == -1) {
 		oom(s);
 		goto fail;
 	}
@@ -1365,8 +1435,10 @@ again:
 	p_id(&p, id);
 	p_int(&p, (long long)fence);
 	if (stmt_run(s, "UPDATE tasks SET "
-	    "state = IF(attempts - ? >= max_attempts, 'failed', 'scheduled'), "
-	    "finished_at = IF(attempts - ? >= max_attempts, NOW(6), NULL), "
+	    "state = IF(cancel_requested, 'cancelled', "
+	    "IF(attempts - ? >= max_attempts, 'failed', 'scheduled')), "
+	    "finished_at = IF(cancel_requested OR attempts - ? >= max_attempts, "
+	    "NOW(6), NULL), "
 	    "attempts = attempts - ?, "
 	    "error = ?, fence = fence + 1, owner = NULL, due_at = NOW(6) "
 	    "WHERE id = ? AND fence = ? AND state = 'running'", &p,
@@ -1543,6 +1615,7 @@ pub_row(void *arg, struct row *r)
 	pr->payload = r->col[3];
 	pr->len = r->len[3];
 	r->col[3] = NULL;	/* taken */
+	pr->priority = r->n > 4 ? uns_of(r->col[4]) : 0;
 	ps->n++;
 	return 0;
 }
@@ -1569,10 +1642,10 @@ store_due(struct store *s, struct pub_row **out, size_t max)
 	p_int(&p, (long long)max);
 	p_int(&p, (long long)max);
 	/* Two index range scans on (state, due_at). */
-	st = stmt_run(s, "(SELECT id, queue, name, payload FROM tasks "
+	st = stmt_run(s, "(SELECT id, queue, name, payload, priority FROM tasks "
 	    "WHERE state = 'scheduled' AND due_at <= NOW(6) "
 	    "ORDER BY due_at LIMIT ?) UNION ALL "
-	    "(SELECT id, queue, name, payload FROM tasks "
+	    "(SELECT id, queue, name, payload, priority FROM tasks "
 	    "WHERE state = 'pending' AND due_at <= NOW(6) "
 	    "ORDER BY due_at LIMIT ?)", &p, NULL);
 	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
@@ -1657,7 +1730,7 @@ store_stranded(struct store *s, const char *queue, int64_t older_ms,
 	p_int(&p, older_ms);
 	p_str(&p, queue);
 	p_int(&p, (long long)max);
-	st = stmt_run(s, "SELECT id, queue, name, payload FROM tasks "
+	st = stmt_run(s, "SELECT id, queue, name, payload, priority FROM tasks "
 	    "WHERE state = 'queued' AND due_at < NOW(6) - INTERVAL ? * 1000 "
 	    "MICROSECOND AND queue = ? ORDER BY due_at LIMIT ?", &p, NULL);
 	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
@@ -2005,7 +2078,7 @@ store_pub_rows(struct store *s, const struct uuid *ids, size_t n,
 	ps.n = 0;
 	ps.max = n;
 	if (params_init(&p, n) == -1 || placeholders(&sql, "SELECT id, queue, "
-	    "name, payload FROM tasks WHERE id IN (", "?", n,
+	    "name, payload, priority FROM tasks WHERE id IN (", "?", n,
 	    ") AND state = 'scheduled' AND due_at <= NOW(6)") == -1) {
 		free(ps.rows);
 		params_release(&p);
@@ -2190,4 +2263,258 @@ store_node_forget(struct store *s, const char *node, int64_t stale_ms)
 	    "NOW(6) - INTERVAL ? * 1000 MICROSECOND", &p, NULL);
 	params_release(&p);
 	return st == NULL ? -1 : 0;
+}
+
+/* ---- operator actions ---- */
+
+int
+store_cancel(struct store *s, const struct uuid *id, const char *reason,
+    enum task_state *state)
+{
+	struct params p;
+	unsigned long long n = 0;
+	MYSQL_STMT *st;
+	int tries = 0, ret = -1, found;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	p.n = 0;
+	p_str(&p, reason);
+	p_id(&p, id);
+	if (stmt_run(s, "UPDATE tasks SET state = 'cancelled', error = ?, "
+	    "due_at = NULL, finished_at = NOW(6) WHERE id = ? AND state IN "
+	    "('pending', 'queued', 'scheduled')", &p, &n) == NULL)
+		goto fail;
+	if (n == 0) {
+		/* Running: its holder is asked; it ends cancelled. */
+		p.n = 0;
+		p_id(&p, id);
+		if (stmt_run(s, "UPDATE tasks SET cancel_requested = 1 "
+		    "WHERE id = ? AND state = 'running'", &p, NULL) == NULL)
+			goto fail;
+		p.n = 0;
+		p_id(&p, id);
+		if ((st = stmt_run(s, "SELECT state FROM tasks WHERE id = ?",
+		    &p, NULL)) == NULL || (found = stmt_rows(s, st, state_row,
+		    state)) == -1)
+			goto fail;
+	} else {
+		*state = TS_CANCELLED;
+		found = 1;
+	}
+	if (txn_commit(s) == -1)
+		goto fail;
+	ret = found > 0;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	return ret;
+}
+
+struct asked_scan {
+	struct uuid	*ids;
+	uint64_t	*fences;
+	char		(*owners)[129];
+	size_t		 n, cap;
+};
+
+static int
+asked_row(void *arg, struct row *r)
+{
+	struct asked_scan *as = arg;
+	void *a;
+
+	if (r->len[0] != UUID_LEN)
+		return 0;
+	if (as->n == as->cap) {
+		as->cap = as->cap ? as->cap * 2 : 8;
+		if ((a = reallocarray(as->ids, as->cap, sizeof(*as->ids))) ==
+		    NULL)
+			return -1;
+		as->ids = a;
+		if ((a = reallocarray(as->fences, as->cap,
+		    sizeof(*as->fences))) == NULL)
+			return -1;
+		as->fences = a;
+		if ((a = reallocarray(as->owners, as->cap,
+		    sizeof(*as->owners))) == NULL)
+			return -1;
+		as->owners = a;
+	}
+	memcpy(as->ids[as->n].b, r->col[0], UUID_LEN);
+	(void)u64_of(r->col[1], &as->fences[as->n]);
+	copy_col(as->owners[as->n], sizeof(as->owners[0]), r->col[2]);
+	as->n++;
+	return 0;
+}
+
+int
+store_cancel_asked(struct store *s, const char *const *owners, size_t n,
+    struct uuid **ids, uint64_t **fences, char (**owner)[129])
+{
+	struct asked_scan as = { NULL, NULL, NULL, 0, 0 };
+	struct buf sql = BUF_INIT;
+	struct params p;
+	MYSQL_STMT *st;
+	size_t i;
+	int ret = -1;
+
+	*ids = NULL;
+	*fences = NULL;
+	*owner = NULL;
+	if (n == 0)
+		return 0;
+	if (params_init(&p, n) == -1)
+		return oom(s);
+	if (placeholders(&sql, "SELECT id, fence, owner FROM tasks WHERE "
+	    "state = 'running' AND cancel_requested = 1 AND owner IN (", "?",
+	    n, ")") == -1) {
+		oom(s);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		p_str(&p, owners[i]);
+	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, asked_row, &as) == -1) {
+		free(as.ids);
+		free(as.fences);
+		free(as.owners);
+		goto done;
+	}
+	*ids = as.ids;
+	*fences = as.fences;
+	*owner = as.owners;
+	ret = (int)as.n;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+int
+store_retry(struct store *s, const struct uuid *id)
+{
+	struct params p;
+	unsigned long long n = 0;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	/* The fence moves on: nothing of the old runs can land. */
+	st = stmt_run(s, "UPDATE tasks SET state = 'scheduled', attempts = 0, "
+	    "error = NULL, result = NULL, progress = 0, progress_msg = NULL, "
+	    "cancel_requested = 0, fence = fence + 1, finished_at = NULL, "
+	    "due_at = NOW(6) WHERE id = ? AND state = 'failed'", &p, &n);
+	params_release(&p);
+	if (st == NULL)
+		return -1;
+	return n == 1;
+}
+
+struct ids_scan {
+	struct uuid	*ids;
+	size_t		 n, max;
+};
+
+static int
+id_row(void *arg, struct row *r)
+{
+	struct ids_scan *is = arg;
+
+	if (is->n < is->max && r->len[0] == UUID_LEN)
+		memcpy(is->ids[is->n++].b, r->col[0], UUID_LEN);
+	return 0;
+}
+
+int
+store_failed(struct store *s, const char *queue, size_t max,
+    struct uuid **ids)
+{
+	struct ids_scan is;
+	struct params p;
+	MYSQL_STMT *st;
+
+	*ids = NULL;
+	if ((is.ids = calloc(max ? max : 1, sizeof(*is.ids))) == NULL)
+		return oom(s);
+	is.n = 0;
+	is.max = max;
+	if (params_init(&p, 3) == -1) {
+		free(is.ids);
+		return oom(s);
+	}
+	p_int(&p, queue == NULL);
+	p_str(&p, queue ? queue : "");
+	p_int(&p, (long long)max);
+	st = stmt_run(s, "SELECT id FROM tasks WHERE state = 'failed' AND "
+	    "(? OR queue = ?) ORDER BY finished_at DESC LIMIT ?", &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, id_row, &is) == -1) {
+		free(is.ids);
+		return -1;
+	}
+	*ids = is.ids;
+	return (int)is.n;
+}
+
+long
+store_purge(struct store *s, enum task_state state, int64_t older_ms)
+{
+	struct ids_scan is;
+	struct params p;
+	MYSQL_STMT *st;
+	long total = 0;
+	struct uuid *ids;
+
+	/* Only terminal states: never a task that may still run. */
+	if (!task_state_terminal(state)) {
+		snprintf(s->err, sizeof(s->err), "purge: \"%s\" is not a "
+		    "terminal state", task_state_name(state));
+		s->err_temp = 0;
+		return -1;
+	}
+	if ((ids = calloc(1000, sizeof(*ids))) == NULL)
+		return oom(s);
+	for (;;) {
+		is.ids = ids;
+		is.n = 0;
+		is.max = 1000;
+		if (params_init(&p, 2) == -1) {
+			free(ids);
+			return oom(s);
+		}
+		p_str(&p, task_state_name(state));
+		p_int(&p, older_ms);
+		st = stmt_run(s, "SELECT id FROM tasks WHERE state = ? AND "
+		    "finished_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND "
+		    "LIMIT 1000", &p, NULL);
+		params_release(&p);
+		if (st == NULL || stmt_rows(s, st, id_row, &is) == -1) {
+			free(ids);
+			return -1;
+		}
+		if (is.n == 0)
+			break;
+		if (update_ids(s, "DELETE FROM task_runs WHERE task_id IN (",
+		    ")", ids, is.n, NULL, 0) == -1 ||
+		    update_ids(s, "DELETE FROM tasks WHERE id IN (",
+		    ") AND state IN ('succeeded', 'failed', 'cancelled')", ids,
+		    is.n, NULL, 0) == -1) {
+			free(ids);
+			return -1;
+		}
+		total += (long)is.n;
+		if (is.n < 1000)
+			break;
+	}
+	free(ids);
+	return total;
 }

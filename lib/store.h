@@ -10,7 +10,7 @@
 #include "url.h"
 #include "uuid.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 /* Rows that go through one statement at most. */
 #define STORE_BATCH_MAX		500
 
@@ -50,10 +50,15 @@ struct task_new {
 	unsigned	 backoff_cap_ms;
 	unsigned	 timeout_ms;
 	int64_t		 delay_ms;	/* > 0: starts scheduled */
+	unsigned	 priority;	/* 0..9 */
+	const char	*unique_key;	/* NULL: none */
+	int		 existing;	/* out: the key's live task, not new */
 };
 
 /* Inserts n tasks in one transaction (pending, or scheduled when delayed),
- * assigning UUIDv7 ids in order. pending_grace_ms is how long the
+ * assigning UUIDv7 ids in order. A task with a unique_key whose key is
+ * held by a live (not terminal) task of its queue is not inserted: its id
+ * becomes that task's and existing is set. pending_grace_ms is how long the
  * reconciler waits before it publishes a pending row itself. */
 int	store_insert(struct store *, struct task_new *, size_t n,
 	    int64_t pending_grace_ms);
@@ -157,6 +162,7 @@ struct pub_row {
 	char		name[TASK_NAME_MAX + 1];
 	void		*payload;	/* malloc'd */
 	size_t		len;
+	unsigned	priority;
 };
 void	pub_rows_free(struct pub_row *, size_t n);
 
@@ -165,6 +171,24 @@ void	pub_rows_free(struct pub_row *, size_t n);
 int	store_due(struct store *, struct pub_row **out, size_t max);
 /* pending|scheduled -> queued after a confirmed publish (where still so). */
 int	store_mark_published(struct store *, struct uuid *ids, size_t n);
+/* Cancels a task: pending, queued or scheduled ones end cancelled at once
+ * (*state = cancelled); a running one is asked to stop (*state = running):
+ * its holder sees the request and it ends cancelled, never retried.
+ * 1 done or asked, 0 no such task, -1. *state gets the state left. */
+int	store_cancel(struct store *, const struct uuid *, const char *reason,
+	    enum task_state *state);
+/* Running tasks of these owners whose cancellation was asked. */
+int	store_cancel_asked(struct store *, const char *const *owners, size_t n,
+	    struct uuid **ids, uint64_t **fences, char (**owner)[129]);
+/* An operator's retry of a failed task: scheduled at once with its
+ * attempts reset. 1 done, 0 not failed (or no such task), -1. */
+int	store_retry(struct store *, const struct uuid *);
+/* Failed tasks (of queue, or all), newest first, up to max: ids written. */
+int	store_failed(struct store *, const char *queue, size_t max,
+	    struct uuid **ids);
+/* Deletes terminal tasks of this state finished more than older_ms ago
+ * (and their runs). Returns the count deleted or -1. */
+long	store_purge(struct store *, enum task_state, int64_t older_ms);
 /* Queues that hold queued tasks older than older_ms (of the oldest 1000
  * such rows); returns the count, names malloc'd, or -1. */
 int	store_stranded_queues(struct store *, int64_t older_ms,

@@ -166,6 +166,57 @@ renew(void)
 	free(copy);
 }
 
+/* Running tasks of our workers that someone asked to cancel: handed to
+ * the main loop, which tells the worker. */
+static void
+find_cancels(void)
+{
+	char (*owners)[PROTO_OWNER_MAX + 1], (*who)[129] = NULL;
+	const char **o;
+	struct uuid *ids = NULL;
+	uint64_t *fences = NULL;
+	struct cancel_req *c;
+	size_t i, n;
+	int k;
+
+	pthread_mutex_lock(&S.mu);
+	n = S.nowners;
+	owners = calloc(n ? n : 1, sizeof(*owners));
+	o = calloc(n ? n : 1, sizeof(*o));
+	if (owners == NULL || o == NULL) {
+		pthread_mutex_unlock(&S.mu);
+		free(owners);
+		free(o);
+		return;
+	}
+	memcpy(owners, S.owners, n * sizeof(*owners));
+	pthread_mutex_unlock(&S.mu);
+	for (i = 0; i < n; i++)
+		o[i] = owners[i];
+	k = n ? store_cancel_asked(C.store, o, n, &ids, &fences, &who) : 0;
+	if (k == -1)
+		db_drop("cancel requests");
+	if (k > 0) {
+		pthread_mutex_lock(&S.mu);
+		if ((c = reallocarray(S.cancels, S.ncancels + (size_t)k,
+		    sizeof(*c))) != NULL) {
+			S.cancels = c;
+			for (i = 0; i < (size_t)k; i++) {
+				c = &S.cancels[S.ncancels++];
+				snprintf(c->owner, sizeof(c->owner), "%s",
+				    who[i]);
+				c->task = ids[i];
+			}
+		}
+		pthread_mutex_unlock(&S.mu);
+	}
+	free(ids);
+	free(fences);
+	free(who);
+	free(owners);
+	free(o);
+}
+
 static void
 lead(int64_t now)
 {
@@ -342,6 +393,8 @@ db_main(void *arg)
 				renew();
 				next_renew = now + S.cfg.lease_ms / 3;
 			}
+			if (C.store && joined)
+				find_cancels();
 			if (C.store && joined && !S.stopping &&
 			    now >= next_tick) {
 				lead(now);

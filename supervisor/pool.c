@@ -623,3 +623,32 @@ pool_apply(struct pool *p, const struct pool_conf *pc)
 	if (pc->workers > p->nslots)
 		p->nslots = pc->workers;
 }
+
+/* Sends the cancel requests the database thread found (a worker that
+ * ignores one is stopped by its own grace period, then restarted). */
+void
+cancels_send(void)
+{
+	struct frame f;
+	size_t i;
+	int a, b;
+
+	pthread_mutex_lock(&S.mu);
+	for (i = 0; i < S.ncancels; i++)
+		for (a = 0; a < S.npools; a++)
+			for (b = 0; b < S.pools[a]->nslots; b++) {
+				struct slot *sl = &S.pools[a]->slots[b];
+
+				if (sl->fd == -1 || !sl->hello ||
+				    strcmp(sl->owner, S.cancels[i].owner) != 0)
+					continue;
+				memset(&f, 0, sizeof(f));
+				f.type = P_CANCEL;
+				f.u.cancel.task = S.cancels[i].task;
+				if (proto_send(sl->fd, &f) == -1)
+					log_warn("event=cancel_send_failed "
+					    "pid=%d", (int)sl->pid);
+			}
+	S.ncancels = 0;
+	pthread_mutex_unlock(&S.mu);
+}

@@ -244,6 +244,7 @@ run(void)
 		if (S.joined) {
 			for (i = 0; i < S.npools; i++)
 				pool_tick(S.pools[i], now);
+			cancels_send();
 			if (!ready && !S.stopping) {
 				ready = 1;
 				notify("READY=1\nSTATUS=running");

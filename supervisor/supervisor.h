@@ -114,6 +114,12 @@ struct sup {
 	int		 db_quit;
 	int		 db_idle;	/* no release waiting */
 	int		 leader;
+	/* cancel requests found by the db thread, sent by the main loop */
+	struct cancel_req {
+		char		owner[PROTO_OWNER_MAX + 1];
+		struct uuid	task;
+	}		*cancels;
+	size_t		 ncancels;
 	volatile int	 joined;	/* node row taken: workers may start */
 	unsigned long	 n_released, n_republished, n_reconciled;
 };
@@ -138,6 +144,7 @@ void	db_start(void);
 void	db_stop(void);
 void	db_release(const struct slot *, const char *reason);
 void	db_owners_update(void);
+void	cancels_send(void);
 
 /* control.c */
 int	control_open(const char *path);

@@ -38,8 +38,13 @@
 #define PEND_MAX	1000
 #define ROUND_TARGET_US	5000.0	/* a claim round should last about this */
 
+#define STOP_TIMEOUT	1
+#define STOP_CANCEL	2
+#define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
+
 struct job {
 	struct claim	 c;
+	int		 skip;		/* cancelled before it started */
 	char		 name[TASK_NAME_MAX + 1];
 	const void	*payload;
 	size_t		 len;
@@ -107,6 +112,12 @@ struct worker {
 	struct uuid	 cur;		/* the task in the handler, under mu */
 	uint64_t	 cur_fence;
 	int		 cur_set;
+	size_t		 cur_idx;
+	int64_t		 cur_started;
+	unsigned	 cur_timeout_ms;
+	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
+	int64_t		 hard_at;	/* the handler did not stop: exit then */
+	int64_t		 next_cancel_poll;
 };
 
 static struct worker W;
@@ -201,7 +212,10 @@ run_job(struct job *j, size_t idx)
 	h.cancel = &W.cancel;
 	h.progress = report_progress;
 	h.priv = (void *)(uintptr_t)idx;
-	if ((tc = exec_find(j->name)) != NULL) {
+	if (j->skip) {
+		j->ok = 0;
+		snprintf(j->error, sizeof(j->error), "cancelled");
+	} else if ((tc = exec_find(j->name)) != NULL) {
 		j->ok = exec_run(tc, &h) == 0;
 		if (!j->ok)
 			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
@@ -223,6 +237,14 @@ run_job(struct job *j, size_t idx)
 		    h.error : "handler failed");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	pthread_mutex_lock(&W.mu);
+	if (W.stop_why == STOP_TIMEOUT) {
+		j->ok = 0;
+		snprintf(j->error, sizeof(j->error), "timed out after %u ms",
+		    j->c.timeout_ms);
+	} else if (W.stop_why == STOP_CANCEL && !j->ok)
+		snprintf(j->error, sizeof(j->error), "cancelled");
+	pthread_mutex_unlock(&W.mu);
 	j->us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 +
 	    (b.tv_nsec - a.tv_nsec) / 1000;
 }
@@ -238,8 +260,15 @@ task_frame(enum proto_type type, struct job *j)
 	W.cur_set = type == P_TASK_BEGIN;
 	W.cur = j->c.id;
 	W.cur_fence = j->c.fence;
-	if (type == P_TASK_BEGIN)
+	if (type == P_TASK_BEGIN) {
 		W.prog_pct = 0;
+		W.cur_idx = (size_t)(j - W.jobs);
+		W.cur_started = now_ms();
+		W.cur_timeout_ms = j->c.timeout_ms;
+		W.stop_why = 0;
+		W.hard_at = 0;
+		W.cancel = 0;
+	}
 	pthread_mutex_unlock(&W.mu);
 	if (W.sup == -1)
 		return;
@@ -285,6 +314,107 @@ handler_main(void *arg)
 	}
 	pthread_mutex_unlock(&W.mu);
 	return NULL;
+}
+
+static void	db_error(const char *);
+
+/* ---- timeouts and cancellation ---- */
+
+/* A cancel request for one of our tasks: the running one is told (soft:
+ * the handler sees the flag, an exec child gets SIGTERM), one not yet
+ * started is skipped. */
+static void
+cancel_task(const struct uuid *id)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i;
+
+	pthread_mutex_lock(&W.mu);
+	if (W.cur_set && uuid_cmp(&W.cur, id) == 0) {
+		if (W.stop_why == 0) {
+			W.stop_why = STOP_CANCEL;
+			W.cancel = 1;
+			W.hard_at = now_ms() + STOP_GRACE_MS;
+			uuid_fmt(id, idtxt);
+			log_info("event=cancel task=%s action=stop", idtxt);
+		}
+	} else if (W.busy)
+		for (i = 0; i < W.njobs; i++)
+			if (uuid_cmp(&W.jobs[i].c.id, id) == 0)
+				W.jobs[i].skip = 1;
+	pthread_mutex_unlock(&W.mu);
+}
+
+/* Time limits, and handlers that ignore a stop: past the grace period the
+ * outcome is written for them, and the process goes (a thread cannot be
+ * killed; the supervisor restarts us and gives back the rest). */
+static void
+watch_current(void)
+{
+	struct finish f;
+	char idtxt[UUID_STRLEN + 1];
+	int64_t now = now_ms();
+	int hard = 0;
+	struct job j;
+
+	pthread_mutex_lock(&W.mu);
+	if (W.cur_set && W.stop_why == 0 && W.cur_timeout_ms > 0 &&
+	    now - W.cur_started >= W.cur_timeout_ms) {
+		W.stop_why = STOP_TIMEOUT;
+		W.cancel = 1;
+		W.hard_at = now + STOP_GRACE_MS;
+		uuid_fmt(&W.cur, idtxt);
+		log_info("event=timeout task=%s timeout_ms=%u action=stop",
+		    idtxt, W.cur_timeout_ms);
+	}
+	if (W.cur_set && W.hard_at != 0 && now >= W.hard_at) {
+		hard = 1;
+		j = W.jobs[W.cur_idx];
+	}
+	pthread_mutex_unlock(&W.mu);
+	if (!hard)
+		return;
+	uuid_fmt(&j.c.id, idtxt);
+	log_warnx("event=stop_ignored task=%s action=exit", idtxt);
+	memset(&f, 0, sizeof(f));
+	f.id = j.c.id;
+	f.fence = j.c.fence;
+	f.attempt = j.c.attempt;
+	f.max_attempts = j.c.max_attempts;
+	f.backoff_base_ms = j.c.backoff_base_ms;
+	f.backoff_cap_ms = j.c.backoff_cap_ms;
+	f.outcome = W.stop_why == STOP_CANCEL ? FIN_CANCELLED : FIN_FAILED;
+	snprintf(j.error, sizeof(j.error), W.stop_why == STOP_TIMEOUT ?
+	    "timed out after %u ms (killed)" : "cancelled (killed)",
+	    j.c.timeout_ms);
+	f.error = j.error;
+	if (W.cl.store == NULL || store_finish(W.cl.store, &f, 1) == -1)
+		log_warnx("event=stop_record_failed task=%s", idtxt);
+	_exit(EXIT_TEMP);
+}
+
+/* Standalone, the worker asks the database itself whether any of its
+ * tasks is to be cancelled (supervised, the supervisor asks for all). */
+static void
+poll_cancels(void)
+{
+	const char *owner = W.owner;
+	char (*owners)[129] = NULL;
+	uint64_t *fences = NULL;
+	struct uuid *ids = NULL;
+	int n, i;
+
+	W.next_cancel_poll = now_ms() + 250;
+	if ((n = store_cancel_asked(W.cl.store, &owner, 1, &ids, &fences,
+	    &owners)) == -1) {
+		db_error("cancel poll");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		cancel_task(&ids[i]);
+	free(ids);
+	free(fences);
+	free(owners);
 }
 
 /* ---- supervisor link ---- */
@@ -387,10 +517,7 @@ link_main(void *arg)
 			wake_main();
 			break;
 		case P_CANCEL:
-			pthread_mutex_lock(&W.mu);
-			if (W.cur_set && uuid_cmp(&W.cur, &f.u.cancel.task) == 0)
-				W.cancel = 1;
-			pthread_mutex_unlock(&W.mu);
+			cancel_task(&f.u.cancel.task);
 			break;
 		default:
 			log_error("event=bad_frame from=supervisor type=%d",
@@ -1057,6 +1184,11 @@ run(void)
 		if (W.prog_dirty && W.cl.store != NULL &&
 		    now_ms() >= W.next_progress)
 			write_progress();
+		if (W.busy)
+			watch_current();
+		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
+		    now_ms() >= W.next_cancel_poll)
+			poll_cancels();
 		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
 		    now_ms() >= W.next_tick) {
 			reconcile_tick();
@@ -1081,6 +1213,8 @@ run(void)
 			wait = W.broker_at - now_ms();
 		if (W.cl.store == NULL && W.db_at - now_ms() < wait)
 			wait = W.db_at - now_ms();
+		if (W.busy && wait > 50)
+			wait = 50;	/* time limits and cancels are watched */
 		if (!W.busy && W.npend > 0 && W.cl.store != NULL)
 			wait = 0;
 		if (W.consumer != NULL && broker_buffered(W.consumer))
