@@ -715,6 +715,7 @@ cmd_migrate(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	open_client(&c);
+	c.no_schema_check = 1;
 	need_store(&c);
 	if (store_migrate(c.store, &from, &to) == -1)
 		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,

@@ -55,10 +55,37 @@ client_broker_open(struct client *c, char *err, size_t errsz, int *temporary)
 int
 client_store(struct client *c)
 {
+	int v;
+
 	if (c->store != NULL)
 		return 0;
 	c->store = store_open(&c->mysql, c->err, sizeof(c->err), &c->err_temp);
-	return c->store ? 0 : -1;
+	if (c->store == NULL)
+		return -1;
+	/* Once per client: an old schema gives one clear line, not an
+	 * unknown column in the middle of the work. */
+	if (!c->schema_checked && !c->no_schema_check) {
+		if (store_schema_version(c->store, &v) == -1) {
+			snprintf(c->err, sizeof(c->err), "%s",
+			    store_errstr(c->store));
+			c->err_temp = store_err_temporary(c->store);
+			store_close(c->store);
+			c->store = NULL;
+			return -1;
+		}
+		if (v != STORE_SCHEMA_VERSION) {
+			snprintf(c->err, sizeof(c->err), "database schema is at "
+			    "version %d, this program needs %d: %s", v,
+			    STORE_SCHEMA_VERSION, v < STORE_SCHEMA_VERSION ?
+			    "run `tq migrate`" : "upgrade tq");
+			c->err_temp = 0;
+			store_close(c->store);
+			c->store = NULL;
+			return -1;
+		}
+		c->schema_checked = 1;
+	}
+	return 0;
 }
 
 int

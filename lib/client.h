@@ -23,6 +23,8 @@ struct client {
 	char			 err[TQ_ERRSZ];
 	int			 err_temp;	/* the failure may heal */
 	int64_t			 next_stranded;	/* client_reconcile's check */
+	int			 schema_checked;
+	int			 no_schema_check;	/* tq migrate */
 };
 
 /* Keeps an idle publishing connection alive (call a few times per
