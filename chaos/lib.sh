@@ -26,7 +26,8 @@ eval "$("$ROOT/ci/services" env)"
 DIRECT_AMQP=$TQ_AMQP_URL
 DB=tq_chaos_${SCEN//-/_}
 DIRECT_MYSQL="mysql://tq:tq@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB"
-export TQ_QUEUE=chaos.$SCEN
+# A queue of its own per run: nothing left from an earlier run interferes.
+export TQ_QUEUE=chaos.$SCEN.$$
 export TQ_LEDGER_DIR=$RUN/ledger
 export TQ_LOG_LEVEL=${TQ_LOG_LEVEL:-info}
 export TQ_PENDING_GRACE_MS=${TQ_PENDING_GRACE_MS:-1000}

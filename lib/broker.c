@@ -183,6 +183,43 @@ broker_fd(const struct broker *b)
 	return amqp_get_sockfd(b->conn);
 }
 
+/*
+ * A queue declared before with other arguments (an older tq without
+ * priorities, another queue type): the broker refuses the declaration and
+ * closes the channel. The queue is still there and still durable, so tq
+ * reopens the channel and uses it as it is, saying so once, instead of
+ * stopping every producer and worker of that queue.
+ */
+static int
+declare_existing(struct broker *b, const char *name)
+{
+	amqp_channel_close_ok_t ok;
+	amqp_rpc_reply_t r;
+
+	memset(&ok, 0, sizeof(ok));
+	if (amqp_send_method(b->conn, CH, AMQP_CHANNEL_CLOSE_OK_METHOD,
+	    &ok) != AMQP_STATUS_OK)
+		return -1;
+	amqp_channel_open(b->conn, CH);
+	r = amqp_get_rpc_reply(b->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+		return -1;
+	if (b->confirming) {
+		/* A new channel: confirms and their numbering start over. */
+		b->confirming = 0;
+		b->next_seq = 1;
+	}
+	amqp_queue_declare(b->conn, CH, amqp_cstring_bytes(name), 1, 0, 0, 0,
+	    amqp_empty_table);
+	r = amqp_get_rpc_reply(b->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+		return -1;
+	log_warnx("event=queue_arguments_differ queue=%s action=used_as_is "
+	    "hint=\"declared earlier with other arguments (queue type or "
+	    "priorities); delete and redeclare it to change them\"", name);
+	return 0;
+}
+
 static int
 declare_one(struct broker *b, const char *name, int dead_letter)
 {
@@ -217,6 +254,11 @@ declare_one(struct broker *b, const char *name, int dead_letter)
 	amqp_queue_declare(b->conn, CH, amqp_cstring_bytes(name), 0, 1, 0, 0,
 	    table);
 	r = amqp_get_rpc_reply(b->conn);
+	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+	    r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+	    ((amqp_channel_close_t *)r.reply.decoded)->reply_code == 406 &&
+	    declare_existing(b, name) == 0)
+		return 0;
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		rpc_fail(b, r, "queue declare");
 		/* 406: declared before with other arguments (queue type). */
