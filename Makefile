@@ -19,7 +19,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
-	    lib/api.c \
+	    lib/api.c lib/cron.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
@@ -117,6 +117,13 @@ check: deps
 	$(MAKE) all $(BIN)/test-unit
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) compose-check
+
+# compose.yaml is valid (docker-compose v1 from ci/install-deps; `config`
+# needs no container engine). README: "Running under compose".
+.PHONY: compose-check
+compose-check:
+	docker-compose -f compose.yaml config -q
 
 # make chaos [SCENARIO=name]: the standard suite, or one scenario.
 chaos: deps

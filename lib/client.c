@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
+#include "cron.h"
 #include "log.h"
 #include "task.h"
 #include "util.h"
@@ -346,6 +348,62 @@ republish_stranded(struct client *c)
 	return total;
 }
 
+/* Due schedules enqueue their tick's task (scheduled, due now: the pass
+ * below publishes it). Ticks missed while no leader ran are coalesced
+ * into one: the latest. */
+static int
+cron_step(struct client *c)
+{
+	struct cron_row *rows = NULL;
+	struct task_new t;
+	struct cron cr;
+	char err[256], idtxt[UUID_STRLEN + 1];
+	int64_t now = (int64_t)time(NULL), tick, next, n2;
+	int n, i, r, fired = 0, steps;
+
+	if ((n = store_cron_list(c->store, 1, &rows)) <= 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (cron_parse(rows[i].spec, &cr, err, sizeof(err)) == -1) {
+			log_error("event=cron_bad name=%s spec=\"%s\" "
+			    "error=\"%s\"", rows[i].name, rows[i].spec, err);
+			continue;
+		}
+		tick = rows[i].next_tick;
+		for (steps = 0; steps < 100000; steps++) {
+			n2 = cron_next(&cr, (time_t)tick);
+			if (n2 == -1 || n2 > now)
+				break;
+			tick = n2;
+		}
+		if ((next = cron_next(&cr, (time_t)now)) == -1)
+			next = now + 86400LL * 365 * 10;
+		memset(&t, 0, sizeof(t));
+		t.queue = rows[i].queue;
+		t.name = rows[i].task;
+		t.payload = rows[i].payload ? rows[i].payload : "";
+		t.len = rows[i].len;
+		t.max_attempts = (unsigned)c->cfg.max_attempts;
+		t.backoff_base_ms = (unsigned)c->cfg.backoff_base_ms;
+		t.backoff_cap_ms = (unsigned)c->cfg.backoff_cap_ms;
+		t.delay_ms = 1;
+		if ((r = store_cron_fire(c->store, &rows[i], tick, next,
+		    &t)) == -1) {
+			cron_rows_free(rows, (size_t)n);
+			return -1;
+		}
+		if (r == 1) {
+			uuid_fmt(&t.id, idtxt);
+			log_info("event=cron_fired name=%s tick=%lld task=%s "
+			    "missed=%lld", rows[i].name, (long long)tick, idtxt,
+			    tick > rows[i].next_tick ? 1LL : 0LL);
+			fired++;
+		}
+	}
+	cron_rows_free(rows, (size_t)n);
+	return fired;
+}
+
 int
 client_reconcile(struct client *c, struct reconcile_stats *rs)
 {
@@ -356,6 +414,8 @@ client_reconcile(struct client *c, struct reconcile_stats *rs)
 	if (client_store(c) == -1)
 		return -1;
 	if ((rs->expired = store_expire_leases(c->store, 500)) == -1)
+		goto dbfail;
+	if ((rs->cron = cron_step(c)) == -1)
 		goto dbfail;
 	if ((n = store_due(c->store, &rows, 500)) == -1)
 		goto dbfail;

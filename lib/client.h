@@ -58,6 +58,7 @@ struct reconcile_stats {
 	int	published;	/* pending/scheduled rows published */
 	int	due;		/* rows that needed a message */
 	int	stranded;	/* queued rows published again */
+	int	cron;		/* periodic tasks enqueued */
 };
 
 /* One reconciler pass: expire leases, publish due rows. 0 or -1. */

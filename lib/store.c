@@ -627,8 +627,41 @@ static const char *const schema_v2[] = {
 	NULL
 };
 
+/* v3: periodic tasks (one row per schedule; one row per tick that was
+ * enqueued, whose key makes a tick happen once) and dependencies. */
+static const char *const schema_v3[] = {
+	"CREATE TABLE IF NOT EXISTS tq_cron ("
+	" name VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" spec VARCHAR(128) NOT NULL,"
+	" queue VARCHAR(64) NOT NULL,"
+	" task VARCHAR(255) NOT NULL,"
+	" payload MEDIUMBLOB NOT NULL,"
+	" next_tick DATETIME(6) NOT NULL,"
+	" updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	"  ON UPDATE CURRENT_TIMESTAMP(6),"
+	" KEY tq_cron_next (next_tick)"
+	") ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS tq_cron_ticks ("
+	" name VARCHAR(64) NOT NULL,"
+	" tick DATETIME NOT NULL,"
+	" task_id BINARY(16) NOT NULL,"
+	" PRIMARY KEY (name, tick)"
+	") ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS task_deps ("
+	" child BINARY(16) NOT NULL,"
+	" parent BINARY(16) NOT NULL,"
+	" PRIMARY KEY (child, parent),"
+	" KEY task_deps_parent (parent)"
+	") ENGINE=InnoDB",
+	"ALTER TABLE tasks"
+	" ADD COLUMN IF NOT EXISTS waiting INT UNSIGNED NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS has_children TINYINT UNSIGNED NOT NULL"
+	"  DEFAULT 0",
+	NULL
+};
+
 static const char *const *const migrations[] = { NULL, schema_v1,
-	schema_v2 };
+	schema_v2, schema_v3 };
 
 static int
 version_row(void *arg, struct row *r)
@@ -789,10 +822,10 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 	    "payload, max_attempts, backoff_base_ms, backoff_cap_ms, "
 	    "timeout_ms, priority, unique_key, due_at) VALUES ",
 	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,?,?,"
-	    "NOW(6) + INTERVAL GREATEST(?,?) * 1000 MICROSECOND)", n,
+	    "NOW(6) + INTERVAL IF(? > 0, ?, ?) * 1000 MICROSECOND)", n,
 	    " ON DUPLICATE KEY UPDATE id = id") == -1)
 		return oom(s);
-	if (params_init(&p, n * 13) == -1)
+	if (params_init(&p, n * 14) == -1)
 		return oom(s);
 	for (i = 0; i < n; i++) {
 		p_id(&p, &t[i].id);
@@ -806,6 +839,9 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 		p_int(&p, t[i].timeout_ms);
 		p_int(&p, t[i].priority);
 		p_str(&p, t[i].unique_key);
+		/* due: the delay when there is one, else the grace before
+		 * the reconciler publishes a pending row itself */
+		p_int(&p, t[i].delay_ms);
 		p_int(&p, t[i].delay_ms);
 		p_int(&p, grace_ms);
 	}
@@ -2517,4 +2553,159 @@ store_purge(struct store *s, enum task_state state, int64_t older_ms)
 	}
 	free(ids);
 	return total;
+}
+
+/* ---- periodic tasks ---- */
+
+void
+cron_rows_free(struct cron_row *r, size_t n)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(r[i].payload);
+	free(r);
+}
+
+int
+store_cron_put(struct store *s, const struct cron_row *r)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 6) == -1)
+		return oom(s);
+	p_str(&p, r->name);
+	p_str(&p, r->spec);
+	p_str(&p, r->queue);
+	p_str(&p, r->task);
+	p_blob(&p, r->payload, r->len);
+	p_int(&p, r->next_tick);
+	st = stmt_run(s, "REPLACE INTO tq_cron (name, spec, queue, task, "
+	    "payload, next_tick) VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?))", &p,
+	    NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+int
+store_cron_del(struct store *s, const char *name)
+{
+	struct params p;
+	unsigned long long n = 0;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_str(&p, name);
+	st = stmt_run(s, "DELETE FROM tq_cron WHERE name = ?", &p, &n);
+	params_release(&p);
+	return st == NULL ? -1 : n > 0;
+}
+
+struct cron_scan {
+	struct cron_row	*rows;
+	size_t		 n, cap;
+};
+
+static int
+cron_row_fill(void *arg, struct row *r)
+{
+	struct cron_scan *cs = arg;
+	struct cron_row *c;
+	uint64_t v;
+	void *a;
+
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 8;
+		if ((a = reallocarray(cs->rows, cs->cap, sizeof(*cs->rows))) ==
+		    NULL)
+			return -1;
+		cs->rows = a;
+	}
+	c = &cs->rows[cs->n];
+	memset(c, 0, sizeof(*c));
+	copy_col(c->name, sizeof(c->name), r->col[0]);
+	copy_col(c->spec, sizeof(c->spec), r->col[1]);
+	copy_col(c->queue, sizeof(c->queue), r->col[2]);
+	copy_col(c->task, sizeof(c->task), r->col[3]);
+	c->payload = r->col[4];
+	c->len = r->col[4] ? r->len[4] : 0;
+	r->col[4] = NULL;
+	c->next_tick = u64_of(r->col[5], &v) == 0 ? (int64_t)v : 0;
+	cs->n++;
+	return 0;
+}
+
+int
+store_cron_list(struct store *s, int due_only, struct cron_row **out)
+{
+	struct cron_scan cs = { NULL, 0, 0 };
+	MYSQL_STMT *st;
+
+	*out = NULL;
+	st = stmt_run(s, due_only ?
+	    "SELECT name, spec, queue, task, payload, "
+	    "UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron "
+	    "WHERE next_tick <= NOW(6) ORDER BY next_tick LIMIT 100" :
+	    "SELECT name, spec, queue, task, payload, "
+	    "UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron ORDER BY name", NULL,
+	    NULL);
+	if (st == NULL || stmt_rows(s, st, cron_row_fill, &cs) == -1) {
+		cron_rows_free(cs.rows, cs.n);
+		return -1;
+	}
+	*out = cs.rows;
+	return (int)cs.n;
+}
+
+int
+store_cron_fire(struct store *s, const struct cron_row *r, int64_t tick,
+    int64_t next, struct task_new *t)
+{
+	struct buf sql = BUF_INIT;
+	struct params p;
+	unsigned long long n = 0;
+	int tries = 0, ret = -1;
+
+	if (uuid_zero(&t->id) && uuid_v7(&t->id) == -1)
+		return -1;
+	if (params_init(&p, 4) == -1)
+		return oom(s);
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	/* The tick's row is the idempotency key: a second leader, or a
+	 * retry after an unseen commit, inserts nothing. */
+	p.n = 0;
+	p_str(&p, r->name);
+	p_int(&p, tick);
+	p_id(&p, &t->id);
+	if (stmt_run(s, "INSERT IGNORE INTO tq_cron_ticks (name, tick, "
+	    "task_id) VALUES (?, FROM_UNIXTIME(?), ?)", &p, &n) == NULL)
+		goto fail;
+	if (n == 1 && insert_chunk(s, t, 1, 0, &sql) == -1)
+		goto fail;
+	p.n = 0;
+	p_int(&p, next);
+	p_str(&p, r->name);
+	p_int(&p, next);
+	if (stmt_run(s, "UPDATE tq_cron SET next_tick = FROM_UNIXTIME(?) "
+	    "WHERE name = ? AND next_tick < FROM_UNIXTIME(?)", &p, NULL) ==
+	    NULL)
+		goto fail;
+	if (txn_commit(s) == -1)
+		goto fail;
+	ret = n == 1;
+	goto done;
+fail:
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
 }

@@ -10,7 +10,7 @@
 #include "url.h"
 #include "uuid.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 /* Rows that go through one statement at most. */
 #define STORE_BATCH_MAX		500
 
@@ -234,6 +234,29 @@ struct stat_row {
 };
 /* Counts by queue and state; *out malloc'd. Returns rows or -1. */
 int	store_stats(struct store *, struct stat_row **out);
+
+/* Periodic tasks. */
+struct cron_row {
+	char	name[65];
+	char	spec[128];
+	char	queue[TASK_QUEUE_MAX + 1];
+	char	task[TASK_NAME_MAX + 1];
+	void	*payload;		/* malloc'd */
+	size_t	 len;
+	int64_t	 next_tick;		/* epoch seconds */
+};
+void	cron_rows_free(struct cron_row *, size_t n);
+/* Adds or replaces a schedule; next_tick is its first tick. */
+int	store_cron_put(struct store *, const struct cron_row *);
+/* 1 removed, 0 no such schedule, -1. */
+int	store_cron_del(struct store *, const char *name);
+/* All schedules (due_only: those whose next tick has come). */
+int	store_cron_list(struct store *, int due_only, struct cron_row **out);
+/* Enqueues the task of tick for schedule r (at most once per tick, even
+ * from two leaders) and moves its next tick on. 1 enqueued, 0 the tick
+ * was done already, -1. t->id is set when enqueued. */
+int	store_cron_fire(struct store *, const struct cron_row *r, int64_t tick,
+	    int64_t next, struct task_new *t);
 
 /* Leadership: takes or keeps the named lease for ttl_ms. 1 leader (with
  * *token), 0 not, -1 error. */

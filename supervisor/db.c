@@ -269,11 +269,11 @@ lead(int64_t now)
 			db_fails++;
 		return;
 	}
-	if (rs.expired || rs.published || rs.stranded) {
+	if (rs.expired || rs.published || rs.stranded || rs.cron) {
 		S.n_reconciled += (unsigned long)(rs.expired + rs.published);
 		log_info("event=reconciled expired=%d due=%d published=%d "
-		    "stranded=%d", rs.expired, rs.due, rs.published,
-		    rs.stranded);
+		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
+		    rs.stranded, rs.cron);
 	}
 }
 

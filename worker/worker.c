@@ -1069,10 +1069,10 @@ reconcile_tick(void)
 	}
 	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
 		log_warnx("event=reconcile_failed error=\"%s\"", W.cl.err);
-	else if (W.leader && (rs.expired || rs.published || rs.stranded))
+	else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
 		log_info("event=reconciled expired=%d due=%d published=%d "
-		    "stranded=%d", rs.expired, rs.due, rs.published,
-		    rs.stranded);
+		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
+		    rs.stranded, rs.cron);
 	W.next_tick = now + W.cfg.reconcile_ms;
 }
 
