@@ -96,6 +96,8 @@ num_arg(const char *opt, const char *v, long long min, long long max)
 	return n;
 }
 
+static void	parse_id(const char *, struct uuid *);
+
 /* ---- submit ---- */
 
 static void
@@ -118,6 +120,8 @@ usage_submit(FILE *fp)
 "  -t, --timeout SECS     each attempt may run this long, then it is stopped\n"
 "                         and fails \"timed out\" (retried per the policy)\n"
 "  -p, --priority N       0 (default) to 9 (first)\n"
+"  -A, --after ID[,ID]    wait until these tasks succeeded; if one fails or\n"
+"                         is cancelled, this one ends cancelled\n"
 "  -k, --key KEY          while a task with KEY is not finished in this queue,\n"
 "                         submitting KEY again returns that task's id\n"
 "  -f, --payload-file F   read the payload from F\n"
@@ -205,9 +209,11 @@ cmd_submit(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "after", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct uuid after[64];
 	struct task_new proto, *t = NULL;
 	struct buf payload = BUF_INIT, lines = BUF_INIT;
 	const char *from = NULL, *pfile = NULL, *name, *queue = cfg.queue;
@@ -220,7 +226,7 @@ cmd_submit(int argc, char **argv)
 	proto.max_attempts = (unsigned)cfg.max_attempts;
 	proto.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
 	proto.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
-	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:h", opts,
+	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:A:h", opts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'q':
@@ -271,6 +277,14 @@ cmd_submit(int argc, char **argv)
 				die(EXIT_USAGE, "--key: 1 to 255 bytes");
 			proto.unique_key = optarg;
 			break;
+		case 'A':
+			for (p = strtok(optarg, ","); p; p = strtok(NULL, ",")) {
+				if (proto.nafter == 64)
+					die(EXIT_USAGE, "--after: at most 64");
+				parse_id(p, &after[proto.nafter++]);
+			}
+			proto.after = after;
+			break;
 		case 'h':
 			usage_submit(stdout);
 			return 0;
@@ -281,7 +295,7 @@ cmd_submit(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || argc > 2 || (from && (argc != 1 || pfile ||
-	    proto.unique_key)) || (pfile && argc != 1)) {
+	    proto.unique_key || proto.nafter)) || (pfile && argc != 1)) {
 		usage_submit(stderr);
 		return EXIT_USAGE;
 	}

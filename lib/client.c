@@ -198,7 +198,7 @@ client_submit(struct client *c, struct task_new *t, size_t n,
 	for (i = j = 0; i < n; i++) {
 		/* Scheduled: the leader publishes it when due. Existing: the
 		 * live task that holds the key is the answer. */
-		if (t[i].delay_ms > 0 || t[i].existing) {
+		if (t[i].delay_ms > 0 || t[i].existing || t[i].held) {
 			(*published)++;
 			continue;
 		}

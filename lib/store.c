@@ -807,6 +807,193 @@ keyed_lookup(struct store *s, struct task_new *t, size_t n)
 	return 0;
 }
 
+/* ---- dependencies ---- */
+
+struct owned_scan {
+	struct uuid	*ids;
+	uint64_t	*fences;
+	size_t		 n, cap;
+};
+
+static int	owned_row(void *, struct row *);
+
+struct dep_scan {
+	int	found;
+	int	state;
+};
+
+static int
+dep_row(void *arg, struct row *r)
+{
+	struct dep_scan *ds = arg;
+
+	ds->found = 1;
+	ds->state = r->col[0] ? task_state_parse(r->col[0]) : -1;
+	return 0;
+}
+
+/* A task that waits for parents: after its insert, in the same
+ * transaction, with each parent locked so that it cannot finish unseen. */
+static int
+deps_attach(struct store *s, struct task_new *t)
+{
+	struct dep_scan ds;
+	struct params p;
+	MYSQL_STMT *st;
+	char ptxt[UUID_STRLEN + 1], why[128] = "";
+	unsigned waiting = 0;
+	size_t i;
+
+	if (params_init(&p, 4) == -1)
+		return oom(s);
+	for (i = 0; i < t->nafter; i++) {
+		memset(&ds, 0, sizeof(ds));
+		p.n = 0;
+		p_id(&p, &t->after[i]);
+		if ((st = stmt_run(s, "SELECT state FROM tasks WHERE id = ? "
+		    "FOR UPDATE", &p, NULL)) == NULL ||
+		    stmt_rows(s, st, dep_row, &ds) == -1)
+			goto fail;
+		uuid_fmt(&t->after[i], ptxt);
+		if (!ds.found) {
+			snprintf(s->err, sizeof(s->err), "--after: task %s: "
+			    "no such task", ptxt);
+			s->errnum = 0;
+			s->err_temp = 0;
+			goto fail;
+		}
+		if (ds.state == TS_SUCCEEDED)
+			continue;
+		if (ds.state == TS_FAILED || ds.state == TS_CANCELLED) {
+			snprintf(why, sizeof(why), "parent %s %s", ptxt,
+			    task_state_name((enum task_state)ds.state));
+			break;
+		}
+		waiting++;
+		p.n = 0;
+		p_id(&p, &t->id);
+		p_id(&p, &t->after[i]);
+		if (stmt_run(s, "INSERT IGNORE INTO task_deps (child, parent) "
+		    "VALUES (?, ?)", &p, NULL) == NULL)
+			goto fail;
+		p.n = 0;
+		p_id(&p, &t->after[i]);
+		if (stmt_run(s, "UPDATE tasks SET has_children = 1 WHERE id = ?",
+		    &p, NULL) == NULL)
+			goto fail;
+	}
+	p.n = 0;
+	if (why[0] != '\0') {
+		/* A parent already failed: the child ends at once. */
+		p_str(&p, why);
+		p_id(&p, &t->id);
+		st = stmt_run(s, "UPDATE tasks SET state = 'cancelled', error = "
+		    "?, due_at = NULL, finished_at = NOW(6) WHERE id = ?", &p,
+		    NULL);
+		t->held = 1;
+	} else if (waiting > 0) {
+		/* Scheduled with no due time: the last parent to succeed
+		 * makes it due. */
+		p_int(&p, waiting);
+		p_id(&p, &t->id);
+		st = stmt_run(s, "UPDATE tasks SET state = 'scheduled', "
+		    "due_at = NULL, waiting = ? WHERE id = ?", &p, NULL);
+		t->held = 1;
+	} else
+		st = (MYSQL_STMT *)1;
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+fail:
+	params_release(&p);
+	return -1;
+}
+
+/* A parent reached a terminal state: its waiting children become due
+ * when it was their last, or end cancelled (and theirs, down the tree)
+ * when it did not succeed. In the caller's transaction. */
+static int
+deps_settle(struct store *s, const struct uuid *parent, enum task_state st,
+    int depth)
+{
+	struct owned_scan os = { NULL, NULL, 0, 0 };
+	char ptxt[UUID_STRLEN + 1], why[128];
+	struct params p;
+	MYSQL_STMT *stmt;
+	size_t i;
+	int ret = -1;
+
+	if (depth > 64)
+		return 0;
+	if (params_init(&p, 3) == -1)
+		return oom(s);
+	if (st == TS_SUCCEEDED) {
+		p_id(&p, parent);
+		if (stmt_run(s, "UPDATE tasks t JOIN task_deps d ON d.child = "
+		    "t.id SET t.waiting = t.waiting - 1 WHERE d.parent = ? AND "
+		    "t.state = 'scheduled' AND t.waiting > 0", &p, NULL) == NULL)
+			goto done;
+		if (stmt_run(s, "UPDATE tasks t JOIN task_deps d ON d.child = "
+		    "t.id SET t.due_at = NOW(6) WHERE d.parent = ? AND "
+		    "t.state = 'scheduled' AND t.waiting = 0 AND t.due_at IS "
+		    "NULL", &p, NULL) == NULL)
+			goto done;
+		ret = 0;
+		goto done;
+	}
+	/* The children that will end here, to follow down the tree. */
+	p_id(&p, parent);
+	if ((stmt = stmt_run(s, "SELECT t.id, t.fence FROM tasks t JOIN "
+	    "task_deps d ON d.child = t.id WHERE d.parent = ? AND t.state = "
+	    "'scheduled' AND t.due_at IS NULL AND t.has_children = 1", &p,
+	    NULL)) == NULL || stmt_rows(s, stmt, owned_row, &os) == -1)
+		goto done;
+	uuid_fmt(parent, ptxt);
+	snprintf(why, sizeof(why), "parent %s %s", ptxt, task_state_name(st));
+	p.n = 0;
+	p_str(&p, why);
+	p_id(&p, parent);
+	if (stmt_run(s, "UPDATE tasks t JOIN task_deps d ON d.child = t.id SET "
+	    "t.state = 'cancelled', t.error = ?, t.due_at = NULL, "
+	    "t.finished_at = NOW(6) WHERE d.parent = ? AND t.state = "
+	    "'scheduled' AND t.due_at IS NULL", &p, NULL) == NULL)
+		goto done;
+	for (i = 0; i < os.n; i++)
+		if (deps_settle(s, &os.ids[i], TS_CANCELLED, depth + 1) == -1)
+			goto done;
+	ret = 0;
+done:
+	free(os.ids);
+	free(os.fences);
+	params_release(&p);
+	return ret;
+}
+
+static int
+flag_row(void *arg, struct row *r)
+{
+	*(int *)arg = r->col[0] && r->col[0][0] == '1';
+	return 0;
+}
+
+/* deps_settle for a task that has children. */
+static int
+settle_if_parent(struct store *s, const struct uuid *id, enum task_state st)
+{
+	struct params p;
+	MYSQL_STMT *stmt;
+	int kids = 0;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	stmt = stmt_run(s, "SELECT has_children FROM tasks WHERE id = ?", &p,
+	    NULL);
+	params_release(&p);
+	if (stmt == NULL || stmt_rows(s, stmt, flag_row, &kids) == -1)
+		return -1;
+	return kids ? deps_settle(s, id, st, 0) : 0;
+}
+
 /* One multi-row INSERT for t[0..n). */
 static int
 insert_chunk(struct store *s, struct task_new *t, size_t n,
@@ -873,6 +1060,11 @@ again:
 		    (j == i || bytes + t[j].len < 4u * 1024 * 1024); j++)
 			bytes += t[j].len;
 		if (insert_chunk(s, t + i, j - i, grace_ms, &sql) == -1)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		t[i].held = 0;
+		if (t[i].nafter > 0 && deps_attach(s, &t[i]) == -1)
 			goto fail;
 	}
 	if (keyed_lookup(s, t, n) == -1 || txn_commit(s) == -1)
@@ -1215,6 +1407,7 @@ struct fin_scan {
 	struct finish	*f;
 	size_t		 n;
 	signed char	*seen;		/* 1 still ours, 2 ours and done */
+	signed char	*kids;		/* has children waiting on it */
 };
 
 static int
@@ -1233,6 +1426,7 @@ fin_row(void *arg, struct row *r)
 	st = r->col[1] ? task_state_parse(r->col[1]) : -1;
 	if (u64_of(r->col[2], &fence) == -1 || st < 0)
 		return 0;
+	fs->kids[f - fs->f] = r->col[4] && r->col[4][0] == '1';
 	if (store_debug_nofence || (st == TS_RUNNING && fence == f->fence)) {
 		fs->seen[f - fs->f] = 1;
 		/* Asked to stop: a failure is a cancellation, not retried. */
@@ -1319,7 +1513,11 @@ store_finish(struct store *s, struct finish *f, size_t n)
 	qsort(f, n, sizeof(*f), finish_cmp);
 	if (params_init(&p, n * 3 + 8) == -1)
 		return oom(s);
-	if ((fs.seen = calloc(n, 1)) == NULL) {
+	fs.seen = calloc(n, 1);
+	fs.kids = calloc(n, 1);
+	if (fs.seen == NULL || fs.kids == NULL) {
+		free(fs.seen);
+		free(fs.kids);
 		params_release(&p);
 		return oom(s);
 	}
@@ -1332,8 +1530,9 @@ again:
 	if (txn_begin(s) == -1)
 		goto done;
 	/* Lock the rows in key order and see which are still ours. */
-	if (placeholders(&sql, "SELECT id, state, fence, cancel_requested FROM "
-	    "tasks WHERE id IN (", "?", n, ") ORDER BY id FOR UPDATE") == -1) {
+	if (placeholders(&sql, "SELECT id, state, fence, cancel_requested, "
+	    "has_children FROM tasks WHERE id IN (", "?", n,
+	    ") ORDER BY id FOR UPDATE") == -1) {
 		oom(s);
 		goto fail;
 	}
@@ -1349,6 +1548,15 @@ again:
 		if (fs.seen[i] == 1 && f[i].outcome != FIN_SUCCEEDED &&
 		    finish_one(s, &f[i], &p) == -1)
 			goto fail;
+	/* Children waiting on these: due, or cancelled with them. */
+	for (i = 0; i < n; i++) {
+		enum task_state end = f[i].outcome == FIN_SUCCEEDED ?
+		    TS_SUCCEEDED : f[i].state;
+
+		if (fs.seen[i] == 1 && fs.kids[i] && task_state_terminal(end) &&
+		    deps_settle(s, &f[i].id, end, 0) == -1)
+			goto fail;
+	}
 	if (txn_commit(s) == -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -1370,6 +1578,7 @@ done:
 	params_release(&p);
 	buf_release(&sql);
 	free(fs.seen);
+	free(fs.kids);
 	return ret;
 }
 
@@ -1487,6 +1696,9 @@ again:
 		    &p, NULL)) == NULL || stmt_rows(s, st, state_row,
 		    state) == -1)
 			goto fail;
+		if (task_state_terminal(*state) && settle_if_parent(s, id,
+		    *state) == -1)
+			goto fail;
 		p.n = 0;
 		p_str(&p, reason);
 		p_id(&p, id);
@@ -1508,12 +1720,6 @@ done:
 	params_release(&p);
 	return ret;
 }
-
-struct owned_scan {
-	struct uuid	*ids;
-	uint64_t	*fences;
-	size_t		 n, cap;
-};
 
 static int
 owned_row(void *arg, struct row *r)
@@ -2340,6 +2546,8 @@ again:
 	} else {
 		*state = TS_CANCELLED;
 		found = 1;
+		if (settle_if_parent(s, id, TS_CANCELLED) == -1)
+			goto fail;
 	}
 	if (txn_commit(s) == -1)
 		goto fail;

@@ -52,7 +52,10 @@ struct task_new {
 	int64_t		 delay_ms;	/* > 0: starts scheduled */
 	unsigned	 priority;	/* 0..9 */
 	const char	*unique_key;	/* NULL: none */
+	const struct uuid *after;	/* parents that must succeed first */
+	size_t		 nafter;
 	int		 existing;	/* out: the key's live task, not new */
+	int		 held;		/* out: waits for parents, or ended */
 };
 
 /* Inserts n tasks in one transaction (pending, or scheduled when delayed),
