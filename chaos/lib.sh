@@ -126,8 +126,12 @@ leader_node() {	# prints N of the node that leads
 # ---- the workload: a rate-limited generator that keeps its own ledger ----
 
 load_run() {
-	local per=$((RATE / 10)) seq=0 end batch ids
-	[ "$per" -ge 1 ] || per=1
+	local per=$((RATE / 10)) seq=0 end batch ids pause=0.1
+	# Below 10/s: one task per 1/RATE s.
+	if [ "$per" -lt 1 ]; then
+		per=1
+		pause=$(awk -v r="$RATE" 'BEGIN{printf "%.3f", 1/r}')
+	fi
 	end=$(($(date +%s) + DURATION))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		batch=$RUN/load/batch
@@ -143,7 +147,7 @@ load_run() {
 		else
 			echo "$(ms) submit failed" >>"$RUN/load/errors.log"
 		fi
-		sleep 0.1
+		sleep "$pause"
 	done
 }
 

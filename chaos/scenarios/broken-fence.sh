@@ -5,7 +5,7 @@ SCEN=broken-fence
 export TQ_DEBUG_UNSAFE=nofence
 EXPECT_FAIL=completed_twice
 . "$(dirname "$0")/../lib.sh"
-NODES=1 WORKERS=2 RATE=10 DURATION=16 TASK_MS=200
+NODES=1 WORKERS=2 RATE=2 DURATION=18 TASK_MS=1000
 
 nemesis() {
 	local p

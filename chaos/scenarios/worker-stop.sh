@@ -5,7 +5,7 @@
 # its leases.
 SCEN=worker-stop
 . "$(dirname "$0")/../lib.sh"
-NODES=1 WORKERS=2 RATE=15 DURATION=22 TASK_MS=100
+NODES=1 WORKERS=2 RATE=2 DURATION=24 TASK_MS=1000
 
 nemesis() {
 	local p
