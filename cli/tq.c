@@ -618,13 +618,26 @@ cmd_stats(int argc, char **argv)
 /* ---- wait ---- */
 
 static void
+draw_bar(const char *id, unsigned pct, const char *msg)
+{
+	char bar[31];
+	unsigned i, fill = pct * 30 / 100;
+
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r\033[K%.8s [%s] %3u%% %.40s", id, bar, pct, msg);
+}
+
+static void
 usage_wait(FILE *fp)
 {
 	fprintf(fp,
 "usage: tq wait [--timeout SECS] ID...\n"
 "\n"
 "Exits 0 when every task succeeded, 1 when any ended otherwise, 124 when\n"
-"SECS pass first (default: wait forever).\n");
+"SECS pass first (default: wait forever). On a terminal it draws the\n"
+"progress of one task, or the count of finished ones.\n");
 }
 
 static int
@@ -639,8 +652,9 @@ cmd_wait(int argc, char **argv)
 	struct uuid *ids;
 	struct client c;
 	int64_t deadline = -1, pause = 20;
-	int ch, i, n, left, bad = 0, r;
-	char *done;
+	int ch, i, n, left, bad = 0, r, tty = isatty(STDERR_FILENO);
+	unsigned pct = 0;
+	char *done, msg[256] = "";
 
 	while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1)
 		switch (ch) {
@@ -673,7 +687,8 @@ cmd_wait(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			if (done[i])
 				continue;
-			r = store_state(c.store, &ids[i], &st);
+			r = store_peek(c.store, &ids[i], &st, &pct, msg,
+			    sizeof(msg));
 			if (r == -1) {
 				if (!store_err_temporary(c.store))
 					die(EXIT_PERM, "%s",
@@ -694,6 +709,16 @@ cmd_wait(int argc, char **argv)
 				}
 			}
 		}
+		/* On a terminal: a bar for one task, a count for several;
+		 * elsewhere, nothing until the end (plain output). */
+		if (tty && left > 0) {
+			if (n == 1)
+				draw_bar(argv[0], pct, msg);
+			else
+				fprintf(stderr, "\r%d of %d tasks finished",
+				    n - left, n);
+			fflush(stderr);
+		}
 		if (left == 0)
 			break;
 		if (deadline != -1 && now_ms() >= deadline) {
@@ -705,6 +730,8 @@ cmd_wait(int argc, char **argv)
 		if (pause < 500)
 			pause = pause * 3 / 2;
 	}
+	if (tty)
+		fputs("\r\033[K", stderr);
 	client_close(&c);
 	free(ids);
 	free(done);

@@ -2163,6 +2163,46 @@ store_get(struct store *s, const struct uuid *id, struct task_row *t)
 	return n > 0;
 }
 
+struct peek {
+	enum task_state	*state;
+	unsigned	*pct;
+	char		*msg;
+	size_t		 msgsz;
+};
+
+static int
+peek_row(void *arg, struct row *r)
+{
+	struct peek *pk = arg;
+	int st = r->col[0] ? task_state_parse(r->col[0]) : -1;
+
+	if (st >= 0)
+		*pk->state = (enum task_state)st;
+	*pk->pct = uns_of(r->col[1]);
+	copy_col(pk->msg, pk->msgsz, r->col[2]);
+	return 0;
+}
+
+int
+store_peek(struct store *s, const struct uuid *id, enum task_state *state,
+    unsigned *pct, char *msg, size_t msgsz)
+{
+	struct peek pk = { state, pct, msg, msgsz };
+	struct params p;
+	MYSQL_STMT *st;
+	int n;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	st = stmt_run(s, "SELECT state, progress, progress_msg FROM tasks "
+	    "WHERE id = ?", &p, NULL);
+	params_release(&p);
+	if (st == NULL || (n = stmt_rows(s, st, peek_row, &pk)) == -1)
+		return -1;
+	return n > 0;
+}
+
 int
 store_state(struct store *s, const struct uuid *id, enum task_state *state)
 {

@@ -228,6 +228,9 @@ struct task_row {
 void	task_row_release(struct task_row *);
 /* 1 found, 0 not found, -1 error. */
 int	store_get(struct store *, const struct uuid *, struct task_row *);
+/* State, progress and its message: 1 found, 0 not found, -1. */
+int	store_peek(struct store *, const struct uuid *, enum task_state *,
+	    unsigned *pct, char *msg, size_t msgsz);
 /* State only: 1 found, 0 not found, -1. */
 int	store_state(struct store *, const struct uuid *, enum task_state *);
 
