@@ -2957,3 +2957,71 @@ done:
 	buf_release(&sql);
 	return ret;
 }
+
+/* ---- doctor ---- */
+
+static int
+facts_vars(void *arg, struct row *r)
+{
+	struct server_facts *f = arg;
+	uint64_t v;
+
+	copy_col(f->version, sizeof(f->version), r->col[0]);
+	f->flush_at_commit = (int)uns_of(r->col[1]);
+	f->sync_binlog = (int)uns_of(r->col[2]);
+	f->log_bin = r->col[3] && r->col[3][0] == '1';
+	f->max_packet = u64_of(r->col[4], &v) == 0 ? (long long)v : 0;
+	return 0;
+}
+
+static int
+facts_tq(void *arg, struct row *r)
+{
+	struct server_facts *f = arg;
+	uint64_t v;
+
+	f->leader_live = r->col[0] && r->col[0][0] == '1';
+	copy_col(f->leader, sizeof(f->leader), r->col[1]);
+	f->nodes_live = (int)uns_of(r->col[2]);
+	f->nodes_dead = (int)uns_of(r->col[3]);
+	f->pending_old = u64_of(r->col[4], &v) == 0 ? (long long)v : 0;
+	f->queued_old = u64_of(r->col[5], &v) == 0 ? (long long)v : 0;
+	return 0;
+}
+
+int
+store_facts(struct store *s, int64_t grace_ms, int64_t stranded_ms,
+    int64_t node_timeout_ms, struct server_facts *f)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	memset(f, 0, sizeof(*f));
+	if ((st = stmt_run(s, "SELECT @@version, "
+	    "@@innodb_flush_log_at_trx_commit, @@sync_binlog, @@log_bin, "
+	    "@@max_allowed_packet", NULL, NULL)) == NULL ||
+	    stmt_rows(s, st, facts_vars, f) == -1)
+		return -1;
+	if (params_init(&p, 4) == -1)
+		return oom(s);
+	p_int(&p, node_timeout_ms);
+	p_int(&p, node_timeout_ms);
+	p_int(&p, grace_ms);
+	p_int(&p, stranded_ms);
+	st = stmt_run(s, "SELECT "
+	    "(SELECT COUNT(*) FROM tq_leader WHERE name = 'reconciler' AND "
+	    " expires_at > NOW(6)), "
+	    "(SELECT holder FROM tq_leader WHERE name = 'reconciler'), "
+	    "(SELECT COUNT(*) FROM tq_nodes WHERE seen_at >= NOW(6) - "
+	    " INTERVAL ? * 1000 MICROSECOND), "
+	    "(SELECT COUNT(*) FROM tq_nodes WHERE seen_at < NOW(6) - "
+	    " INTERVAL ? * 1000 MICROSECOND), "
+	    "(SELECT COUNT(*) FROM tasks WHERE state = 'pending' AND "
+	    " due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND), "
+	    "(SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND "
+	    " due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND)", &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, facts_tq, f) == -1)
+		return -1;
+	return 0;
+}

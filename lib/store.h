@@ -264,6 +264,21 @@ int	store_cron_list(struct store *, int due_only, struct cron_row **out);
 int	store_cron_fire(struct store *, const struct cron_row *r, int64_t tick,
 	    int64_t next, struct task_new *t);
 
+/* What tq doctor looks at. */
+struct server_facts {
+	char	version[64];
+	int	flush_at_commit;	/* innodb_flush_log_at_trx_commit */
+	int	sync_binlog;
+	int	log_bin;
+	long long max_packet;
+	int	leader_live;		/* a reconciler lease is held */
+	char	leader[129];
+	int	nodes_live, nodes_dead;
+	long long pending_old, queued_old;	/* past grace / stranded age */
+};
+int	store_facts(struct store *, int64_t grace_ms, int64_t stranded_ms,
+	    int64_t node_timeout_ms, struct server_facts *);
+
 /* Leadership: takes or keeps the named lease for ttl_ms. 1 leader (with
  * *token), 0 not, -1 error. */
 int	store_lead(struct store *, const char *name, const char *holder,
