@@ -25,7 +25,7 @@ CLI_SRCS := cli/tq.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
-	    supervisor/control.c supervisor/policy.c
+	    supervisor/control.c supervisor/policy.c supervisor/metrics.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
 	     tests/unit/test_util.c tests/unit/test_proto.c \
@@ -72,7 +72,8 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS) \
+	    $(shell pkg-config --libs libmicrohttpd)
 
 # The chaos toolkit's fault-injecting proxy.
 $(BIN)/tq-proxy: $(O)/chaos/proxy.o

@@ -67,6 +67,8 @@ const struct config_key config_keys[] = {
 	    "this node's name (default: the host name)"),
 	K(node_timeout_ms, "TQ_NODE_TIMEOUT_MS", CT_INT, "5000", 500, 600000,
 	    "a node not seen for this long is dead; its tasks are released"),
+	K(metrics_listen, "TQ_METRICS_LISTEN", CT_STR, "127.0.0.1:9464", 0, 0,
+	    "the supervisor's Prometheus /metrics address, or off"),
 	K(control_socket, "TQ_CONTROL_SOCKET", CT_STR,
 	    "/run/tq/supervisor.sock", 0, 0,
 	    "the supervisor's control socket (its directory is made 0700)"),

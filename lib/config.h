@@ -35,6 +35,7 @@ struct config {
 	char	node[129];
 	long long node_timeout_ms;
 	char	control_socket[108];
+	char	metrics_listen[64];
 };
 
 enum config_type { CT_STR, CT_INT, CT_BOOL };

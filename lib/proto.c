@@ -47,7 +47,7 @@ get64(const uint8_t *p)
 
 /* Body sizes by type; -1 for unknown types. */
 #define HELLO_LEN	(4 + 1 + PROTO_OWNER_MAX)
-#define HB_LEN		(1 + 1 + 2 + UUID_LEN + 8 + 4 + 4 + 8 + 8)
+#define HB_LEN		(1 + 1 + 2 + UUID_LEN + 8 + 4 + 4 + 8 + 8 + 4)
 #define TASK_LEN	(UUID_LEN + 8 + 4 + 1)
 #define CANCEL_LEN	UUID_LEN
 
@@ -102,6 +102,7 @@ proto_encode(const struct frame *f, uint8_t *out, size_t outsz)
 		put32(b + 32, f->u.hb.loop_age_ms);
 		put64(b + 36, f->u.hb.succeeded);
 		put64(b + 44, f->u.hb.failed);
+		put32(b + 52, f->u.hb.duplicates);
 		break;
 	case P_TASK_BEGIN:
 	case P_TASK_END:
@@ -172,6 +173,7 @@ proto_decode(const uint8_t *p, size_t len, struct frame *f, char *err,
 		f->u.hb.loop_age_ms = get32(b + 32);
 		f->u.hb.succeeded = get64(b + 36);
 		f->u.hb.failed = get64(b + 44);
+		f->u.hb.duplicates = get32(b + 52);
 		break;
 	case P_TASK_BEGIN:
 	case P_TASK_END:

@@ -49,6 +49,7 @@ struct frame {
 			uint32_t	loop_age_ms;	/* main loop's last turn */
 			uint64_t	succeeded;
 			uint64_t	failed;
+			uint32_t	duplicates;	/* deliveries dropped */
 		} hb;
 		struct {
 			struct uuid	task;

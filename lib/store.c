@@ -3025,3 +3025,31 @@ store_facts(struct store *s, int64_t grace_ms, int64_t stranded_ms,
 		return -1;
 	return 0;
 }
+
+/* ---- metrics ---- */
+
+static int
+metric_row(void *arg, struct row *r)
+{
+	struct buf *b = arg;
+
+	if (r->col[0] == NULL || r->col[1] == NULL || r->col[2] == NULL)
+		return 0;
+	/* Queue and task names are [A-Za-z0-9._:-]: nothing to escape. */
+	return buf_printf(b, "tq_tasks{queue=\"%s\",name=\"%s\",state=\"%s\"} "
+	    "%s\n", r->col[0], r->col[1], r->col[2], r->col[3] ? r->col[3] :
+	    "0");
+}
+
+int
+store_metrics(struct store *s, struct buf *out)
+{
+	MYSQL_STMT *st;
+
+	st = stmt_run(s, "SELECT queue, name, state, COUNT(*) FROM tasks "
+	    "GROUP BY queue, name, state ORDER BY queue, name, state", NULL,
+	    NULL);
+	if (st == NULL || stmt_rows(s, st, metric_row, out) == -1)
+		return -1;
+	return 0;
+}

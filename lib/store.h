@@ -8,6 +8,7 @@
 
 #include "task.h"
 #include "url.h"
+#include "util.h"
 #include "uuid.h"
 
 #define STORE_SCHEMA_VERSION	3
@@ -238,6 +239,9 @@ struct stat_row {
 	char		queue[TASK_QUEUE_MAX + 1];
 	unsigned long	count[TS_COUNT];
 };
+/* Counts by queue, name and state, as Prometheus lines appended to out
+ * (metric tq_tasks). Returns 0 or -1. */
+int	store_metrics(struct store *, struct buf *out);
 /* Counts by queue and state; *out malloc'd. Returns rows or -1. */
 int	store_stats(struct store *, struct stat_row **out);
 

@@ -17,7 +17,8 @@
 #include "util.h"
 
 static struct client C;
-static int64_t db_at, next_beat, next_renew, next_lead, next_tick;
+static int64_t db_at, next_beat, next_renew, next_lead, next_tick,
+    next_metrics;
 static unsigned db_fails;
 static int joined;
 
@@ -395,6 +396,16 @@ db_main(void *arg)
 			}
 			if (C.store && joined)
 				find_cancels();
+			if (C.store && joined && now >= next_metrics) {
+				struct buf mb = BUF_INIT;
+
+				if (store_metrics(C.store, &mb) == -1)
+					db_drop("metrics");
+				else
+					metrics_db(&mb);
+				buf_release(&mb);
+				next_metrics = now + 5000;
+			}
 			if (C.store && joined && !S.stopping &&
 			    now >= next_tick) {
 				lead(now);

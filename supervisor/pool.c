@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inifile.h"
@@ -182,6 +183,15 @@ pools_load(const char *file, struct pool_conf *pc, int *n, char *err,
 		}
 	*n = ctx.n;
 	return 0;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- processes ---- */
@@ -504,17 +514,22 @@ slot_frame(struct slot *sl)
 			sl->rss_kb = f.u.hb.rss_kb;
 			sl->succeeded = f.u.hb.succeeded;
 			sl->failed = f.u.hb.failed;
+			sl->duplicates = f.u.hb.duplicates;
 			break;
 		case P_TASK_BEGIN:
 			sl->cur = f.u.task.task;
 			sl->cur_fence = f.u.task.fence;
 			sl->cur_set = 1;
 			sl->progress = 0;
+			sl->cur_since = now_us();
 			break;
 		case P_TASK_END:
 			if (sl->cur_set && uuid_cmp(&sl->cur,
-			    &f.u.task.task) == 0)
+			    &f.u.task.task) == 0) {
 				sl->cur_set = 0;
+				metrics_observe(sl->pool, now_us() -
+				    sl->cur_since, f.u.task.ok);
+			}
 			break;
 		default:
 			break;

@@ -204,7 +204,7 @@ run(void)
 {
 	struct epoll_event ev[32];
 	struct signalfd_siginfo si;
-	int64_t now, next_dog = 0, dog_ms = 0;
+	int64_t now, next_dog = 0, dog_ms = 0, next_metrics = 0;
 	sigset_t set;
 	int sfd, lfd, n, i, ready = 0;
 	struct slot *sl;
@@ -233,6 +233,8 @@ run(void)
 			dog_ms = (int64_t)(usec / 2000);
 	}
 #endif
+	if (metrics_start(S.cfg.metrics_listen) == -1)
+		log_fatalx(EXIT_PERM, "bad metrics_listen");
 	db_start();
 	log_info("event=started node=%s pools=%d control=%s", S.node,
 	    S.npools, S.control);
@@ -252,6 +254,10 @@ run(void)
 		}
 		if (S.stopping && pools_live() == 0)
 			break;
+		if (now >= next_metrics) {
+			metrics_render();
+			next_metrics = now + 1000;
+		}
 		if (dog_ms > 0 && now >= next_dog) {
 			notify("WATCHDOG=1");
 			next_dog = now + dog_ms;
@@ -295,6 +301,7 @@ run(void)
 	log_info("event=stopped released=%lu republished=%lu", S.n_released,
 	    S.n_republished);
 	db_stop();
+	metrics_stop();
 	control_close(lfd, S.control);
 	close(sfd);
 	close(epfd);

@@ -48,6 +48,8 @@ struct slot {
 	uint16_t	 inflight;
 	uint32_t	 rss_kb;
 	uint64_t	 succeeded, failed;
+	uint32_t	 duplicates;
+	int64_t		 cur_since;	/* TASK_BEGIN, microseconds */
 	struct uuid	 cur;
 	uint64_t	 cur_fence;
 	int		 cur_set;
@@ -76,6 +78,9 @@ struct pool {
 	int64_t		 failing_until;
 	int		 removed;	/* gone from the config: drain it */
 	unsigned long	 total_restarts, hang_kills;
+	/* metrics: handler runs seen through TASK_BEGIN/END frames */
+	uint64_t	 tasks_ok, tasks_fail;
+	uint64_t	 dur_bucket[13], dur_count, dur_sum_us;
 };
 
 /* What the database thread must do for a dead worker. */
@@ -145,6 +150,13 @@ void	db_stop(void);
 void	db_release(const struct slot *, const char *reason);
 void	db_owners_update(void);
 void	cancels_send(void);
+
+/* metrics.c */
+int	metrics_start(const char *listen);
+void	metrics_stop(void);
+void	metrics_render(void);
+void	metrics_db(const struct buf *);
+void	metrics_observe(struct pool *, int64_t us, int ok);
 
 /* control.c */
 int	control_open(const char *path);

@@ -461,6 +461,7 @@ send_heartbeat(void)
 	}
 	f.u.hb.succeeded = W.n_done;
 	f.u.hb.failed = W.n_failed;
+	f.u.hb.duplicates = (uint32_t)W.n_dup;
 	pthread_mutex_unlock(&W.mu);
 	f.u.hb.rss_kb = rss_kb();
 	f.u.hb.loop_age_ms = age < 0 ? 0 : age > UINT32_MAX ? UINT32_MAX :

@@ -1,0 +1,245 @@
+/*
+ * metrics.c: Prometheus text at /metrics on a local port (libmicrohttpd,
+ * its own thread). The main loop renders the node's side once a second
+ * and the database thread the task counts every few seconds; a scrape
+ * only copies the two texts under a lock, so it never waits on either.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "supervisor.h"
+#include "util.h"
+
+static struct MHD_Daemon *mhd;
+static pthread_mutex_t mmu = PTHREAD_MUTEX_INITIALIZER;
+static struct buf node_text = BUF_INIT, db_text = BUF_INIT;
+
+static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1, 2.5, 5, 10, 30, 60 };
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+void
+metrics_observe(struct pool *p, int64_t us, int ok)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++)
+		if ((double)us / 1e6 <= buckets[i])
+			p->dur_bucket[i]++;
+	p->dur_count++;
+	p->dur_sum_us += (uint64_t)us;
+	if (ok)
+		p->tasks_ok++;
+	else
+		p->tasks_fail++;
+}
+
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_len, void **state)
+{
+	struct MHD_Response *r;
+	struct buf out = BUF_INIT;
+	enum MHD_Result ret;
+	int code = MHD_HTTP_OK;
+
+	(void)cls;
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)state;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		code = MHD_HTTP_METHOD_NOT_ALLOWED;
+		buf_printf(&out, "GET /metrics\n");
+	} else if (strcmp(url, "/metrics") != 0) {
+		code = MHD_HTTP_NOT_FOUND;
+		buf_printf(&out, "see /metrics\n");
+	} else {
+		pthread_mutex_lock(&mmu);
+		buf_append(&out, node_text.data ? node_text.data : "",
+		    node_text.len);
+		buf_append(&out, db_text.data ? db_text.data : "",
+		    db_text.len);
+		pthread_mutex_unlock(&mmu);
+	}
+	r = MHD_create_response_from_buffer(out.len, out.data ? out.data : "",
+	    MHD_RESPMEM_MUST_COPY);
+	buf_release(&out);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", code == MHD_HTTP_OK ?
+	    "text/plain; version=0.0.4" : "text/plain");
+	ret = MHD_queue_response(conn, (unsigned)code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int
+metrics_start(const char *listen)
+{
+	struct sockaddr_in sa;
+	char host[64], *colon;
+	const char *errstr;
+	long long port;
+
+	if (listen[0] == '\0' || strcmp(listen, "off") == 0)
+		return 0;
+	snprintf(host, sizeof(host), "%s", listen);
+	if ((colon = strrchr(host, ':')) == NULL) {
+		log_error("metrics_listen: \"%s\" is not HOST:PORT", listen);
+		return -1;
+	}
+	*colon = '\0';
+	if (parse_num(colon + 1, 1, 65535, &port, &errstr) == -1) {
+		log_error("metrics_listen: port is %s", errstr);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		log_error("metrics_listen: \"%s\" is not an IPv4 address", host);
+		return -1;
+	}
+	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
+	    NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+	    MHD_OPTION_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT,
+	    5U, MHD_OPTION_END);
+	if (mhd == NULL) {
+		/* Not worth failing the node for: say so and go on. */
+		log_warnx("event=metrics_unavailable listen=%s reason=\"cannot "
+		    "listen (in use?)\"", listen);
+		return 0;
+	}
+	log_info("event=metrics listen=http://%s/metrics", listen);
+	return 0;
+}
+
+void
+metrics_stop(void)
+{
+	if (mhd != NULL)
+		MHD_stop_daemon(mhd);
+	mhd = NULL;
+}
+
+void
+metrics_db(const struct buf *b)
+{
+	pthread_mutex_lock(&mmu);
+	buf_reset(&db_text);
+	buf_printf(&db_text, "# HELP tq_tasks Tasks by queue, name and state "
+	    "(from the database, as tq stats).\n# TYPE tq_tasks gauge\n");
+	buf_append(&db_text, b->data ? b->data : "", b->len);
+	pthread_mutex_unlock(&mmu);
+}
+
+/* The node's side, from the main loop. */
+void
+metrics_render(void)
+{
+	struct buf b = BUF_INIT;
+	int64_t now = now_ms();
+	size_t k;
+	int i, j;
+
+	if (mhd == NULL)
+		return;
+#define H(name, type, help) \
+	buf_printf(&b, "# HELP " name " " help "\n# TYPE " name " " type "\n")
+	H("tq_pool_workers", "gauge", "Configured workers per pool.");
+	for (i = 0; i < S.npools; i++)
+		buf_printf(&b, "tq_pool_workers{node=\"%s\",pool=\"%s\","
+		    "queue=\"%s\"} %d\n", S.node, S.pools[i]->conf.name,
+		    S.pools[i]->conf.queue, S.pools[i]->conf.workers);
+	H("tq_pool_failing", "gauge", "1 while the pool's restarts are paused.");
+	for (i = 0; i < S.npools; i++)
+		buf_printf(&b, "tq_pool_failing{node=\"%s\",pool=\"%s\"} %d\n",
+		    S.node, S.pools[i]->conf.name, S.pools[i]->failing);
+	H("tq_worker_restarts_total", "counter", "Workers restarted.");
+	for (i = 0; i < S.npools; i++)
+		buf_printf(&b, "tq_worker_restarts_total{node=\"%s\",pool="
+		    "\"%s\"} %lu\n", S.node, S.pools[i]->conf.name,
+		    S.pools[i]->total_restarts);
+	H("tq_worker_hang_kills_total", "counter",
+	    "Workers killed for silence past the hang timeout.");
+	for (i = 0; i < S.npools; i++)
+		buf_printf(&b, "tq_worker_hang_kills_total{node=\"%s\",pool="
+		    "\"%s\"} %lu\n", S.node, S.pools[i]->conf.name,
+		    S.pools[i]->hang_kills);
+	H("tq_tasks_run_total", "counter",
+	    "Handler runs on this node by outcome (ok, fail).");
+	for (i = 0; i < S.npools; i++) {
+		buf_printf(&b, "tq_tasks_run_total{node=\"%s\",pool=\"%s\","
+		    "outcome=\"ok\"} %llu\n", S.node, S.pools[i]->conf.name,
+		    (unsigned long long)S.pools[i]->tasks_ok);
+		buf_printf(&b, "tq_tasks_run_total{node=\"%s\",pool=\"%s\","
+		    "outcome=\"fail\"} %llu\n", S.node, S.pools[i]->conf.name,
+		    (unsigned long long)S.pools[i]->tasks_fail);
+	}
+	H("tq_task_duration_seconds", "histogram", "Handler run time.");
+	for (i = 0; i < S.npools; i++) {
+		struct pool *p = S.pools[i];
+
+		for (k = 0; k < NBUCKETS; k++)
+			buf_printf(&b, "tq_task_duration_seconds_bucket{node="
+			    "\"%s\",pool=\"%s\",le=\"%g\"} %llu\n", S.node,
+			    p->conf.name, buckets[k],
+			    (unsigned long long)p->dur_bucket[k]);
+		buf_printf(&b, "tq_task_duration_seconds_bucket{node=\"%s\","
+		    "pool=\"%s\",le=\"+Inf\"} %llu\n", S.node, p->conf.name,
+		    (unsigned long long)p->dur_count);
+		buf_printf(&b, "tq_task_duration_seconds_sum{node=\"%s\",pool="
+		    "\"%s\"} %.6f\n", S.node, p->conf.name,
+		    (double)p->dur_sum_us / 1e6);
+		buf_printf(&b, "tq_task_duration_seconds_count{node=\"%s\","
+		    "pool=\"%s\"} %llu\n", S.node, p->conf.name,
+		    (unsigned long long)p->dur_count);
+	}
+	H("tq_worker_heartbeat_age_seconds", "gauge",
+	    "Time since each live worker's last frame.");
+	H("tq_worker_rss_bytes", "gauge", "Resident memory of each worker.");
+	H("tq_duplicates_dropped_total", "counter",
+	    "Deliveries dropped as duplicates by live workers.");
+	for (i = 0; i < S.npools; i++)
+		for (j = 0; j < S.pools[i]->nslots; j++) {
+			struct slot *sl = &S.pools[i]->slots[j];
+
+			if (sl->st == SL_DOWN)
+				continue;
+			buf_printf(&b, "tq_worker_heartbeat_age_seconds{node="
+			    "\"%s\",pool=\"%s\",slot=\"%d\"} %.3f\n", S.node,
+			    S.pools[i]->conf.name, j,
+			    (double)(now - sl->last_hb) / 1000.0);
+			buf_printf(&b, "tq_worker_rss_bytes{node=\"%s\",pool="
+			    "\"%s\",slot=\"%d\"} %llu\n", S.node,
+			    S.pools[i]->conf.name, j,
+			    (unsigned long long)sl->rss_kb * 1024);
+			buf_printf(&b, "tq_duplicates_dropped_total{node=\"%s\","
+			    "pool=\"%s\",slot=\"%d\"} %u\n", S.node,
+			    S.pools[i]->conf.name, j, sl->duplicates);
+		}
+	H("tq_reconciler_actions_total", "counter",
+	    "Tasks released from dead workers, republished, and reconciled.");
+	buf_printf(&b, "tq_reconciler_actions_total{node=\"%s\",action="
+	    "\"released\"} %lu\n", S.node, S.n_released);
+	buf_printf(&b, "tq_reconciler_actions_total{node=\"%s\",action="
+	    "\"republished\"} %lu\n", S.node, S.n_republished);
+	buf_printf(&b, "tq_reconciler_actions_total{node=\"%s\",action="
+	    "\"reconciled\"} %lu\n", S.node, S.n_reconciled);
+	H("tq_leader", "gauge", "1 on the node that leads the reconciler.");
+	buf_printf(&b, "tq_leader{node=\"%s\"} %d\n", S.node, S.leader);
+#undef H
+	pthread_mutex_lock(&mmu);
+	buf_release(&node_text);
+	node_text = b;
+	pthread_mutex_unlock(&mmu);
+}
