@@ -1,0 +1,32 @@
+# /metrics is Prometheus text whose task counts match tq stats.
+. "$(dirname "$0")/lib.sh"
+fresh_db
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -m 700 "$T/ctl"
+TQ_METRICS_LISTEN=127.0.0.1:$port "$BIN/tq-supervisor" --node met \
+	--queue "$TQ_QUEUE" --workers 2 --control "$T/ctl/s.sock" >"$T/sup.log" 2>&1 &
+PIDS+=($!)
+ids=""
+for i in 1 2 3 4 5; do ids="$ids $("$BIN/tq" submit tq.echo "m$i")"; done
+f=$("$BIN/tq" submit --max-attempts 1 tq.fail nope)
+# shellcheck disable=SC2086
+"$BIN/tq" wait --timeout 20 $ids || fail "tasks did not succeed"
+set +e
+"$BIN/tq" wait --timeout 20 "$f"
+set -e
+sleep 6	# the database side refreshes every 5 s
+curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics" || fail "no /metrics"
+grep -q '^# TYPE tq_tasks gauge$' "$T/metrics" || fail "no tq_tasks family"
+grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",name=\"tq.echo\",state=\"succeeded\"} 5$" "$T/metrics" ||
+	fail "tq_tasks succeeded is not 5: $(grep tq_tasks "$T/metrics")"
+grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",name=\"tq.fail\",state=\"failed\"} 1$" "$T/metrics" ||
+	fail "tq_tasks failed is not 1"
+stats_ok=$("$BIN/tq" stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$TQ_QUEUE']['succeeded'])")
+[ "$stats_ok" = 5 ] || fail "tq stats says $stats_ok succeeded"
+grep -q '^tq_tasks_run_total{node="met",pool=".*",outcome="ok"} 5$' "$T/metrics" || fail "runs ok"
+grep -q '^tq_task_duration_seconds_count{node="met",' "$T/metrics" || fail "no duration histogram"
+grep -q '^tq_worker_heartbeat_age_seconds{node="met"' "$T/metrics" || fail "no heartbeat ages"
+# every non-comment line is NAME{LABELS} VALUE or NAME VALUE
+bad=$(grep -v '^#' "$T/metrics" | grep -Evc '^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$' || true)
+[ "$bad" = 0 ] || fail "$bad malformed lines"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" = 404 ] || fail "404"
