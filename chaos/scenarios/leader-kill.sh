@@ -3,7 +3,7 @@
 # dead node's tasks and finishes everything.
 SCEN=leader-kill
 . "$(dirname "$0")/../lib.sh"
-NODES=2 WORKERS=2 RATE=120 DURATION=22 TASK_MS=100
+NODES=2 WORKERS=2 RATE=30 DURATION=22 TASK_MS=50
 
 nemesis() {
 	local n

@@ -2,7 +2,7 @@
 # the same node name: its previous incarnation's tasks come back at once.
 SCEN=supervisor-kill
 . "$(dirname "$0")/../lib.sh"
-NODES=2 WORKERS=2 RATE=150 DURATION=20 TASK_MS=50
+NODES=2 WORKERS=2 RATE=60 DURATION=20 TASK_MS=50
 
 nemesis() {
 	sleep 4
