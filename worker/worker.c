@@ -94,6 +94,7 @@ struct worker {
 	int		 leader;
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
+	int		 qos;		/* the consumer's prefetch now */
 	unsigned	 broker_fails, db_fails;
 	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
 	atomic_int	 stopping;
@@ -596,6 +597,42 @@ consumer_lost(const char *why)
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
 }
 
+static size_t round_size(void);
+
+/*
+ * Prefetch follows the tasks: a worker whose tasks are long holds only a
+ * couple of deliveries, so that idle workers are not starved while it
+ * hoards (celery #6500); one whose tasks are short holds enough for full
+ * rounds. Bounded by the prefetch setting.
+ */
+static int
+want_prefetch(void)
+{
+	size_t n = round_size() * 2;
+
+	if (n < 2)
+		n = 2;
+	if (n > (size_t)W.cfg.prefetch)
+		n = (size_t)W.cfg.prefetch;
+	return (int)n;
+}
+
+static void
+adapt_prefetch(void)
+{
+	int want = want_prefetch();
+
+	if (W.consumer == NULL || (want < W.qos * 2 && want * 2 > W.qos))
+		return;
+	if (broker_qos(W.consumer, want) == -1) {
+		consumer_lost(broker_errstr(W.consumer));
+		return;
+	}
+	log_debug("event=prefetch from=%d to=%d avg_us=%.0f", W.qos, want,
+	    W.avg_us);
+	W.qos = want;
+}
+
 static void
 consumer_connect(void)
 {
@@ -611,8 +648,9 @@ consumer_connect(void)
 		return;
 	}
 	/* After every reconnect: declare and consume again. */
+	W.qos = want_prefetch();
 	if (broker_declare(W.consumer, W.cfg.queue) == -1 ||
-	    broker_consume(W.consumer, W.cfg.queue, (int)W.cfg.prefetch) == -1) {
+	    broker_consume(W.consumer, W.cfg.queue, W.qos) == -1) {
 		consumer_lost(broker_errstr(W.consumer));
 		return;
 	}
@@ -620,8 +658,8 @@ consumer_connect(void)
 		log_info("event=broker_reconnected queue=%s after_failures=%u",
 		    W.cfg.queue, W.broker_fails);
 	else
-		log_info("event=consuming queue=%s prefetch=%lld owner=%s",
-		    W.cfg.queue, W.cfg.prefetch, W.owner);
+		log_info("event=consuming queue=%s prefetch=%d owner=%s",
+		    W.cfg.queue, W.qos, W.owner);
 	W.broker_fails = 0;
 }
 
@@ -977,6 +1015,7 @@ finish_round(void)
 		free(W.jobs[i].body);
 	}
 	free(f);
+	adapt_prefetch();
 	pthread_mutex_lock(&W.mu);
 	free(W.jobs);
 	W.jobs = NULL;
