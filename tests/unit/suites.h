@@ -11,5 +11,6 @@ Suite	*config_suite(void);
 Suite	*util_suite(void);
 Suite	*proto_suite(void);
 Suite	*policy_suite(void);
+Suite	*cron_suite(void);
 
 #endif
