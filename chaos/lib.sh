@@ -233,7 +233,7 @@ scenario_main() {
 	# A scenario's own assertions (no false hang kills, the poison task
 	# quarantined...) add to the checker's verdict.
 	if declare -F extra_check >/dev/null; then
-		if ! why=$(extra_check 2>&1); then
+		if ! why=$(extra_check); then
 			say "extra check failed: $why"
 			result_fail "$why"
 			rc=1

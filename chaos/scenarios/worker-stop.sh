@@ -24,7 +24,7 @@ nemesis() {
 extra_check() {
 	local stale
 	stale=$(grep -c 'event=stale_finish' "$RUN/stale-worker.log" || true)
-	echo "stale finishes discarded: $stale" >&2
+	say "stale finishes discarded: $stale"
 	[ "$(node_logs_count event=lease_expired)" -gt 0 ] ||
 		{ echo "no lease expired: the freeze did not outlast the lease"; return 1; }
 }
