@@ -177,3 +177,66 @@ clean:
 	rm -rf $(O) $(BIN) build-asan bin-asan
 
 -include $(ALL_OBJS:.o=.d)
+
+# make fuzz: one libFuzzer target per decoder (tests/fuzz/fuzz_*.c), built
+# with clang, ASan and UBSan into bin-fuzz/ (the library files each needs
+# compiled the same way into build-fuzz/), each run FUZZ_SECONDS on a copy
+# of its seed corpus under var/fuzz/corpus/. Any crash fails the run; its
+# input goes to var/fuzz/artifacts/, its report to var/fuzz/TARGET.log.
+# tests/fuzz/README: the targets, their invariants, reproducing a crash.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 20
+FUZZ_O		:= build-fuzz
+FUZZ_BIN	:= bin-fuzz
+FUZZ_TARGETS	:= msg frame url config cron progress
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker \
+		   -I/usr/include/mariadb -isystem /usr/include/bsd \
+		   -DLIBBSD_OVERLAY -D_GNU_SOURCE
+FUZZ_LDLIBS	:= $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
+FUZZ_SRCS_msg	:= lib/task.c
+FUZZ_SRCS_frame	:= lib/proto.c
+FUZZ_SRCS_url	:= lib/url.c
+FUZZ_SRCS_config := lib/config.c lib/inifile.c lib/task.c lib/url.c \
+		   lib/util.c
+FUZZ_SRCS_cron	:= lib/cron.c
+FUZZ_SRCS_progress := worker/exec.c lib/inifile.c lib/task.c lib/util.c \
+		   lib/log.c
+
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+define FUZZ_LINK
+$(FUZZ_BIN)/fuzz_$(1): $(FUZZ_O)/tests/fuzz/fuzz_$(1).o \
+    $(FUZZ_SRCS_$(1):%.c=$(FUZZ_O)/%.o)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -o $$@ $$^ $$(FUZZ_LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_LINK,$(t))))
+
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BIN)/fuzz_%)
+	@mkdir -p var/fuzz/artifacts; fail=; \
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p var/fuzz/corpus/$$t; \
+	    cp tests/fuzz/corpus/$$t/* var/fuzz/corpus/$$t/; \
+	    dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	    echo "fuzz: $$t, $(FUZZ_SECONDS) s"; \
+	    if UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	        $(FUZZ_BIN)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict \
+	        -artifact_prefix=var/fuzz/artifacts/$$t- var/fuzz/corpus/$$t \
+	        >var/fuzz/$$t.log 2>&1; then r=ok; \
+	    else r=CRASH; fail="$$fail $$t"; fi; \
+	    echo "fuzz: $$t: $$r, $$(sed -n 's/^stat::number_of_executed_units: *//p' \
+	        var/fuzz/$$t.log) runs, $$(grep -o 'cov: [0-9]* ft: [0-9]*' \
+	        var/fuzz/$$t.log | tail -n 1), corpus $$(ls var/fuzz/corpus/$$t | wc -l)"; \
+	    [ $$r = ok ] || grep -m 3 -E 'ERROR|runtime error|invariant|Test unit written' var/fuzz/$$t.log; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (var/fuzz/*.log," \
+	    "var/fuzz/artifacts/)"; exit 1; fi; echo "fuzz: no crashes"
+
+-include $(sort $(foreach t,$(FUZZ_TARGETS),$(FUZZ_O)/tests/fuzz/fuzz_$(t).d \
+    $(FUZZ_SRCS_$(t):%.c=$(FUZZ_O)/%.d)))

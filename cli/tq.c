@@ -744,17 +744,80 @@ cmd_wait(int argc, char **argv)
 static void
 usage_migrate(FILE *fp)
 {
-	fprintf(fp, "usage: tq migrate\n\nCreates or upgrades the schema; "
-	    "safe to run again.\n");
+	fprintf(fp, "usage: tq migrate [--print-grants]\n\nCreates or "
+	    "upgrades the schema; safe to run again. --print-grants prints\n"
+	    "the least-privilege GRANTs of each role instead (producer,\n"
+	    "worker for workers and supervisors, admin for migrate, purge and\n"
+	    "cron) for the configured database.\n");
+}
+
+/* What each role's statements touch, and nothing more. */
+static void
+print_grants(const char *db)
+{
+	static const struct {
+		const char *role, *what;
+		const char *grants[9][2];	/* privileges, table */
+	} roles[] = {
+		{ "tq_producer", "tq submit/show/wait/stats/result/cancel, the C "
+		    "API", {
+		    { "SELECT, INSERT, UPDATE", "tasks" },
+		    { "SELECT, INSERT", "task_deps" },
+		    { "SELECT", "task_runs" },
+		    { "SELECT", "tq_schema" },
+		    { NULL, NULL } } },
+		{ "tq_worker", "tq-worker and tq-supervisor", {
+		    { "SELECT, INSERT, UPDATE", "tasks" },
+		    { "SELECT, INSERT, UPDATE", "task_runs" },
+		    { "SELECT, UPDATE", "tq_leader" },
+		    { "SELECT, INSERT, UPDATE, DELETE", "tq_nodes" },
+		    { "SELECT, UPDATE", "tq_cron" },
+		    { "SELECT, INSERT", "tq_cron_ticks" },
+		    { "SELECT", "task_deps" },
+		    { "SELECT", "tq_schema" },
+		    { NULL, NULL } } },
+		{ "tq_admin", "tq migrate, purge, retry, cron add/remove", {
+		    { "ALL PRIVILEGES", "*" },
+		    { NULL, NULL } } },
+	};
+	size_t i, k;
+
+	printf("-- Least-privilege roles for tq on database `%s`. Replace the "
+	    "host patterns and\n-- set passwords (keep them in password "
+	    "files, mode 0600, not in URLs).\n", db);
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		printf("\n-- %s: %s\n", roles[i].role, roles[i].what);
+		printf("CREATE USER IF NOT EXISTS '%s'@'%%';\n", roles[i].role);
+		for (k = 0; roles[i].grants[k][0] != NULL; k++) {
+			if (strcmp(roles[i].grants[k][1], "*") == 0)
+				printf("GRANT %s ON `%s`.* TO '%s'@'%%';\n",
+				    roles[i].grants[k][0], db, roles[i].role);
+			else
+				printf("GRANT %s ON `%s`.`%s` TO '%s'@'%%';\n",
+				    roles[i].grants[k][0], db,
+				    roles[i].grants[k][1], roles[i].role);
+		}
+	}
 }
 
 static int
 cmd_migrate(int argc, char **argv)
 {
 	struct client c;
-	int from = 0, to = 0, json;
+	int from = 0, to = 0;
 
-	if (json_flag(argc, argv, usage_migrate, &json) != argc) {
+	if (argc == 2 && strcmp(argv[1], "--print-grants") == 0) {
+		open_client(&c);
+		print_grants(c.mysql.path);
+		client_close(&c);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		usage_migrate(stdout);
+		return 0;
+	}
+	if (argc != 1) {
 		usage_migrate(stderr);
 		return EXIT_USAGE;
 	}
