@@ -11,11 +11,15 @@ WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
+# Sanitizers (make asan sets them); kept apart from CFLAGS so that a
+# command-line value does not replace the flags below.
+SANFLAGS ?=
+override CFLAGS += $(SANFLAGS)
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
 	   -Isupervisor \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS	+= -pie -Wl,-z,relro,-z,now -pthread
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
@@ -45,7 +49,7 @@ PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 # sd_notify when libsystemd is there; the supervisor works without it.
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 ifneq ($(SYSTEMD_LIBS),)
-$(O)/supervisor/supervisor.o: CFLAGS += -DHAVE_SYSTEMD
+$(O)/supervisor/supervisor.o: override CFLAGS += -DHAVE_SYSTEMD
 endif
 
 .PHONY: all check unit integration chaos bench run install clean services \
@@ -142,8 +146,9 @@ bench: deps
 # integration tests against it; any sanitizer report fails the run.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 asan: deps
-	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g $(SAN)" \
-	    LDFLAGS="$(SAN)" all bin-asan/test-unit bin-asan/rawpub
+	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g" SANFLAGS="$(SAN)" \
+	    all bin-asan/test-unit bin-asan/rawpub bin-asan/example-producer \
+	    bin-asan/example-plugin.so
 	rm -rf var/asan && mkdir -p var/asan
 	ASAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:print_stacktrace=1:halt_on_error=1 \
@@ -183,7 +188,8 @@ clean:
 # compiled the same way into build-fuzz/), each run FUZZ_SECONDS on a copy
 # of its seed corpus under var/fuzz/corpus/. Any crash fails the run; its
 # input goes to var/fuzz/artifacts/, its report to var/fuzz/TARGET.log.
-# tests/fuzz/README: the targets, their invariants, reproducing a crash.
+# FUZZ_SKIP=check[,check] leaves out the checks of reported findings; see
+# tests/fuzz/README (the targets, their invariants, reproducing a crash).
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 20
 FUZZ_O		:= build-fuzz
@@ -230,9 +236,10 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BIN)/fuzz_%)
 	        -artifact_prefix=var/fuzz/artifacts/$$t- var/fuzz/corpus/$$t \
 	        >var/fuzz/$$t.log 2>&1; then r=ok; \
 	    else r=CRASH; fail="$$fail $$t"; fi; \
-	    echo "fuzz: $$t: $$r, $$(sed -n 's/^stat::number_of_executed_units: *//p' \
-	        var/fuzz/$$t.log) runs, $$(grep -o 'cov: [0-9]* ft: [0-9]*' \
-	        var/fuzz/$$t.log | tail -n 1), corpus $$(ls var/fuzz/corpus/$$t | wc -l)"; \
+	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' var/fuzz/$$t.log); \
+	    cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' var/fuzz/$$t.log | tail -n 1); \
+	    echo "fuzz: $$t: $$r, $${runs:-?} runs, $${cov:-cov: ?}," \
+	        "corpus $$(ls var/fuzz/corpus/$$t | wc -l)"; \
 	    [ $$r = ok ] || grep -m 3 -E 'ERROR|runtime error|invariant|Test unit written' var/fuzz/$$t.log; \
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (var/fuzz/*.log," \
