@@ -48,6 +48,7 @@ usage_main(FILE *fp)
 "  purge      delete old finished tasks\n"
 "  cron       add, list or remove periodic tasks\n"
 "  doctor     check servers, schema and durability settings\n"
+"  top        a live view of queues, workers and failures\n"
 "  config     print the effective configuration\n"
 "\n"
 "Run 'tq COMMAND --help' for a command's options.\n"
@@ -1474,6 +1475,198 @@ cmd_cron(int argc, char **argv)
 
 /* ---- workers: asks a supervisor over its control socket ---- */
 
+/* The supervisor's "workers" answer, or NULL with why. */
+static json_t *
+control_query(const char *path, char *why, size_t whysz)
+{
+	struct sockaddr_un sa;
+	struct buf in = BUF_INIT;
+	json_error_t jerr;
+	char chunk[4096];
+	json_t *j;
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, whysz, "control socket path too long");
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    write(fd, "workers\n", 8) != 8) {
+		snprintf(why, whysz, "control socket \"%s\": %s (is "
+		    "tq-supervisor running?)", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&in, chunk, (size_t)n) == -1)
+			break;
+	close(fd);
+	if (in.len == 0) {
+		snprintf(why, whysz, "control socket \"%s\": no answer "
+		    "(refused?)", path);
+		buf_release(&in);
+		return NULL;
+	}
+	j = json_loadb(in.data, in.len, 0, &jerr);
+	buf_release(&in);
+	if (j == NULL)
+		snprintf(why, whysz, "control socket: bad answer: %s",
+		    jerr.text);
+	return j;
+}
+
+/* ---- top: a live view ---- */
+
+static void
+usage_top(FILE *fp)
+{
+	fprintf(fp,
+"usage: tq top [--once] [--interval SECS] [--control PATH]\n"
+"\n"
+"A live view: queues (depth by state, tasks in and out per second), the\n"
+"local supervisor's workers (state, task, heartbeat age) and the latest\n"
+"failures. Ctrl-C ends it; --once prints one screen.\n");
+}
+
+static int
+cmd_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = cfg.control_socket;
+	struct stat_row *rows = NULL, *prev = NULL;
+	int ch, once = 0, n, pn = 0, i, k, s, nf;
+	int64_t interval = 1000, t0 = 0, t1;
+	struct uuid *fids;
+	struct task_row tr;
+	struct client c;
+	char why[512], idtxt[UUID_STRLEN + 1];
+	json_t *j, *w;
+	size_t wi;
+
+	while ((ch = getopt_long(argc, argv, "+oi:C:h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'o':
+			once = 1;
+			break;
+		case 'i':
+			interval = secs_to_ms("--interval", optarg);
+			if (interval < 100)
+				interval = 100;
+			break;
+		case 'C':
+			path = optarg;
+			break;
+		case 'h':
+			usage_top(stdout);
+			return 0;
+		default:
+			usage_top(stderr);
+			return EXIT_USAGE;
+		}
+	open_client(&c);
+	need_store(&c);
+	for (;;) {
+		if ((n = store_stats(c.store, &rows)) == -1)
+			die(EXIT_TEMP, "%s", store_errstr(c.store));
+		t1 = now_ms();
+		if (!once)
+			fputs("\033[H\033[2J", stdout);
+		printf("tq top   %s   every %.1f s\n\n", cfg.queue,
+		    (double)interval / 1000);
+		printf("%-20s %9s %9s %9s %9s %10s %9s %9s %8s %8s\n", "QUEUE",
+		    "pending", "queued", "sched", "running", "succeeded",
+		    "failed", "cancel", "in/s", "out/s");
+		for (i = 0; i < n; i++) {
+			unsigned long tot = 0, done = 0, ptot = 0, pdone = 0;
+			double dt = (double)(t1 - t0) / 1000.0;
+
+			for (s = 0; s < TS_COUNT; s++)
+				tot += rows[i].count[s];
+			done = rows[i].count[TS_SUCCEEDED] +
+			    rows[i].count[TS_FAILED] + rows[i].count[TS_CANCELLED];
+			for (k = 0; k < pn; k++)
+				if (strcmp(prev[k].queue, rows[i].queue) == 0) {
+					for (s = 0; s < TS_COUNT; s++)
+						ptot += prev[k].count[s];
+					pdone = prev[k].count[TS_SUCCEEDED] +
+					    prev[k].count[TS_FAILED] +
+					    prev[k].count[TS_CANCELLED];
+				}
+			printf("%-20s %9lu %9lu %9lu %9lu %10lu %9lu %9lu",
+			    rows[i].queue, rows[i].count[TS_PENDING],
+			    rows[i].count[TS_QUEUED], rows[i].count[TS_SCHEDULED],
+			    rows[i].count[TS_RUNNING],
+			    rows[i].count[TS_SUCCEEDED], rows[i].count[TS_FAILED],
+			    rows[i].count[TS_CANCELLED]);
+			if (pn > 0 && dt > 0 && tot >= ptot && done >= pdone)
+				printf(" %8.0f %8.0f\n", (double)(tot - ptot) / dt,
+				    (double)(done - pdone) / dt);
+			else
+				printf(" %8s %8s\n", "-", "-");
+		}
+		printf("\n");
+		if ((j = control_query(path, why, sizeof(why))) != NULL) {
+			printf("%-10s %7s %-9s %-36s %5s %7s %8s\n", "POOL",
+			    "PID", "STATE", "TASK", "PROG", "HB_AGE", "RESTARTS");
+			json_array_foreach(json_object_get(j, "workers"), wi, w) {
+				json_t *t = json_object_get(w, "task");
+
+				printf("%-10s %7lld %-9s %-36s %4lld%% %5lldms "
+				    "%8lld\n",
+				    json_string_value(json_object_get(w, "pool")),
+				    (long long)json_integer_value(
+				    json_object_get(w, "pid")),
+				    json_string_value(json_object_get(w, "state")),
+				    json_is_string(t) ? json_string_value(t) : "-",
+				    (long long)json_integer_value(
+				    json_object_get(w, "progress")),
+				    (long long)json_integer_value(
+				    json_object_get(w, "heartbeat_age_ms")),
+				    (long long)json_integer_value(
+				    json_object_get(w, "restarts")));
+			}
+			json_decref(j);
+		} else
+			printf("workers: %s\n", why);
+		printf("\nlatest failures:\n");
+		if ((nf = store_failed(c.store, NULL, 5, &fids)) > 0) {
+			for (i = 0; i < nf; i++)
+				if (store_get(c.store, &fids[i], &tr) == 1) {
+					uuid_fmt(&tr.id, idtxt);
+					printf("  %s %-12s %-16s %.60s\n", idtxt,
+					    tr.queue, tr.name, tr.error ?
+					    tr.error : "");
+					task_row_release(&tr);
+				}
+		} else
+			printf("  none\n");
+		free(fids);
+		fflush(stdout);
+		free(prev);
+		prev = rows;
+		pn = n;
+		t0 = t1;
+		if (once)
+			break;
+		sleep_ms(interval);
+	}
+	free(prev);
+	client_close(&c);
+	return 0;
+}
+
 static void
 usage_workers(FILE *fp)
 {
@@ -1495,14 +1688,10 @@ cmd_workers(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = cfg.control_socket;
-	struct sockaddr_un sa;
-	struct buf in = BUF_INIT;
-	json_error_t jerr;
 	json_t *j, *ws, *w, *pools, *p;
-	char chunk[4096];
-	ssize_t n;
+	char why[512];
 	size_t i;
-	int fd, ch, json = 0;
+	int ch, json = 0;
 
 	while ((ch = getopt_long(argc, argv, "+jC:h", opts, NULL)) != -1)
 		switch (ch) {
@@ -1523,27 +1712,8 @@ cmd_workers(int argc, char **argv)
 		usage_workers(stderr);
 		return EXIT_USAGE;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path))
-		die(EXIT_PERM, "control socket path too long");
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
-		die(EXIT_TEMP, "control socket \"%s\": %s (is tq-supervisor "
-		    "running?)", path, strerror(errno));
-	if (write(fd, "workers\n", 8) != 8)
-		die(EXIT_TEMP, "control socket \"%s\": %s", path,
-		    strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&in, chunk, (size_t)n) == -1)
-			die(EXIT_TEMP, "out of memory");
-	close(fd);
-	if (in.len == 0)
-		die(EXIT_TEMP, "control socket \"%s\": no answer (refused?)",
-		    path);
-	if ((j = json_loadb(in.data, in.len, 0, &jerr)) == NULL)
-		die(EXIT_TEMP, "control socket: bad answer: %s", jerr.text);
+	if ((j = control_query(path, why, sizeof(why))) == NULL)
+		die(EXIT_TEMP, "%s", why);
 	if (json) {
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
@@ -1593,7 +1763,6 @@ cmd_workers(int argc, char **argv)
 		}
 	}
 	json_decref(j);
-	buf_release(&in);
 	return 0;
 }
 
@@ -1635,6 +1804,7 @@ static const struct cmd {
 	{ "purge", cmd_purge },
 	{ "cron", cmd_cron },
 	{ "doctor", cmd_doctor },
+	{ "top", cmd_top },
 	{ "config", cmd_config },
 	{ NULL, NULL },
 };
