@@ -172,9 +172,19 @@ run: deps
 services:
 	bash ci/services up
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs, libtq.a and
+# tq.h (the C API), the manual pages and the systemd unit.
+install: all $(O)/libtq.a
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(O)/libtq.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 lib/tq.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 man/tq.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/tq-supervisor.8 man/tq-worker.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 supervisor/tq-supervisor.service \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/
 

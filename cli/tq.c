@@ -522,6 +522,30 @@ json_flag(int argc, char **argv, void (*usage)(FILE *), int *json)
 	return optind;
 }
 
+/* The task named by a command's one argument (dies if there is none). */
+static int
+get_one(int argc, char **argv, void (*usage)(FILE *), struct client *c,
+    struct task_row *t, int *json)
+{
+	struct uuid id;
+	int i, r;
+
+	i = json_flag(argc, argv, usage, json);
+	if (argc - i != 1) {
+		usage(stderr);
+		return -1;
+	}
+	parse_id(argv[i], &id);
+	open_client(c);
+	need_store(c);
+	if ((r = store_get(c->store, &id, t)) == -1)
+		die(store_err_temporary(c->store) ? EXIT_TEMP : EXIT_PERM, "%s",
+		    store_errstr(c->store));
+	if (r == 0)
+		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+	return 0;
+}
+
 static void
 usage_show(FILE *fp)
 {
@@ -533,23 +557,11 @@ cmd_show(int argc, char **argv)
 {
 	struct task_row t;
 	struct client c;
-	struct uuid id;
 	json_t *j;
-	int json, r, i;
+	int json;
 
-	i = json_flag(argc, argv, usage_show, &json);
-	if (argc - i != 1) {
-		usage_show(stderr);
+	if (get_one(argc, argv, usage_show, &c, &t, &json) == -1)
 		return EXIT_USAGE;
-	}
-	parse_id(argv[i], &id);
-	open_client(&c);
-	need_store(&c);
-	if ((r = store_get(c.store, &id, &t)) == -1)
-		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
-		    store_errstr(c.store));
-	if (r == 0)
-		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
 	if (json) {
 		j = task_json(&t);
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -930,24 +942,12 @@ cmd_result(int argc, char **argv)
 {
 	struct task_row t;
 	struct client c;
-	struct uuid id;
-	int i, json, r;
+	int json;
 
-	i = json_flag(argc, argv, usage_result, &json);
-	if (argc - i != 1) {
-		usage_result(stderr);
+	if (get_one(argc, argv, usage_result, &c, &t, &json) == -1)
 		return EXIT_USAGE;
-	}
-	parse_id(argv[i], &id);
-	open_client(&c);
-	need_store(&c);
-	if ((r = store_get(c.store, &id, &t)) == -1)
-		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
-		    store_errstr(c.store));
-	if (r == 0)
-		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
 	if (t.state != TS_SUCCEEDED) {
-		fprintf(stderr, "tq: task %s is %s%s%s\n", argv[i],
+		fprintf(stderr, "tq: task %s is %s%s%s\n", argv[argc - 1],
 		    task_state_name(t.state), t.error ? ": " : "",
 		    t.error ? t.error : "");
 		task_row_release(&t);

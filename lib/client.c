@@ -171,15 +171,40 @@ publish_mark(struct client *c, struct broker_msg *m, size_t n,
 	return got == -1 ? -1 : (int)k;
 }
 
+/* One message for one task: 1 filled, 0 skipped (a field out of the
+ * codec's bounds: the row waits for the reconciler, which says why), -1
+ * out of memory. */
+static int
+msg_fill(struct broker_msg *m, uint8_t **body, const struct uuid *id,
+    const char *queue, const char *name, const void *payload, size_t plen,
+    unsigned priority)
+{
+	size_t sz = TASK_MSG_OVERHEAD + strlen(name) + plen;
+	long len;
+
+	if ((*body = malloc(sz)) == NULL)
+		return -1;
+	if ((len = task_msg_encode(id, name, payload, plen, *body, sz)) < 0) {
+		free(*body);
+		*body = NULL;
+		return 0;
+	}
+	m->queue = queue;
+	m->body = *body;
+	m->len = (size_t)len;
+	m->id = *id;
+	m->priority = priority;
+	return 1;
+}
+
 int
 client_submit(struct client *c, struct task_new *t, size_t n,
     size_t *published)
 {
 	struct broker_msg *m = NULL;
 	uint8_t **bodies = NULL;
-	size_t i, j, sz, chunk;
-	long len;
-	int got, ret = -1;
+	size_t i, j, chunk;
+	int got, r, ret = -1;
 
 	*published = 0;
 	if (client_store(c) == -1)
@@ -202,22 +227,10 @@ client_submit(struct client *c, struct task_new *t, size_t n,
 			(*published)++;
 			continue;
 		}
-		sz = TASK_MSG_OVERHEAD + strlen(t[i].name) + t[i].len;
-		if ((bodies[j] = malloc(sz)) == NULL)
+		if ((r = msg_fill(&m[j], &bodies[j], &t[i].id, t[i].queue,
+		    t[i].name, t[i].payload, t[i].len, t[i].priority)) == -1)
 			goto done;
-		len = task_msg_encode(&t[i].id, t[i].name, t[i].payload,
-		    t[i].len, bodies[j], sz);
-		if (len < 0) {
-			free(bodies[j]);
-			bodies[j] = NULL;
-			continue;
-		}
-		m[j].queue = t[i].queue;
-		m[j].body = bodies[j];
-		m[j].len = (size_t)len;
-		m[j].id = t[i].id;
-		m[j].priority = t[i].priority;
-		j++;
+		j += r;
 	}
 	for (i = 0; i < j; i += chunk) {
 		chunk = j - i < PUBLISH_CHUNK ? j - i : PUBLISH_CHUNK;
@@ -243,9 +256,8 @@ client_publish_rows(struct client *c, struct pub_row *rows, size_t n)
 {
 	struct broker_msg *m;
 	uint8_t **bodies;
-	size_t i, j = 0, sz;
-	long len;
-	int got = -1;
+	size_t i, j = 0;
+	int got = -1, r;
 
 	if (n == 0)
 		return 0;
@@ -256,24 +268,13 @@ client_publish_rows(struct client *c, struct pub_row *rows, size_t n)
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		sz = TASK_MSG_OVERHEAD + strlen(rows[i].name) + rows[i].len;
-		if ((bodies[j] = malloc(sz)) == NULL) {
+		if ((r = msg_fill(&m[j], &bodies[j], &rows[i].id,
+		    rows[i].queue, rows[i].name, rows[i].payload, rows[i].len,
+		    rows[i].priority)) == -1) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			goto done;
 		}
-		len = task_msg_encode(&rows[i].id, rows[i].name,
-		    rows[i].payload, rows[i].len, bodies[j], sz);
-		if (len < 0) {
-			free(bodies[j]);
-			bodies[j] = NULL;
-			continue;
-		}
-		m[j].queue = rows[i].queue;
-		m[j].body = bodies[j];
-		m[j].len = (size_t)len;
-		m[j].id = rows[i].id;
-		m[j].priority = rows[i].priority;
-		j++;
+		j += r;
 	}
 	got = publish_mark(c, m, j, store_mark_published);
 done:

@@ -49,6 +49,14 @@ inifile_parse(const char *path, inifile_fn fn, void *arg, char *err,
 		p = trim(line);
 		if (*p == '\0' || *p == ';' || *p == '#')
 			continue;
+		/* An inline comment starts at a ';' or '#' after a blank. */
+		for (char *q = p + 1; *q; q++)
+			if ((*q == ';' || *q == '#') && (q[-1] == ' ' ||
+			    q[-1] == '\t')) {
+				*q = '\0';
+				p = trim(p);
+				break;
+			}
 		if (*p == '[') {
 			n = strlen(p);
 			if (p[n - 1] != ']' || n < 3 || n - 2 >= sizeof(section)) {

@@ -1,5 +1,5 @@
 /* inifile.h: a strict INI reader: [section], key = value, ; or # comments
- * on their own lines. Lines up to 8 KiB; anything else is an error that
+ * on their own lines or after a blank at the end of one. Lines up to 8 KiB; anything else is an error that
  * names the line. */
 #ifndef TQ_INIFILE_H
 #define TQ_INIFILE_H

@@ -5,18 +5,7 @@
 
 
 #include "url.h"
-
-static int
-hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util.h"
 
 /* Decodes [s, s+n) into out; -1 on a bad escape, a NUL, or overflow. */
 static int
@@ -31,8 +20,8 @@ pct_decode(const char *s, size_t n, char *out, size_t outsz)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexdig(s[i + 1])) == -1 ||
-			    (lo = hexdig(s[i + 2])) == -1)
+			if ((hi = hexval(s[i + 1])) == -1 ||
+			    (lo = hexval(s[i + 2])) == -1)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			if (c == '\0')

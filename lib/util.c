@@ -261,3 +261,28 @@ fnv64(const void *p, size_t n)
 	}
 	return h;
 }
+
+int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+split_words(char *s, char **v, int max)
+{
+	char *p, *save = NULL;
+	int n = 0;
+
+	for (p = strtok_r(s, " \t", &save); p && n < max - 1;
+	    p = strtok_r(NULL, " \t", &save))
+		v[n++] = p;
+	v[n] = NULL;
+	return n;
+}

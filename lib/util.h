@@ -27,6 +27,12 @@ int	rand_bytes(void *buf, size_t n);
 /* Exponential backoff with full jitter: random in [0, min(cap, base*2^n)]. */
 int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
 
+/* The value of a hex digit, or -1. */
+int	hexval(char);
+/* Splits s in place on blanks into v (NULL-terminated, at most max - 1
+ * words); returns the count. For command lines: no shell, no quoting. */
+int	split_words(char *s, char **v, int max);
+
 /* FNV-1a, 64 bits: ledgers and the chaos handler's digest. */
 uint64_t fnv64(const void *, size_t);
 

@@ -281,18 +281,6 @@ child_env(const struct pool *p, int fd)
 	return env;
 }
 
-static int
-split_argv(char *cmd, char **argv, int max)
-{
-	int n = 0;
-	char *p;
-
-	for (p = strtok(cmd, " \t"); p && n < max - 1; p = strtok(NULL, " \t"))
-		argv[n++] = p;
-	argv[n] = NULL;
-	return n;
-}
-
 void
 slot_spawn(struct slot *sl)
 {
@@ -305,7 +293,7 @@ slot_spawn(struct slot *sl)
 	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd), "%s", p->conf.command);
-	if (split_argv(cmd, argv, POOL_ARGV_MAX) == 0) {
+	if (split_words(cmd, argv, POOL_ARGV_MAX) == 0) {
 		log_error("event=spawn_failed pool=%s error=\"empty command\"",
 		    p->conf.name);
 		goto fail;

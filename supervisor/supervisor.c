@@ -417,6 +417,12 @@ main(int argc, char **argv)
 		    S.conf_abs);
 	}
 	if (check) {
+		struct client cc;
+
+		/* URLs and password files too, as the workers will read them. */
+		if (client_init(&cc, &S.cfg) == -1)
+			log_fatalx(EXIT_PERM, "%s", cc.err);
+		client_close(&cc);
 		printf("configuration ok: %d pool%s, node %s\n", cs.n,
 		    cs.n == 1 ? "" : "s", S.node);
 		return 0;

@@ -172,18 +172,6 @@ exec_find(const char *name)
 	return NULL;
 }
 
-static int
-split(char *s, char **v, int max)
-{
-	int n = 0;
-	char *p;
-
-	for (p = strtok(s, " \t"); p && n < max - 1; p = strtok(NULL, " \t"))
-		v[n++] = p;
-	v[n] = NULL;
-	return n;
-}
-
 static void
 set_nonblock(int fd)
 {
@@ -241,7 +229,7 @@ plan(const struct task_conf *tc, struct hctx *h, struct child_plan *cp)
 
 	memset(cp, 0, sizeof(*cp));
 	snprintf(cp->cmd, sizeof(cp->cmd), "%s", tc->exec);
-	if (split(cp->cmd, cp->argv, EXEC_ARGV_MAX) == 0) {
+	if (split_words(cp->cmd, cp->argv, EXEC_ARGV_MAX) == 0) {
 		snprintf(h->error, sizeof(h->error), "empty exec command");
 		return -1;
 	}
