@@ -738,6 +738,9 @@ cmd_wait(int argc, char **argv)
 		if (deadline != -1 && now_ms() >= deadline) {
 			fprintf(stderr, "tq: timed out with %d of %d tasks not "
 			    "finished\n", left, n);
+			client_close(&c);
+			free(ids);
+			free(done);
 			return EXIT_TIMEOUT;
 		}
 		sleep_ms(pause);
@@ -951,6 +954,7 @@ cmd_result(int argc, char **argv)
 		    task_state_name(t.state), t.error ? ": " : "",
 		    t.error ? t.error : "");
 		task_row_release(&t);
+		client_close(&c);
 		return EXIT_TASKFAIL;
 	}
 	if (t.result_len > 0 && fwrite(t.result, 1, t.result_len, stdout) !=
