@@ -213,7 +213,7 @@ FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker \
 FUZZ_LDLIBS	:= $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
 FUZZ_SRCS_msg	:= lib/task.c
 FUZZ_SRCS_frame	:= lib/proto.c
-FUZZ_SRCS_url	:= lib/url.c
+FUZZ_SRCS_url	:= lib/url.c lib/util.c
 FUZZ_SRCS_config := lib/config.c lib/inifile.c lib/task.c lib/url.c \
 		   lib/util.c
 FUZZ_SRCS_cron	:= lib/cron.c

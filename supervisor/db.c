@@ -156,7 +156,8 @@ renew(void)
 		free(copy);
 		return;
 	}
-	memcpy(copy, S.owners, n * sizeof(*copy));
+	if (n > 0)
+		memcpy(copy, S.owners, n * sizeof(*copy));
 	pthread_mutex_unlock(&S.mu);
 	for (i = 0; i < n; i++)
 		owners[i] = copy[i];
@@ -190,7 +191,8 @@ find_cancels(void)
 		free(o);
 		return;
 	}
-	memcpy(owners, S.owners, n * sizeof(*owners));
+	if (n > 0)
+		memcpy(owners, S.owners, n * sizeof(*owners));
 	pthread_mutex_unlock(&S.mu);
 	for (i = 0; i < n; i++)
 		o[i] = owners[i];
