@@ -189,7 +189,7 @@ install: all $(O)/libtq.a
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
-	rm -rf $(O) $(BIN) build-asan bin-asan
+	rm -rf $(O) $(BIN) build-asan bin-asan build-fuzz bin-fuzz
 
 -include $(ALL_OBJS:.o=.d)
 

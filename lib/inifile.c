@@ -1,6 +1,7 @@
 /* inifile.c: small enough to read in one sitting. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inifile.h"
@@ -26,26 +27,33 @@ inifile_parse(const char *path, inifile_fn fn, void *arg, char *err,
     size_t errsz)
 {
 	char line[LINE_MAX_LEN + 2], section[256] = "", why[512], *p, *eq;
+	char *raw = NULL;
 	int lineno = 0, ret = -1;
-	size_t n;
+	size_t n, cap = 0;
+	ssize_t got;
 	FILE *fp;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errsz, "config \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((got = getline(&raw, &cap, fp)) != -1) {
 		lineno++;
-		n = strlen(line);
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+		n = (size_t)got;
+		if (n > 0 && raw[n - 1] == '\n')
+			n--;
+		if (n > LINE_MAX_LEN) {
 			snprintf(err, errsz, "%s:%d: line longer than %d bytes",
 			    path, lineno, LINE_MAX_LEN);
 			goto done;
 		}
-		if (memchr(line, '\0', n) != NULL && strlen(line) != n) {
+		/* getline counts every byte: a NUL cannot hide the rest. */
+		if (memchr(raw, '\0', n) != NULL) {
 			snprintf(err, errsz, "%s:%d: NUL byte", path, lineno);
 			goto done;
 		}
+		memcpy(line, raw, n);
+		line[n] = '\0';
 		p = trim(line);
 		if (*p == '\0' || *p == ';' || *p == '#')
 			continue;
@@ -90,6 +98,7 @@ inifile_parse(const char *path, inifile_fn fn, void *arg, char *err,
 	}
 	ret = 0;
 done:
+	free(raw);
 	fclose(fp);
 	return ret;
 }

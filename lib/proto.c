@@ -156,6 +156,13 @@ proto_decode(const uint8_t *p, size_t len, struct frame *f, char *err,
 			snprintf(err, errsz, "hello: bad owner");
 			return -1;
 		}
+		/* What the encoder leaves zero must be zero: one packet, one
+		 * frame. */
+		for (size_t k = 5 + n; k < HELLO_LEN; k++)
+			if (b[k] != 0) {
+				snprintf(err, errsz, "hello: bad owner padding");
+				return -1;
+			}
 		memcpy(f->u.hello.owner, b + 5, n);
 		f->u.hello.owner[n] = '\0';
 		break;

@@ -8,7 +8,7 @@ root_sql() {
 "$BIN/tq" doctor >"$T/ok.out" || fail "doctor failed on a sound setup: $(cat "$T/ok.out")"
 grep -q '^ok    MariaDB .*innodb_flush_log_at_trx_commit = 1' "$T/ok.out" || fail "no durability line"
 grep -q '^ok    queue tq\.' "$T/ok.out" || fail "no queue line"
-trap 'root_sql "SET GLOBAL innodb_flush_log_at_trx_commit = 1"; cleanup' EXIT
+trap 'root_sql "SET GLOBAL innodb_flush_log_at_trx_commit = 1"; sup_cleanup' EXIT
 root_sql "SET GLOBAL innodb_flush_log_at_trx_commit = 2"
 set +e
 "$BIN/tq" doctor >"$T/bad.out"

@@ -11,7 +11,7 @@ grep -q "GRANT SELECT, INSERT, UPDATE ON \`$DB\`.\`tasks\` TO 'tq_producer_$$'" 
 dropusers() {
 	root_sql -e "DROP USER IF EXISTS 'tq_producer_$$'@'127.0.0.1', 'tq_worker_$$'@'127.0.0.1', 'tq_admin_$$'@'127.0.0.1'" || true
 }
-trap 'dropusers; cleanup' EXIT
+trap 'dropusers; sup_cleanup' EXIT
 root_sql <"$T/grants.sql"
 for r in producer worker admin; do
 	root_sql -e "ALTER USER 'tq_${r}_$$'@'127.0.0.1' IDENTIFIED BY 'pw_$r'"
@@ -22,11 +22,13 @@ as() {	# ROLE CMD...: run with that role's URL
 	TQ_MYSQL_URL="mysql://tq_${r}_$$:pw_$r@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB" "$@"
 }
 as admin "$BIN/tq" migrate >/dev/null || fail "admin cannot migrate"
-as worker "$BIN/tq-worker" >"$T/w1.log" 2>&1 &
+# (env, not the function: $! must be the process itself, for cleanup)
+WURL="mysql://tq_worker_$$:pw_worker@127.0.0.1:${TQ_MYSQL_PORT:-23306}/$DB"
+env TQ_MYSQL_URL="$WURL" "$BIN/tq-worker" >"$T/w1.log" 2>&1 &
 PIDS+=($!)
 mkdir -m 700 "$T/ctl"
-as worker "$BIN/tq-supervisor" --node grants --queue "$TQ_QUEUE" --workers 1 \
-	--control "$T/ctl/s.sock" >"$T/sup.log" 2>&1 &
+env TQ_MYSQL_URL="$WURL" "$BIN/tq-supervisor" --node grants --queue "$TQ_QUEUE" \
+	--workers 1 --control "$T/ctl/s.sock" >"$T/sup.log" 2>&1 &
 PIDS+=($!)
 id=$(as producer "$BIN/tq" submit tq.echo "least privilege") || fail "producer cannot submit"
 child=$(as producer "$BIN/tq" submit --after "$id" tq.echo child) || fail "producer cannot submit --after"
