@@ -599,38 +599,13 @@ consumer_lost(const char *why)
 
 static size_t round_size(void);
 
-/*
- * Prefetch follows the tasks: a worker whose tasks are long holds only a
- * couple of deliveries, so that idle workers are not starved while it
- * hoards (celery #6500); one whose tasks are short holds enough for full
- * rounds. Bounded by the prefetch setting.
- */
 static int
 want_prefetch(void)
 {
-	size_t n = round_size() * 2;
-
-	if (n < 2)
-		n = 2;
-	if (n > (size_t)W.cfg.prefetch)
-		n = (size_t)W.cfg.prefetch;
-	return (int)n;
-}
-
-static void
-adapt_prefetch(void)
-{
-	int want = want_prefetch();
-
-	if (W.consumer == NULL || (want < W.qos * 2 && want * 2 > W.qos))
-		return;
-	if (broker_qos(W.consumer, want) == -1) {
-		consumer_lost(broker_errstr(W.consumer));
-		return;
-	}
-	log_debug("event=prefetch from=%d to=%d avg_us=%.0f", W.qos, want,
-	    W.avg_us);
-	W.qos = want;
+	/* RabbitMQ applies a per-consumer basic.qos only to consumers made
+	 * after it, so a running consumer keeps its first prefetch: it is the
+	 * setting (lower it for long tasks), not a guess from task lengths. */
+	return (int)W.cfg.prefetch;
 }
 
 static void
@@ -762,6 +737,7 @@ start_round(void)
 	n = round_size();
 	if (n > W.npend)
 		n = W.npend;
+
 	jobs = calloc(n, sizeof(*jobs));
 	c = calloc(n, sizeof(*c));
 	slot = calloc(n, sizeof(*slot));
@@ -1015,7 +991,6 @@ finish_round(void)
 		free(W.jobs[i].body);
 	}
 	free(f);
-	adapt_prefetch();
 	pthread_mutex_lock(&W.mu);
 	free(W.jobs);
 	W.jobs = NULL;
