@@ -76,8 +76,7 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS) \
-	    $(shell pkg-config --libs libmicrohttpd)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS)
 
 # The chaos toolkit's fault-injecting proxy.
 $(BIN)/tq-proxy: $(O)/chaos/proxy.o

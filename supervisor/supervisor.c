@@ -206,7 +206,7 @@ run(void)
 	struct signalfd_siginfo si;
 	int64_t now, next_dog = 0, dog_ms = 0, next_metrics = 0;
 	sigset_t set;
-	int sfd, lfd, n, i, ready = 0;
+	int sfd, lfd, mfd, n, i, ready = 0;
 	struct slot *sl;
 
 	sigemptyset(&set);
@@ -233,8 +233,10 @@ run(void)
 			dog_ms = (int64_t)(usec / 2000);
 	}
 #endif
-	if (metrics_start(S.cfg.metrics_listen) == -1)
+	if ((mfd = metrics_start(S.cfg.metrics_listen)) == -1)
 		log_fatalx(EXIT_PERM, "bad metrics_listen");
+	if (mfd >= 0)
+		loop_watch(mfd);
 	db_start();
 	log_info("event=started node=%s pools=%d control=%s", S.node,
 	    S.npools, S.control);
@@ -290,6 +292,8 @@ run(void)
 				}
 			} else if (ev[i].data.fd == lfd) {
 				control_accept(lfd);
+			} else if (mfd >= 0 && ev[i].data.fd == mfd) {
+				metrics_accept();
 			} else if ((sl = slot_by_fd(ev[i].data.fd)) != NULL) {
 				slot_frame(sl);
 			}

@@ -152,7 +152,9 @@ void	db_owners_update(void);
 void	cancels_send(void);
 
 /* metrics.c */
+/* The listening socket (watch it), -2 when off or unavailable, -1 bad. */
 int	metrics_start(const char *listen);
+void	metrics_accept(void);
 void	metrics_stop(void);
 void	metrics_render(void);
 void	metrics_db(const struct buf *);
