@@ -44,6 +44,7 @@ while [ "$kills" -lt "$KILLS" ]; do
 	fi
 	victim=$(printf '%s\n' "$busy" | shuf -n 1)
 	kill -KILL "$victim" 2>/dev/null || continue
+	echo "$victim" >>"$T/killed.pids"
 	kills=$((kills + 1))
 	sleep "0.$((200 + RANDOM % 201))"
 done
@@ -59,7 +60,7 @@ sql "SELECT $ID_TXT FROM tasks WHERE state = 'succeeded'" | sort >"$T/succeeded.
 sort "$T/ids" | comm -23 - "$T/succeeded.txt" >"$T/lost.txt"
 [ ! -s "$T/lost.txt" ] || fail "$(wc -l <"$T/lost.txt") tasks not succeeded, e.g. $(head -n 3 "$T/lost.txt" | tr '\n' ' ')"
 [ "$(sql "SELECT COUNT(*) FROM tasks")" -eq "$N" ] || fail "extra rows in tasks"
-check_ledger_once "$T/ids"
+check_ledger_once "$T/ids" "$T/killed.pids"
 check_runs_once "$N"
 
 restarts=$(sup_pool_field sup restarts)
