@@ -216,6 +216,7 @@ cmd_submit(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct uuid after[64];
+	int given_m, given_b, given_t, given_p;
 	struct task_new proto, *t = NULL;
 	struct buf payload = BUF_INIT, lines = BUF_INIT;
 	const char *from = NULL, *pfile = NULL, *name, *queue = cfg.queue;
@@ -228,6 +229,7 @@ cmd_submit(int argc, char **argv)
 	proto.max_attempts = (unsigned)cfg.max_attempts;
 	proto.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
 	proto.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
+	given_m = given_b = given_t = given_p = 0;
 	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:A:h", opts,
 	    NULL)) != -1)
 		switch (ch) {
@@ -237,8 +239,10 @@ cmd_submit(int argc, char **argv)
 		case 'm':
 			proto.max_attempts = (unsigned)num_arg("--max-attempts",
 			    optarg, 1, 1000);
+			given_m = 1;
 			break;
 		case 'b':
+			given_b = 1;
 			if ((comma = strchr(optarg, ',')) != NULL) {
 				*comma = '\0';
 				proto.backoff_cap_ms = (unsigned)secs_to_ms(
@@ -269,10 +273,12 @@ cmd_submit(int argc, char **argv)
 			    optarg);
 			if (proto.timeout_ms == 0)
 				die(EXIT_USAGE, "--timeout: must be positive");
+			given_t = 1;
 			break;
 		case 'p':
 			proto.priority = (unsigned)num_arg("--priority", optarg,
 			    0, 9);
+			given_p = 1;
 			break;
 		case 'k':
 			if (*optarg == '\0' || strlen(optarg) > 255)
@@ -310,6 +316,22 @@ cmd_submit(int argc, char **argv)
 		    ". _ : -)", queue);
 	proto.queue = queue;
 	proto.name = name;
+	/* The queue's [queue NAME] defaults, where no flag said otherwise. */
+	{
+		unsigned qm, qb, qc, qt, qp;
+
+		config_queue(&cfg, queue, &qm, &qb, &qc, &qt, &qp);
+		if (!given_m)
+			proto.max_attempts = qm;
+		if (!given_b) {
+			proto.backoff_base_ms = qb;
+			proto.backoff_cap_ms = qc;
+		}
+		if (!given_t)
+			proto.timeout_ms = qt;
+		if (!given_p)
+			proto.priority = qp;
+	}
 	open_client(&c);
 
 	if (from == NULL) {

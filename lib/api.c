@@ -105,10 +105,11 @@ tq_submit_many(tq_client *t, const struct tq_spec *specs, size_t n,
 		}
 		tn[i].payload = s->len ? s->payload : "";
 		tn[i].len = s->len;
-		tn[i].max_attempts = s->max_attempts ? s->max_attempts :
-		    (unsigned)t->c.cfg.max_attempts;
-		tn[i].backoff_base_ms = (unsigned)t->c.cfg.backoff_base_ms;
-		tn[i].backoff_cap_ms = (unsigned)t->c.cfg.backoff_cap_ms;
+		config_queue(&t->c.cfg, tn[i].queue, &tn[i].max_attempts,
+		    &tn[i].backoff_base_ms, &tn[i].backoff_cap_ms,
+		    &tn[i].timeout_ms, &tn[i].priority);
+		if (s->max_attempts)
+			tn[i].max_attempts = s->max_attempts;
 		tn[i].delay_ms = s->delay_s > 0 ? (int64_t)(s->delay_s *
 		    1000.0) : 0;
 	}

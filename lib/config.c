@@ -180,10 +180,106 @@ check(const struct config *c, char *err, size_t errsz)
 }
 
 static int
+queue_set(struct config *c, const char *queue, const char *key,
+    const char *v, char *err, size_t errsz)
+{
+	static const struct {
+		const char *key;
+		long long min, max, mult;
+		size_t off;
+	} keys[] = {
+		{ "max_attempts", 1, 1000, 1,
+		    offsetof(struct queue_defaults, max_attempts) },
+		{ "backoff_base_ms", 0, 86400000, 1,
+		    offsetof(struct queue_defaults, backoff_base_ms) },
+		{ "backoff_cap_ms", 0, 86400000, 1,
+		    offsetof(struct queue_defaults, backoff_cap_ms) },
+		{ "timeout_s", 0, 86400 * 7, 1000,
+		    offsetof(struct queue_defaults, timeout_ms) },
+		{ "priority", 0, 9, 1,
+		    offsetof(struct queue_defaults, priority) },
+	};
+	struct queue_defaults *q = NULL;
+	const char *errstr;
+	long long n;
+	size_t i;
+	int k;
+
+	if (!task_name_ok(queue, TASK_QUEUE_MAX)) {
+		snprintf(err, errsz, "bad queue name [queue %s]", queue);
+		return -1;
+	}
+	for (k = 0; k < c->nqueues; k++)
+		if (strcmp(c->queues[k].name, queue) == 0)
+			q = &c->queues[k];
+	if (q == NULL) {
+		if (c->nqueues == CONFIG_QUEUES_MAX) {
+			snprintf(err, errsz, "more than %d [queue] sections",
+			    CONFIG_QUEUES_MAX);
+			return -1;
+		}
+		q = &c->queues[c->nqueues++];
+		snprintf(q->name, sizeof(q->name), "%s", queue);
+		q->max_attempts = q->backoff_base_ms = q->backoff_cap_ms =
+		    q->timeout_ms = q->priority = -1;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].key) != 0)
+			continue;
+		if (parse_num(v, keys[i].min, keys[i].max, &n, &errstr) == -1) {
+			snprintf(err, errsz, "queue %s: %s \"%s\" is %s (allowed "
+			    "%lld..%lld)", queue, key, v, errstr, keys[i].min,
+			    keys[i].max);
+			return -1;
+		}
+		n *= keys[i].mult;
+		memcpy((char *)q + keys[i].off, &n, sizeof(n));
+		return 0;
+	}
+	snprintf(err, errsz, "queue %s: unknown setting \"%s\"", queue, key);
+	return -1;
+}
+
+void
+config_queue(const struct config *c, const char *queue,
+    unsigned *max_attempts, unsigned *base, unsigned *cap, unsigned *timeout,
+    unsigned *priority)
+{
+	int k;
+
+	*max_attempts = (unsigned)c->max_attempts;
+	*base = (unsigned)c->backoff_base_ms;
+	*cap = (unsigned)c->backoff_cap_ms;
+	*timeout = 0;
+	*priority = 0;
+	for (k = 0; k < c->nqueues; k++) {
+		const struct queue_defaults *q = &c->queues[k];
+
+		if (strcmp(q->name, queue) != 0)
+			continue;
+		if (q->max_attempts >= 0)
+			*max_attempts = (unsigned)q->max_attempts;
+		if (q->backoff_base_ms >= 0)
+			*base = (unsigned)q->backoff_base_ms;
+		if (q->backoff_cap_ms >= 0)
+			*cap = (unsigned)q->backoff_cap_ms;
+		if (q->timeout_ms >= 0)
+			*timeout = (unsigned)q->timeout_ms;
+		if (q->priority >= 0)
+			*priority = (unsigned)q->priority;
+	}
+	if (*cap < *base)
+		*cap = *base;
+}
+
+static int
 ini_cb(void *arg, const char *section, const char *name, const char *value,
     char *err, size_t errsz)
 {
-	/* Only [tq] belongs to us; the supervisor reads its [pool ...]. */
+	/* [tq] and [queue NAME] belong to us; the supervisor reads its
+	 * [pool ...], the worker its [task ...]. */
+	if (strncmp(section, "queue ", 6) == 0)
+		return queue_set(arg, section + 6, name, value, err, errsz);
 	if (strcmp(section, "tq") != 0)
 		return 0;
 	return config_set(arg, name, value, err, errsz);

@@ -8,6 +8,16 @@
 
 #include "url.h"
 
+#define CONFIG_QUEUES_MAX	32
+
+/* [queue NAME]: defaults for tasks submitted to that queue (a task's own
+ * flags still win). -1: not set, the global default applies. */
+struct queue_defaults {
+	char		name[65];
+	long long	max_attempts, backoff_base_ms, backoff_cap_ms,
+			timeout_ms, priority;
+};
+
 struct config {
 	char	amqp_url[1024];
 	char	mysql_url[1024];
@@ -36,6 +46,8 @@ struct config {
 	long long node_timeout_ms;
 	char	control_socket[108];
 	char	metrics_listen[64];
+	struct queue_defaults queues[CONFIG_QUEUES_MAX];
+	int	nqueues;
 };
 
 enum config_type { CT_STR, CT_INT, CT_BOOL };
@@ -63,6 +75,11 @@ int	config_set(struct config *, const char *key, const char *value,
 /* Parses both URLs, reading password files; 0 or -1 with err. */
 int	config_urls(const struct config *, struct url *amqp, struct url *mysql,
 	    char *err, size_t errsz);
+/* The defaults for tasks of queue: the [queue NAME] section's values over
+ * the global ones. */
+void	config_queue(const struct config *, const char *queue,
+	    unsigned *max_attempts, unsigned *backoff_base_ms,
+	    unsigned *backoff_cap_ms, unsigned *timeout_ms, unsigned *priority);
 /* amqp_url may list several brokers (cluster nodes), comma-separated;
  * fills out[0..max) and returns the count, or -1 with err. */
 int	config_amqp_urls(const struct config *, struct url *out, int max,

@@ -2839,6 +2839,31 @@ store_cron_put(struct store *s, const struct cron_row *r)
 }
 
 int
+store_cron_sync(struct store *s, const struct cron_row *r)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 6) == -1)
+		return oom(s);
+	p_str(&p, r->name);
+	p_str(&p, r->spec);
+	p_str(&p, r->queue);
+	p_str(&p, r->task);
+	p_blob(&p, r->payload, r->len);
+	p_int(&p, r->next_tick);
+	/* next_tick first: it must compare against the old spec. */
+	st = stmt_run(s, "INSERT INTO tq_cron (name, spec, queue, task, "
+	    "payload, next_tick) VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?)) "
+	    "ON DUPLICATE KEY UPDATE next_tick = IF(spec <=> VALUES(spec), "
+	    "next_tick, VALUES(next_tick)), spec = VALUES(spec), "
+	    "queue = VALUES(queue), task = VALUES(task), "
+	    "payload = VALUES(payload)", &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+int
 store_cron_del(struct store *s, const char *name)
 {
 	struct params p;

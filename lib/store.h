@@ -258,6 +258,9 @@ struct cron_row {
 void	cron_rows_free(struct cron_row *, size_t n);
 /* Adds or replaces a schedule; next_tick is its first tick. */
 int	store_cron_put(struct store *, const struct cron_row *);
+/* Registers a schedule from a config file: added when new; when it exists
+ * its next tick is kept unless its spec changed. */
+int	store_cron_sync(struct store *, const struct cron_row *);
 /* 1 removed, 0 no such schedule, -1. */
 int	store_cron_del(struct store *, const char *name);
 /* All schedules (due_only: those whose next tick has come). */

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cron.h"
 #include "log.h"
 #include "store.h"
 #include "supervisor.h"
@@ -342,6 +344,24 @@ join(void)
 			return -1;
 		}
 	}
+	/* The config file's schedules, once per start. */
+	if (!S.joined)
+		for (int i = 0; i < S.ncrons; i++) {
+			struct cron c;
+			char why[256];
+
+			if (cron_parse(S.crons[i].spec, &c, why, sizeof(why)) ==
+			    -1)
+				continue;
+			S.crons[i].next_tick = (int64_t)cron_next(&c,
+			    time(NULL));
+			if (store_cron_sync(C.store, &S.crons[i]) == -1) {
+				db_drop("cron sync");
+				return -1;
+			}
+			log_info("event=cron_registered name=%s spec=\"%s\"",
+			    S.crons[i].name, S.crons[i].spec);
+		}
 	joined = 1;
 	S.joined = 1;
 	log_info("event=node_joined node=%s instance=%s", S.node, S.instance);

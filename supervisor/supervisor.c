@@ -21,6 +21,8 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "cron.h"
+#include "inifile.h"
 #include "log.h"
 #include "supervisor.h"
 #include "task.h"
@@ -98,6 +100,84 @@ pool_add(const struct pool_conf *pc)
 	log_info("event=pool pool=%s queue=%s workers=%d", pc->name, pc->queue,
 	    pc->workers);
 	return 0;
+}
+
+/* [cron NAME]: spec =, task =, queue =, payload =. */
+static int
+cron_cb(void *arg, const char *section, const char *key, const char *value,
+    char *err, size_t errsz)
+{
+	struct cron_row *r = NULL, *p;
+	int i;
+
+	(void)arg;
+	if (strncmp(section, "cron ", 5) != 0)
+		return 0;
+	section += 5;
+	if (!task_name_ok(section, 64)) {
+		snprintf(err, errsz, "bad schedule name [cron %s]", section);
+		return -1;
+	}
+	for (i = 0; i < S.ncrons; i++)
+		if (strcmp(S.crons[i].name, section) == 0)
+			r = &S.crons[i];
+	if (r == NULL) {
+		if ((p = reallocarray(S.crons, (size_t)S.ncrons + 1,
+		    sizeof(*p))) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		S.crons = p;
+		r = &S.crons[S.ncrons++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", section);
+		snprintf(r->queue, sizeof(r->queue), "%s", S.cfg.queue);
+	}
+	if (strcmp(key, "spec") == 0 && strlen(value) < sizeof(r->spec))
+		snprintf(r->spec, sizeof(r->spec), "%s", value);
+	else if (strcmp(key, "task") == 0 && task_name_ok(value,
+	    TASK_NAME_MAX))
+		snprintf(r->task, sizeof(r->task), "%s", value);
+	else if (strcmp(key, "queue") == 0 && task_name_ok(value,
+	    TASK_QUEUE_MAX))
+		snprintf(r->queue, sizeof(r->queue), "%s", value);
+	else if (strcmp(key, "payload") == 0) {
+		free(r->payload);
+		if ((r->payload = strdup(value)) == NULL)
+			return -1;
+		r->len = strlen(value);
+	} else {
+		snprintf(err, errsz, "cron %s: bad setting \"%s\"", section,
+		    key);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+crons_load(char *err, size_t errsz)
+{
+	struct cron c;
+	char why[256];
+	int i;
+
+	if (S.conf_file == NULL)
+		return 0;
+	if (inifile_parse(S.conf_file, cron_cb, NULL, err, errsz) == -1)
+		return -1;
+	for (i = 0; i < S.ncrons; i++) {
+		if (S.crons[i].spec[0] == '\0' || S.crons[i].task[0] == '\0') {
+			snprintf(err, errsz, "cron %s: needs spec and task",
+			    S.crons[i].name);
+			return -1;
+		}
+		if (cron_parse(S.crons[i].spec, &c, why, sizeof(why)) == -1) {
+			snprintf(err, errsz, "cron %s: \"%s\": %s",
+			    S.crons[i].name, S.crons[i].spec, why);
+			return -1;
+		}
+	}
+	return S.ncrons;
 }
 
 /* The configuration: file pools plus the flag pool. */
@@ -410,7 +490,8 @@ main(int argc, char **argv)
 			log_fatalx(EXIT_USAGE, "--hang-timeout-ms must exceed "
 			    "--heartbeat-ms");
 	}
-	if (conf_read(&cs, err, sizeof(err)) == -1)
+	if (conf_read(&cs, err, sizeof(err)) == -1 ||
+	    crons_load(err, sizeof(err)) == -1)
 		log_fatalx(EXIT_PERM, "%s", err);
 	/* Workers read the same file for their [task NAME] programs. */
 	if (S.conf_file != NULL) {

@@ -119,6 +119,9 @@ struct sup {
 	int		 db_quit;
 	int		 db_idle;	/* no release waiting */
 	int		 leader;
+	/* [cron NAME] schedules of the config file, registered at join */
+	struct cron_row	*crons;
+	int		 ncrons;
 	/* cancel requests found by the db thread, sent by the main loop */
 	struct cancel_req {
 		char		owner[PROTO_OWNER_MAX + 1];
