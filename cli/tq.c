@@ -910,7 +910,7 @@ static void
 usage_cancel(FILE *fp)
 {
 	fprintf(fp,
-"usage: tq cancel ID...\n"
+"usage: tq cancel [--json] ID...\n"
 "\n"
 "A pending, queued or scheduled task ends cancelled at once; a running one\n"
 "is told to stop (its handler sees it; a program gets SIGTERM, then the\n"
@@ -926,6 +926,8 @@ cmd_cancel(int argc, char **argv)
 	struct uuid id;
 	int i, json, r, bad = 0;
 
+	json_t *out;
+
 	i = json_flag(argc, argv, usage_cancel, &json);
 	if (i >= argc) {
 		usage_cancel(stderr);
@@ -933,6 +935,7 @@ cmd_cancel(int argc, char **argv)
 	}
 	open_client(&c);
 	need_store(&c);
+	out = json_object();
 	for (; i < argc; i++) {
 		parse_id(argv[i], &id);
 		if ((r = store_cancel(c.store, &id, "cancelled by operator",
@@ -941,16 +944,30 @@ cmd_cancel(int argc, char **argv)
 			    "cancel: %s", store_errstr(c.store));
 		if (r == 0) {
 			fprintf(stderr, "tq: task %s: not found\n", argv[i]);
+			json_object_set_new(out, argv[i], json_string("not found"));
 			bad = 1;
-		} else if (st == TS_CANCELLED)
-			printf("%s cancelled\n", argv[i]);
-		else if (st == TS_RUNNING)
-			printf("%s running: asked to stop\n", argv[i]);
-		else {
-			printf("%s already %s\n", argv[i], task_state_name(st));
+			continue;
+		}
+		json_object_set_new(out, argv[i], json_string(st == TS_RUNNING ?
+		    "stopping" : task_state_name(st)));
+		if (st == TS_CANCELLED) {
+			if (!json)
+				printf("%s cancelled\n", argv[i]);
+		} else if (st == TS_RUNNING) {
+			if (!json)
+				printf("%s running: asked to stop\n", argv[i]);
+		} else {
+			if (!json)
+				printf("%s already %s\n", argv[i],
+				    task_state_name(st));
 			bad = 1;
 		}
 	}
+	if (json) {
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(out);
 	client_close(&c);
 	return bad ? EXIT_TASKFAIL : 0;
 }
@@ -1070,7 +1087,7 @@ cmd_failed(int argc, char **argv)
 static void
 usage_retry(FILE *fp)
 {
-	fprintf(fp, "usage: tq retry ID... | --all-failed [-q QUEUE]\n\n"
+	fprintf(fp, "usage: tq retry [--json] ID... | --all-failed [-q QUEUE]\n\n"
 	    "Runs failed tasks again, with their attempts reset.\n");
 }
 
@@ -1080,6 +1097,7 @@ cmd_retry(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all-failed", no_argument, NULL, 'A' },
 		{ "queue", required_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1087,12 +1105,15 @@ cmd_retry(int argc, char **argv)
 	const char *queue = NULL;
 	struct uuid *ids = NULL;
 	struct client c;
-	int ch, all = 0, n = 0, i, r, done = 0, bad = 0;
+	int ch, all = 0, n = 0, i, r, done = 0, bad = 0, json = 0;
 
-	while ((ch = getopt_long(argc, argv, "+q:h", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "+q:jh", opts, NULL)) != -1)
 		switch (ch) {
 		case 'A':
 			all = 1;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'q':
 			queue = optarg;
@@ -1137,7 +1158,10 @@ cmd_retry(int argc, char **argv)
 	if (done > 0 && client_reconcile(&c, &rs) == -1)
 		fprintf(stderr, "tq: %d tasks scheduled; publishing deferred "
 		    "to the reconciler (%s)\n", done, c.err);
-	printf("%d tasks retried\n", done);
+	if (json)
+		printf("{\"retried\": %d}\n", done);
+	else
+		printf("%d tasks retried\n", done);
 	free(ids);
 	client_close(&c);
 	return bad ? EXIT_TASKFAIL : 0;
@@ -1147,7 +1171,7 @@ static void
 usage_purge(FILE *fp)
 {
 	fprintf(fp,
-"usage: tq purge --state succeeded|failed|cancelled --older-than DURATION\n"
+"usage: tq purge [--json] --state succeeded|failed|cancelled --older-than D\n"
 "\n"
 "Deletes finished tasks (and their runs) of that state, finished longer\n"
 "ago than DURATION (e.g. 3600, 90s, 30m, 12h, 7d). Never touches a task\n"
@@ -1195,16 +1219,20 @@ cmd_purge(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "older-than", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long older = -1;
 	struct client c;
-	int ch, st = -1;
+	int ch, st = -1, json = 0;
 	long n;
 
-	while ((ch = getopt_long(argc, argv, "+s:o:h", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "+s:o:jh", opts, NULL)) != -1)
 		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
 		case 's':
 			if ((st = task_state_parse(optarg)) == -1 ||
 			    !task_state_terminal((enum task_state)st))
@@ -1230,7 +1258,10 @@ cmd_purge(int argc, char **argv)
 	if ((n = store_purge(c.store, (enum task_state)st, older)) == -1)
 		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
 		    "purge: %s", store_errstr(c.store));
-	printf("%ld tasks purged\n", n);
+	if (json)
+		printf("{\"purged\": %ld}\n", n);
+	else
+		printf("%ld tasks purged\n", n);
 	client_close(&c);
 	return 0;
 }

@@ -30,6 +30,8 @@ const struct config_key config_keys[] = {
 	    "broker queue type: classic (one broker) or quorum (a cluster)"),
 	K(log_level, "TQ_LOG_LEVEL", CT_STR, "info", 0, 0,
 	    "debug, info, warn or error"),
+	K(log_target, "TQ_LOG_TARGET", CT_STR, "stderr", 0, 0,
+	    "where daemons log: stderr or syslog (facility daemon)"),
 	K(prefetch, "TQ_PREFETCH", CT_INT, "32", 1, 1000,
 	    "unacked deliveries a worker may hold"),
 	K(batch, "TQ_BATCH", CT_INT, "32", 1, 500,
@@ -155,6 +157,12 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 static int
 check(const struct config *c, char *err, size_t errsz)
 {
+	if (strcmp(c->log_target, "stderr") != 0 &&
+	    strcmp(c->log_target, "syslog") != 0) {
+		snprintf(err, errsz, "log_target: \"%s\" is not stderr or "
+		    "syslog", c->log_target);
+		return -1;
+	}
 	if (!task_name_ok(c->queue, TASK_QUEUE_MAX)) {
 		snprintf(err, errsz, "queue: \"%s\" is not a queue name (1-64 "
 		    "of A-Z a-z 0-9 . _ : -)", c->queue);

@@ -26,6 +26,7 @@ struct config {
 	char	queue[65];
 	char	queue_type[16];		/* quorum | classic */
 	char	log_level[16];
+	char	log_target[16];
 	long long prefetch;
 	long long batch;		/* claims/finishes per round */
 	long long batch_wait_ms;	/* how long a round waits to fill */

@@ -463,6 +463,8 @@ main(int argc, char **argv)
 	if ((l = log_parselevel(S.cfg.log_level)) == -1)
 		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
 		    "warn or error", S.cfg.log_level);
+	if (strcmp(S.cfg.log_target, "syslog") == 0)
+		log_init("tq-supervisor", 1);
 	log_setlevel((enum log_level)l);
 	node_set(S.cfg.node);
 	snprintf(S.node, sizeof(S.node), "%s", node_name());

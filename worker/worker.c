@@ -1357,6 +1357,8 @@ main(int argc, char **argv)
 	if ((l = log_parselevel(W.cfg.log_level)) == -1)
 		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
 		    "warn or error", W.cfg.log_level);
+	if (strcmp(W.cfg.log_target, "syslog") == 0)
+		log_init("tq-worker", 1);
 	log_setlevel((enum log_level)l);
 	node_set(W.cfg.node);
 	if (client_init(&W.cl, &W.cfg) == -1)
