@@ -56,7 +56,8 @@ usage(FILE *fp)
 "\n"
 "SIGTERM/SIGINT: drain (in-flight tasks finish), then exit 0.\n"
 "SIGHUP: reload FILE; pools grow, shrink, appear and go without losing a\n"
-"task. exit status: 0 ok, 2 usage, 100 bad configuration.\n");
+"task. exit status: 0 ok, 2 usage, 100 bad configuration (or the node\n"
+"name is used by another live supervisor), 111 a system call failed.\n");
 }
 
 void

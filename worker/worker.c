@@ -132,13 +132,16 @@ usage(FILE *fp)
 "                 [--amqp-url URL] [--mysql-url URL]\n"
 "\n"
 "Consumes QUEUE, runs each task's handler and records the outcome in\n"
-"MySQL. Built-in handlers: tq.echo, tq.sleep, tq.fail, tq.crash, tq.hang,\n"
-"tq.progress. Standalone (no supervisor), it also takes part in electing\n"
-"the reconciler that publishes stranded and due tasks; --no-reconcile\n"
-"turns that off.\n"
+"MySQL. Handlers: [task NAME] programs of the config file, --plugin\n"
+"shared objects, and the built-ins tq.echo, tq.sleep, tq.fail, tq.crash,\n"
+"tq.hang, tq.progress, tq.chaos. Unreachable servers are retried with\n"
+"backoff. Standalone (no supervisor), it also takes part in electing the\n"
+"reconciler that publishes stranded and due tasks; --no-reconcile turns\n"
+"that off.\n"
 "\n"
 "SIGTERM or SIGINT: stop taking tasks, finish the current ones, exit 0.\n"
-"exit status: 0 ok, 2 usage, 100 bad configuration, 111 unreachable.\n");
+"exit status: 0 ok, 2 usage, 100 bad configuration or plugin, 111 its\n"
+"supervisor is gone, or a handler ignored a stop and the process left.\n");
 }
 
 /* ---- ledger: executions as this process saw them, for the checker ---- */
