@@ -46,11 +46,6 @@ ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 
-# sd_notify when libsystemd is there; the supervisor works without it.
-SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
-ifneq ($(SYSTEMD_LIBS),)
-$(O)/supervisor/supervisor.o: override CFLAGS += -DHAVE_SYSTEMD
-endif
 
 .PHONY: all check unit integration chaos bench run install clean services \
 	asan valgrind deps examples
@@ -76,7 +71,7 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SYSTEMD_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The chaos toolkit's fault-injecting proxy.
 $(BIN)/tq-proxy: $(O)/chaos/proxy.o

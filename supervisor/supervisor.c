@@ -6,6 +6,7 @@
  * on the network.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -17,9 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "cron.h"
 #include "inifile.h"
@@ -270,14 +270,34 @@ reap(void)
 			slot_exited(sl, status);
 }
 
+/*
+ * The systemd notify protocol, which is one datagram to $NOTIFY_SOCKET:
+ * written here rather than linked from libsystemd, whose dependencies
+ * would cost the supervisor more than a megabyte of its memory budget.
+ */
 static void
 notify(const char *what)
 {
-#ifdef HAVE_SYSTEMD
-	(void)sd_notify(0, what);
-#else
-	(void)what;
-#endif
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, what, strlen(what), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sa, len);
+	close(fd);
 }
 
 static int
@@ -306,14 +326,17 @@ run(void)
 		log_fatalx(EXIT_PERM, "control socket \"%s\" unavailable",
 		    S.control);
 	loop_watch(lfd);
-#ifdef HAVE_SYSTEMD
+	/* WatchdogSec: ping at half the interval, if it is ours. */
 	{
-		uint64_t usec;
+		const char *us = getenv("WATCHDOG_USEC"), *wp, *errstr;
+		long long usec, pid;
 
-		if (sd_watchdog_enabled(0, &usec) > 0)
-			dog_ms = (int64_t)(usec / 2000);
+		wp = getenv("WATCHDOG_PID");
+		if (us != NULL && parse_num(us, 1, 1LL << 50, &usec,
+		    &errstr) == 0 && (wp == NULL || (parse_num(wp, 1, 1 << 30,
+		    &pid, &errstr) == 0 && pid == getpid())))
+			dog_ms = usec / 2000;
 	}
-#endif
 	if ((mfd = metrics_start(S.cfg.metrics_listen)) == -1)
 		log_fatalx(EXIT_PERM, "bad metrics_listen");
 	if (mfd >= 0)
