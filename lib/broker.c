@@ -644,18 +644,6 @@ broker_buffered(struct broker *b)
 	return amqp_frames_enqueued(b->conn) || amqp_data_in_buffer(b->conn);
 }
 
-int
-broker_qos(struct broker *b, int prefetch)
-{
-	amqp_rpc_reply_t r;
-
-	amqp_basic_qos(b->conn, CH, 0, (uint16_t)prefetch, 0);
-	r = amqp_get_rpc_reply(b->conn);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL)
-		return rpc_fail(b, r, "qos");
-	return 0;
-}
-
 long
 broker_depth(struct broker *b, const char *queue)
 {

@@ -76,8 +76,6 @@ int	broker_reject(struct broker *, uint64_t tag);
 int	broker_keepalive(struct broker *);
 /* Whether frames wait in rabbitmq-c's buffers (poll would not see them). */
 int	broker_buffered(struct broker *);
-/* Changes the prefetch of the consuming channel. */
-int	broker_qos(struct broker *, int prefetch);
 /* Messages ready in the queue, or -1. */
 long	broker_depth(struct broker *, const char *queue);
 

@@ -94,7 +94,6 @@ struct worker {
 	int		 leader;
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
-	int		 qos;		/* the consumer's prefetch now */
 	unsigned	 broker_fails, db_fails;
 	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
 	atomic_int	 stopping;
@@ -600,17 +599,6 @@ consumer_lost(const char *why)
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
 }
 
-static size_t round_size(void);
-
-static int
-want_prefetch(void)
-{
-	/* RabbitMQ applies a per-consumer basic.qos only to consumers made
-	 * after it, so a running consumer keeps its first prefetch: it is the
-	 * setting (lower it for long tasks), not a guess from task lengths. */
-	return (int)W.cfg.prefetch;
-}
-
 static void
 consumer_connect(void)
 {
@@ -626,9 +614,8 @@ consumer_connect(void)
 		return;
 	}
 	/* After every reconnect: declare and consume again. */
-	W.qos = want_prefetch();
 	if (broker_declare(W.consumer, W.cfg.queue) == -1 ||
-	    broker_consume(W.consumer, W.cfg.queue, W.qos) == -1) {
+	    broker_consume(W.consumer, W.cfg.queue, (int)W.cfg.prefetch) == -1) {
 		consumer_lost(broker_errstr(W.consumer));
 		return;
 	}
@@ -636,8 +623,8 @@ consumer_connect(void)
 		log_info("event=broker_reconnected queue=%s after_failures=%u",
 		    W.cfg.queue, W.broker_fails);
 	else
-		log_info("event=consuming queue=%s prefetch=%d owner=%s",
-		    W.cfg.queue, W.qos, W.owner);
+		log_info("event=consuming queue=%s prefetch=%lld owner=%s",
+		    W.cfg.queue, W.cfg.prefetch, W.owner);
 	W.broker_fails = 0;
 }
 
