@@ -370,9 +370,12 @@ cmd_submit(int argc, char **argv)
 			nl = lines.data + lines.len;
 		check_payload((size_t)(nl - p));
 		if (n == cap) {
+			struct task_new *nt;
+
 			cap *= 2;
-			if ((t = reallocarray(t, cap, sizeof(*t))) == NULL)
+			if ((nt = reallocarray(t, cap, sizeof(*t))) == NULL)
 				die(EXIT_TEMP, "out of memory");
+			t = nt;
 		}
 		t[n] = proto;
 		t[n].payload = p;
@@ -822,7 +825,12 @@ print_grants(const char *db)
 
 	printf("-- Least-privilege roles for tq on database `%s`. Replace the "
 	    "host patterns and\n-- set passwords (keep them in password "
-	    "files, mode 0600, not in URLs).\n", db);
+	    "files, mode 0600, not in URLs).\n-- With mysql_tls = yes, "
+	    "make TLS mandatory too: ALTER USER ... REQUIRE SSL;\n"
+	    "-- RabbitMQ, every role (the queues are tq.*, published through "
+	    "the default exchange):\n--   rabbitmqctl set_permissions -p "
+	    "VHOST USER '^tq\\.' '^(tq\\..*|amq\\.default)$' "
+	    "'^tq\\.'\n", db);
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		printf("\n-- %s: %s\n", roles[i].role, roles[i].what);
 		printf("CREATE USER IF NOT EXISTS '%s'@'%%';\n", roles[i].role);
@@ -1314,8 +1322,11 @@ cmd_doctor(int argc, char **argv)
 	if (client_store(&c) == -1) {
 		snprintf(line, sizeof(line), "database %s: %s", red, c.err);
 		doc(0, line, c.err_temp ? "start MariaDB, or correct mysql_url "
-		    "(host, port)" : "correct the user, password or database "
-		    "in mysql_url / mysql_password_file");
+		    "(host, port)" : strstr(c.err, "TLS") || strstr(c.err, "SSL") ?
+		    "check mysql_tls_ca (the authority that signed the "
+		    "server's certificate) and the host name in mysql_url" :
+		    "correct the user, password or database in mysql_url / "
+		    "mysql_password_file");
 	} else {
 		snprintf(line, sizeof(line), "database %s answers", red);
 		doc(1, line, NULL);
@@ -1379,8 +1390,11 @@ cmd_doctor(int argc, char **argv)
 	if (client_broker(&c) == -1) {
 		snprintf(line, sizeof(line), "broker %s: %s", red, c.err);
 		doc(0, line, c.err_temp ? "start RabbitMQ, or correct amqp_url "
-		    "(host, port)" : "correct the user, password or vhost in "
-		    "amqp_url / amqp_password_file");
+		    "(host, port)" : strstr(c.err, "SSL") ?
+		    "check amqp_tls_ca (the authority that signed the "
+		    "broker's certificate) and the host name in amqp_url" :
+		    "correct the user, password or vhost in amqp_url / "
+		    "amqp_password_file");
 	} else {
 		snprintf(line, sizeof(line), "broker %s answers", red);
 		doc(1, line, NULL);
@@ -1912,10 +1926,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (config_load(&cfg, config_file, err, sizeof(err)) == -1 ||
-	    (amqp && config_set(&cfg, "amqp_url", amqp, err,
+	    (amqp && config_set_flag_url(&cfg, "amqp_url", amqp, err,
 	    sizeof(err)) == -1) ||
-	    (mysql && config_set(&cfg, "mysql_url", mysql, err,
-	    sizeof(err)) == -1))
+	    (mysql && config_set_flag_url(&cfg, "mysql_url", mysql, err,
+	    sizeof(err)) == -1) ||
+	    config_check(&cfg, err, sizeof(err)) == -1)
 		die(EXIT_PERM, "%s", err);
 	argc -= optind;
 	argv += optind;

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
 #include "broker.h"
@@ -84,6 +85,63 @@ rpc_fail(struct broker *b, amqp_rpc_reply_t r, const char *op)
 	return -1;
 }
 
+/*
+ * An amqps:// socket: TLS 1.2 or later, the peer's certificate checked
+ * against ca (or the system's authorities) and its name against the host,
+ * unless verification is turned off.
+ */
+static amqp_socket_t *
+tls_socket(struct broker *b, const struct tls_opts *t, char *err,
+    size_t errsz)
+{
+	amqp_socket_t *sock;
+	int status;
+
+	if ((sock = amqp_ssl_socket_new(b->conn)) == NULL) {
+		snprintf(err, errsz, "amqp connect \"%s\": cannot set up TLS",
+		    b->where);
+		return NULL;
+	}
+	amqp_ssl_socket_set_verify_peer(sock, t->verify ? 1 : 0);
+	amqp_ssl_socket_set_verify_hostname(sock, t->verify ? 1 : 0);
+	if ((status = amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
+	    AMQP_TLSvLATEST)) != AMQP_STATUS_OK) {
+		snprintf(err, errsz, "amqp connect \"%s\": TLS versions: %s",
+		    b->where, amqp_error_string2(status));
+		return NULL;
+	}
+	if (t->ca && t->ca[0] &&
+	    (status = amqp_ssl_socket_set_cacert(sock, t->ca)) !=
+	    AMQP_STATUS_OK) {
+		snprintf(err, errsz, "amqp_tls_ca \"%s\": %s", t->ca,
+		    amqp_error_string2(status));
+		return NULL;
+	}
+	if (t->cert && t->cert[0] &&
+	    (status = amqp_ssl_socket_set_key(sock, t->cert, t->key)) !=
+	    AMQP_STATUS_OK) {
+		snprintf(err, errsz, "amqp_tls_cert \"%s\" / amqp_tls_key: "
+		    "%s", t->cert, amqp_error_string2(status));
+		return NULL;
+	}
+	return sock;
+}
+
+/* What a failed connect may mean, when TLS is involved. */
+static const char *
+tls_hint(const struct url *u, int status)
+{
+	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED)
+		return " (the broker's certificate is not signed by an "
+		    "authority in amqp_tls_ca)";
+	if (status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+		return " (the broker's certificate is not for this host name)";
+	if (u->scheme == URL_AMQPS && (status == AMQP_STATUS_SSL_ERROR ||
+	    status == AMQP_STATUS_SSL_CONNECTION_FAILED))
+		return " (is that port a TLS listener?)";
+	return "";
+}
+
 struct broker *
 broker_open(const struct url *u, const struct broker_opts *o, char *err,
     size_t errsz, int *temporary)
@@ -102,15 +160,16 @@ broker_open(const struct url *u, const struct broker_opts *o, char *err,
 	b->opts = *o;
 	b->next_seq = 1;
 	snprintf(b->where, sizeof(b->where), "%s:%d", u->host, u->port);
-	if (u->scheme == URL_AMQPS) {
-		snprintf(err, errsz, "amqp connect \"%s\": amqps:// is not "
-		    "supported by this build", b->where);
-		*temporary = 0;
-		free(b);
-		return NULL;
+	if ((b->conn = amqp_new_connection()) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto bad;
 	}
-	if ((b->conn = amqp_new_connection()) == NULL ||
-	    (sock = amqp_tcp_socket_new(b->conn)) == NULL) {
+	if (u->scheme == URL_AMQPS) {
+		if ((sock = tls_socket(b, &o->tls, err, errsz)) == NULL) {
+			*temporary = 0;
+			goto bad;
+		}
+	} else if ((sock = amqp_tcp_socket_new(b->conn)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		goto bad;
 	}
@@ -118,8 +177,12 @@ broker_open(const struct url *u, const struct broker_opts *o, char *err,
 	tv.tv_usec = (o->timeout_ms % 1000) * 1000;
 	if ((status = amqp_socket_open_noblock(sock, u->host, u->port,
 	    &tv)) != AMQP_STATUS_OK) {
-		snprintf(err, errsz, "amqp connect \"%s\": %s", b->where,
-		    amqp_error_string2(status));
+		snprintf(err, errsz, "amqp connect \"%s\": %s%s", b->where,
+		    amqp_error_string2(status), tls_hint(u, status));
+		/* A certificate refused will not heal by retrying. */
+		if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
+		    status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+			*temporary = 0;
 		goto bad;
 	}
 	amqp_set_handshake_timeout(b->conn, &tv);

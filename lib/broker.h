@@ -16,8 +16,10 @@ struct broker_opts {
 	int	timeout_ms;	/* connect, RPC and confirm waits */
 	int	quorum;		/* declare quorum queues (else classic) */
 	int	window;		/* unconfirmed publishes in flight */
+	/* amqps://: files and verification (tls.on is taken from the URL) */
+	struct tls_opts tls;
 };
-#define BROKER_OPTS_DEFAULT { 10, 10000, 0, 1000 }
+#define BROKER_OPTS_DEFAULT { 10, 10000, 0, 1000, { 0, NULL, NULL, NULL, 1 } }
 
 /* The AMQP queue name for a tq queue: "tq.<queue>". */
 #define BROKER_QUEUE_PREFIX	"tq."

@@ -24,6 +24,15 @@ client_init(struct client *c, const struct config *cfg)
 	c->bopts.timeout_ms = (int)cfg->timeout_ms;
 	c->bopts.quorum = strcmp(cfg->queue_type, "quorum") == 0;
 	c->bopts.window = (int)cfg->publish_window;
+	c->bopts.tls.ca = c->cfg.amqp_tls_ca;
+	c->bopts.tls.cert = c->cfg.amqp_tls_cert;
+	c->bopts.tls.key = c->cfg.amqp_tls_key;
+	c->bopts.tls.verify = cfg->amqp_tls_verify != 0;
+	c->dbtls.on = cfg->mysql_tls != 0;
+	c->dbtls.ca = c->cfg.mysql_tls_ca;
+	c->dbtls.cert = c->cfg.mysql_tls_cert;
+	c->dbtls.key = c->cfg.mysql_tls_key;
+	c->dbtls.verify = cfg->mysql_tls_verify != 0;
 	if (config_urls(cfg, NULL, &c->mysql, c->err, sizeof(c->err)) == -1)
 		return -1;
 	if ((c->namqp = config_amqp_urls(cfg, c->amqp, CLIENT_AMQP_MAX,
@@ -61,7 +70,7 @@ client_store(struct client *c)
 
 	if (c->store != NULL)
 		return 0;
-	c->store = store_open(&c->mysql, c->err, sizeof(c->err), &c->err_temp);
+	c->store = store_open(&c->mysql, &c->dbtls, c->err, sizeof(c->err), &c->err_temp);
 	if (c->store == NULL)
 		return -1;
 	/* Once per client: an old schema gives one clear line, not an

@@ -18,6 +18,7 @@ struct client {
 	int			 namqp;
 	int			 amqp_cur;	/* the broker tried first */
 	struct broker_opts	 bopts;
+	struct tls_opts		 dbtls;
 	struct store		*store;
 	struct broker		*broker;
 	char			 err[TQ_ERRSZ];

@@ -25,6 +25,26 @@ const struct config_key config_keys[] = {
 	    "file holding the broker password (mode 0600 or stricter)"),
 	K(mysql_password_file, "TQ_MYSQL_PASSWORD_FILE", CT_STR, "", 0, 0,
 	    "file holding the database password (mode 0600 or stricter)"),
+	K(amqp_tls_ca, "TQ_AMQP_TLS_CA", CT_STR, "", 0, 0,
+	    "amqps://: PEM file of the authorities to trust (default: the "
+	    "system's)"),
+	K(amqp_tls_cert, "TQ_AMQP_TLS_CERT", CT_STR, "", 0, 0,
+	    "amqps://: client certificate, PEM (with amqp_tls_key)"),
+	K(amqp_tls_key, "TQ_AMQP_TLS_KEY", CT_STR, "", 0, 0,
+	    "amqps://: client key, PEM (mode 0600 or stricter)"),
+	K(amqp_tls_verify, "TQ_AMQP_TLS_VERIFY", CT_BOOL, "yes", 0, 1,
+	    "amqps://: verify the broker's certificate and host name"),
+	K(mysql_tls, "TQ_MYSQL_TLS", CT_BOOL, "no", 0, 1,
+	    "talk to the database over TLS"),
+	K(mysql_tls_ca, "TQ_MYSQL_TLS_CA", CT_STR, "", 0, 0,
+	    "mysql_tls: PEM file of the authorities to trust (default: the "
+	    "system's)"),
+	K(mysql_tls_cert, "TQ_MYSQL_TLS_CERT", CT_STR, "", 0, 0,
+	    "mysql_tls: client certificate, PEM (with mysql_tls_key)"),
+	K(mysql_tls_key, "TQ_MYSQL_TLS_KEY", CT_STR, "", 0, 0,
+	    "mysql_tls: client key, PEM (mode 0600 or stricter)"),
+	K(mysql_tls_verify, "TQ_MYSQL_TLS_VERIFY", CT_BOOL, "yes", 0, 1,
+	    "mysql_tls: verify the database's certificate and host name"),
 	K(queue, "TQ_QUEUE", CT_STR, "default", 0, 0, "queue name"),
 	K(queue_type, "TQ_QUEUE_TYPE", CT_STR, "classic", 0, 0,
 	    "broker queue type: classic (one broker) or quorum (a cluster)"),
@@ -154,6 +174,76 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 	return key_set(c, k, value, err, errsz);
 }
 
+/* A TLS file must be readable; a key must not be readable by others. */
+static int
+check_tls_file(const char *key, const char *path, int secret, char *err,
+    size_t errsz)
+{
+	struct stat sb;
+
+	if (path[0] == '\0')
+		return 0;
+	if (stat(path, &sb) == -1 || access(path, R_OK) == -1) {
+		snprintf(err, errsz, "%s \"%s\": %s", key, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errsz, "%s \"%s\": not a regular file", key,
+		    path);
+		return -1;
+	}
+	if (secret && (sb.st_mode & 077) != 0) {
+		snprintf(err, errsz, "%s \"%s\": readable by group or others "
+		    "(chmod 600 it)", key, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_tls(const struct config *c, char *err, size_t errsz)
+{
+	const char *amqp_set = c->amqp_tls_ca[0] ? "amqp_tls_ca" :
+	    c->amqp_tls_cert[0] ? "amqp_tls_cert" :
+	    c->amqp_tls_key[0] ? "amqp_tls_key" : NULL;
+	const char *mysql_set = c->mysql_tls_ca[0] ? "mysql_tls_ca" :
+	    c->mysql_tls_cert[0] ? "mysql_tls_cert" :
+	    c->mysql_tls_key[0] ? "mysql_tls_key" : NULL;
+
+	/* Options that would do nothing are a mistake worth a word. */
+	if (amqp_set != NULL && strstr(c->amqp_url, "amqps://") == NULL) {
+		snprintf(err, errsz, "%s is set but amqp_url has no amqps:// "
+		    "URL (TLS is off)", amqp_set);
+		return -1;
+	}
+	if (mysql_set != NULL && !c->mysql_tls) {
+		snprintf(err, errsz, "%s is set but mysql_tls is off",
+		    mysql_set);
+		return -1;
+	}
+	if (!c->amqp_tls_cert[0] != !c->amqp_tls_key[0]) {
+		snprintf(err, errsz, "amqp_tls_cert and amqp_tls_key go "
+		    "together");
+		return -1;
+	}
+	if (!c->mysql_tls_cert[0] != !c->mysql_tls_key[0]) {
+		snprintf(err, errsz, "mysql_tls_cert and mysql_tls_key go "
+		    "together");
+		return -1;
+	}
+	if (check_tls_file("amqp_tls_ca", c->amqp_tls_ca, 0, err, errsz) ==
+	    -1 || check_tls_file("amqp_tls_cert", c->amqp_tls_cert, 0, err,
+	    errsz) == -1 || check_tls_file("amqp_tls_key", c->amqp_tls_key, 1,
+	    err, errsz) == -1 || check_tls_file("mysql_tls_ca",
+	    c->mysql_tls_ca, 0, err, errsz) == -1 ||
+	    check_tls_file("mysql_tls_cert", c->mysql_tls_cert, 0, err,
+	    errsz) == -1 || check_tls_file("mysql_tls_key", c->mysql_tls_key,
+	    1, err, errsz) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 check(const struct config *c, char *err, size_t errsz)
 {
@@ -184,6 +274,8 @@ check(const struct config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "backoff_cap_ms is below backoff_base_ms");
 		return -1;
 	}
+	if (check_tls(c, err, errsz) == -1)
+		return -1;
 	return 0;
 }
 
@@ -314,6 +406,26 @@ config_load(struct config *c, const char *file, char *err, size_t errsz)
 		}
 	}
 	return check(c, err, errsz);
+}
+
+int
+config_check(const struct config *c, char *err, size_t errsz)
+{
+	return check(c, err, errsz);
+}
+
+int
+config_set_flag_url(struct config *c, const char *key, const char *url,
+    char *err, size_t errsz)
+{
+	if (url_has_password(url)) {
+		snprintf(err, errsz, "--%.*s-url: a password on the command "
+		    "line is visible to every local user; give it in %.*s_"
+		    "password_file, the config file or the environment",
+		    (int)strcspn(key, "_"), key, (int)strcspn(key, "_"), key);
+		return -1;
+	}
+	return config_set(c, key, url, err, errsz);
 }
 
 /* Reads a secret, refusing files that others may read. */

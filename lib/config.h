@@ -23,6 +23,18 @@ struct config {
 	char	mysql_url[1024];
 	char	amqp_password_file[512];
 	char	mysql_password_file[512];
+	/* TLS: amqps:// URLs turn it on for the broker, mysql_tls for the
+	 * database; the peer's certificate is verified unless *_verify is
+	 * off. */
+	char	amqp_tls_ca[512];
+	char	amqp_tls_cert[512];
+	char	amqp_tls_key[512];
+	long long amqp_tls_verify;
+	long long mysql_tls;
+	char	mysql_tls_ca[512];
+	char	mysql_tls_cert[512];
+	char	mysql_tls_key[512];
+	long long mysql_tls_verify;
 	char	queue[65];
 	char	queue_type[16];		/* quorum | classic */
 	char	log_level[16];
@@ -72,6 +84,14 @@ void	config_defaults(struct config *);
 int	config_load(struct config *, const char *file, char *err, size_t errsz);
 /* Sets one key by name ("prefetch", "amqp_url"...); 0 or -1 with err. */
 int	config_set(struct config *, const char *key, const char *value,
+	    char *err, size_t errsz);
+/* Checks the whole configuration again, after config_set; 0 or -1 with
+ * err. */
+int	config_check(const struct config *, char *err, size_t errsz);
+/* A URL given on the command line (--amqp-url, --mysql-url): as
+ * config_set, but a password in it is refused, since every local user can
+ * read a process's arguments. */
+int	config_set_flag_url(struct config *, const char *key, const char *url,
 	    char *err, size_t errsz);
 /* Parses both URLs, reading password files; 0 or -1 with err. */
 int	config_urls(const struct config *, struct url *amqp, struct url *mysql,

@@ -134,8 +134,8 @@ proto_decode(const uint8_t *p, size_t len, struct frame *f, char *err,
 		return -1;
 	}
 	if (p[0] != PROTO_VERSION) {
-		snprintf(err, errsz, "frame version %u, want %u", p[0],
-		    PROTO_VERSION);
+		snprintf(err, errsz, "frame version %u, want %u", (unsigned)p[0],
+		    (unsigned)PROTO_VERSION);
 		return -1;
 	}
 	if ((want = body_len(p[1])) < 0) {

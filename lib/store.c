@@ -28,6 +28,7 @@ struct stmt_ent {
 struct store {
 	MYSQL		*db;
 	struct url	 url;
+	struct tls_opts	 tls;
 	char		 err[TQ_ERRSZ];
 	unsigned	 errnum;
 	int		 err_temp;
@@ -143,17 +144,35 @@ db_connect(struct store *s)
 	mysql_options(s->db, MYSQL_OPT_PROTOCOL, &proto);
 	mysql_options(s->db, MYSQL_REPORT_DATA_TRUNCATION, &report);
 	mysql_options(s->db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (s->tls.on) {
+		my_bool on = 1, verify = s->tls.verify ? 1 : 0;
+
+		/* Required, not merely preferred: no silent fallback to
+		 * plain text. */
+		mysql_options(s->db, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(s->db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+		if (s->tls.ca && s->tls.ca[0])
+			mysql_options(s->db, MYSQL_OPT_SSL_CA, s->tls.ca);
+		if (s->tls.cert && s->tls.cert[0]) {
+			mysql_options(s->db, MYSQL_OPT_SSL_CERT, s->tls.cert);
+			mysql_options(s->db, MYSQL_OPT_SSL_KEY, s->tls.key);
+		}
+	}
 	/* MYSQL_OPT_RECONNECT stays off: it would silently drop prepared
 	 * statements and session state; store_reconnect does it openly. */
 	if (mysql_real_connect(s->db, s->url.host, s->url.user,
 	    s->url.pass[0] ? s->url.pass : NULL, s->url.path,
 	    (unsigned)s->url.port, NULL, 0) == NULL) {
 		s->errnum = mysql_errno(s->db);
-		s->err_temp = errnum_lost(s->errnum);
+		/* 2026, a TLS handshake refused (certificate, name, no TLS
+		 * on the server), does not heal by retrying. */
+		s->err_temp = errnum_lost(s->errnum) && s->errnum != 2026;
 		snprintf(where, sizeof(where), "%s:%d", s->url.host,
 		    s->url.port);
-		snprintf(s->err, sizeof(s->err), "mysql connect \"%s\": %s",
-		    where, mysql_error(s->db));
+		snprintf(s->err, sizeof(s->err), "mysql connect \"%s\": %s%s",
+		    where, mysql_error(s->db), s->errnum == 2026 ?
+		    " (check mysql_tls_ca, and that the server's certificate "
+		    "names this host)" : "");
 		mysql_close(s->db);
 		s->db = NULL;
 		return -1;
@@ -171,7 +190,8 @@ db_connect(struct store *s)
 }
 
 struct store *
-store_open(const struct url *u, char *err, size_t errsz, int *temporary)
+store_open(const struct url *u, const struct tls_opts *tls, char *err,
+    size_t errsz, int *temporary)
 {
 	struct store *s;
 
@@ -181,6 +201,8 @@ store_open(const struct url *u, char *err, size_t errsz, int *temporary)
 		return NULL;
 	}
 	s->url = *u;
+	if (tls != NULL)
+		s->tls = *tls;
 	if (db_connect(s) == -1) {
 		snprintf(err, errsz, "%s", s->err);
 		*temporary = s->err_temp;
@@ -724,7 +746,7 @@ store_migrate(struct store *s, int *from, int *to)
 	    ") ENGINE=InnoDB") == -1)
 		goto done;
 	for (v = v + 1; v <= STORE_SCHEMA_VERSION; v++) {
-		for (stmt = migrations[v]; *stmt; stmt++)
+		for (stmt = migrations[v]; stmt != NULL && *stmt; stmt++)
 			if (q(s, *stmt) == -1)
 				goto done;
 		if (params_init(&p, 1) == -1) {
@@ -1153,6 +1175,7 @@ claim_row(void *arg, struct row *r)
 	 * owner, due */
 	if (r->len[0] != UUID_LEN)
 		return 0;
+	memset(&key, 0, sizeof(key));
 	memcpy(key.id.b, r->col[0], UUID_LEN);
 	c = bsearch(&key, cs->c, cs->n, sizeof(*c), id_cmp);
 	if (c == NULL)
@@ -1420,6 +1443,7 @@ fin_row(void *arg, struct row *r)
 
 	if (r->len[0] != UUID_LEN)
 		return 0;
+	memset(&key, 0, sizeof(key));
 	memcpy(key.id.b, r->col[0], UUID_LEN);
 	if ((f = bsearch(&key, fs->f, fs->n, sizeof(*f), finish_cmp)) == NULL)
 		return 0;

@@ -24,7 +24,8 @@ extern int store_debug_nofence;
 
 /* Connects over TCP; NULL with the reason in err. *temporary tells a
  * connection failure (retry later, exit 111) from a refusal (exit 100). */
-struct store	*store_open(const struct url *, char *err, size_t errsz,
+struct store	*store_open(const struct url *, const struct tls_opts *,
+		    char *err, size_t errsz,
 		    int *temporary);
 void		 store_close(struct store *);
 /* The last error, and whether it was a lost or refused connection. */

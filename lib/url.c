@@ -173,3 +173,22 @@ url_clear(struct url *u)
 {
 	explicit_bzero(u->pass, sizeof(u->pass));
 }
+
+int
+url_has_password(const char *s)
+{
+	const char *p, *end, *at, *q;
+
+	while ((p = strstr(s, "://")) != NULL) {
+		p += 3;
+		end = p + strcspn(p, "/,");
+		at = NULL;
+		for (q = p; q < end; q++)
+			if (*q == '@')
+				at = q;
+		if (at != NULL && memchr(p, ':', (size_t)(at - p)) != NULL)
+			return 1;
+		s = end;
+	}
+	return 0;
+}

@@ -286,3 +286,17 @@ split_words(char *s, char **v, int max)
 	v[n] = NULL;
 	return n;
 }
+
+int
+ratelimit_say(struct ratelimit *r, int64_t now, int64_t interval,
+    unsigned *skipped)
+{
+	if (now < r->next) {
+		r->skipped++;
+		return 0;
+	}
+	*skipped = r->skipped;
+	r->skipped = 0;
+	r->next = now + interval;
+	return 1;
+}

@@ -27,6 +27,16 @@ int	rand_bytes(void *buf, size_t n);
 /* Exponential backoff with full jitter: random in [0, min(cap, base*2^n)]. */
 int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
 
+/* At most one message per interval for a repeating failure: say returns 1
+ * when this one should be logged, with *skipped set to how many were held
+ * back since the last. */
+struct ratelimit {
+	int64_t		next;
+	unsigned	skipped;
+};
+int	ratelimit_say(struct ratelimit *, int64_t now, int64_t interval,
+	    unsigned *skipped);
+
 /* The value of a hex digit, or -1. */
 int	hexval(char);
 /* Splits s in place on blanks into v (NULL-terminated, at most max - 1

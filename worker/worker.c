@@ -1072,9 +1072,14 @@ reconcile_tick(void)
 		W.leader = r;
 		W.next_lead = now + W.cfg.leader_ttl_ms / 3;
 	}
-	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
-		log_warnx("event=reconcile_failed error=\"%s\"", W.cl.err);
-	else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
+	if (W.leader && client_reconcile(&W.cl, &rs) == -1) {
+		static struct ratelimit rl;
+		unsigned skipped;
+
+		if (ratelimit_say(&rl, now, 5000, &skipped))
+			log_warnx("event=reconcile_failed error=\"%s\" "
+			    "repeated=%u", W.cl.err, skipped);
+	} else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
 		log_info("event=reconciled expired=%d due=%d published=%d "
 		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
 		    rs.stranded, rs.cron);
@@ -1339,9 +1344,13 @@ main(int argc, char **argv)
 		if (plugin_load(plugins[i], err, sizeof(err)) == -1)
 			log_fatalx(EXIT_PERM, "%s", err);
 	for (i = 0; i < nset; i++)
-		if (config_set(&W.cfg, set[i].key, set[i].val, err,
-		    sizeof(err)) == -1)
+		if ((strstr(set[i].key, "_url") ? config_set_flag_url(&W.cfg,
+		    set[i].key, set[i].val, err, sizeof(err)) :
+		    config_set(&W.cfg, set[i].key, set[i].val, err,
+		    sizeof(err))) == -1)
 			log_fatalx(EXIT_USAGE, "%s", err);
+	if (config_check(&W.cfg, err, sizeof(err)) == -1)
+		log_fatalx(EXIT_PERM, "%s", err);
 	if (!task_name_ok(W.cfg.queue, TASK_QUEUE_MAX))
 		log_fatalx(EXIT_PERM, "bad queue name \"%s\"", W.cfg.queue);
 	if ((l = log_parselevel(W.cfg.log_level)) == -1)

@@ -1132,7 +1132,7 @@ submitter(void *arg)
 	char payload[PAYLOAD_BYTES], head[32];
 	size_t i, published;
 	int64_t target, c0;
-	int r;
+	int r, hlen;
 
 	s->failed = 1;
 	if (client_init(&s->cl, &cfg) == -1)
@@ -1161,8 +1161,8 @@ submitter(void *arg)
 			s->maxlag = c0 - target;
 		/* 64 distinct bytes */
 		memset(payload, 'x', PAYLOAD_BYTES);
-		memcpy(payload, head, (size_t)snprintf(head, sizeof(head),
-		    "lat-%010u-", (unsigned)i));
+		hlen = snprintf(head, sizeof(head), "lat-%010u-", (unsigned)i);
+		memcpy(payload, head, (size_t)hlen);
 		pthread_mutex_lock(&L.idmu);
 		r = uuid_v7(&t.id);
 		pthread_mutex_unlock(&L.idmu);

@@ -661,6 +661,73 @@ START_TEST(test_urls_password_file_missing)
 }
 END_TEST
 
+START_TEST(test_flag_url_password_refused)
+{
+	struct config c;
+	char err[TQ_ERRSZ] = "";
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_set_flag_url(&c, "amqp_url",
+	    "amqp://u:hunter2@h/", err, sizeof(err)), -1);
+	ERR_HAS(err, "--amqp-url");
+	ERR_HAS(err, "amqp_password_file");
+	ck_assert(strstr(err, "hunter2") == NULL);
+	ck_assert(strstr(c.amqp_url, "hunter2") == NULL);
+	ck_assert_int_eq(config_set_flag_url(&c, "mysql_url",
+	    "mysql://u:hunter2@h/db", err, sizeof(err)), -1);
+	ERR_HAS(err, "--mysql-url");
+	ERR_HAS(err, "mysql_password_file");
+	ck_assert_int_eq(config_set_flag_url(&c, "mysql_url",
+	    "mysql://u@h/db", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.mysql_url, "mysql://u@h/db");
+}
+END_TEST
+
+START_TEST(test_tls_settings)
+{
+	struct config c;
+	char err[TQ_ERRSZ] = "", ca[700], key[700];
+
+	snprintf(ca, sizeof(ca), "%s", write_file("ca.pem", "x\n", 0644));
+	snprintf(key, sizeof(key), "%s", write_file("k.pem", "x\n", 0600));
+
+	/* TLS options with TLS off are a mistake, said so */
+	config_defaults(&c);
+	set(&c, "amqp_tls_ca", ca);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ERR_HAS(err, "amqps://");
+	set(&c, "amqp_url", "amqps://u@h/");
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.amqp_tls_verify, 1);
+
+	config_defaults(&c);
+	ck_assert_int_eq(c.mysql_tls, 0);
+	set(&c, "mysql_tls_ca", ca);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ERR_HAS(err, "mysql_tls is off");
+	set(&c, "mysql_tls", "yes");
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.mysql_tls_verify, 1);
+
+	/* a certificate needs its key, and the key is a secret */
+	set(&c, "mysql_tls_cert", ca);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ERR_HAS(err, "go together");
+	set(&c, "mysql_tls_key", key);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), 0);
+	chmod(key, 0640);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ERR_HAS(err, "readable by group or others");
+	chmod(key, 0600);
+
+	/* a missing file is named */
+	set(&c, "mysql_tls_ca", "/nonexistent/ca.pem");
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ERR_HAS(err, "/nonexistent/ca.pem");
+	ERR_HAS(err, "mysql_tls_ca");
+}
+END_TEST
+
 START_TEST(test_urls_wrong_scheme)
 {
 	struct config c;
@@ -733,6 +800,8 @@ config_suite(void)
 	tcase_add_test(tu, test_urls_password_file_mode);
 	tcase_add_test(tu, test_urls_password_file_missing);
 	tcase_add_test(tu, test_urls_wrong_scheme);
+	tcase_add_test(tu, test_flag_url_password_refused);
+	tcase_add_test(tu, test_tls_settings);
 	suite_add_tcase(s, tu);
 	return s;
 }

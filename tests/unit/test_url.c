@@ -444,6 +444,20 @@ START_TEST(test_clear)
 }
 END_TEST
 
+START_TEST(test_has_password)
+{
+	ck_assert_int_eq(url_has_password("amqp://u:p@h/"), 1);
+	ck_assert_int_eq(url_has_password("mysql://u:p%40x@h:1/db"), 1);
+	ck_assert_int_eq(url_has_password("amqp://h,amqp://u:p@h2"), 1);
+	ck_assert_int_eq(url_has_password("amqp://u@h/%2f"), 0);
+	ck_assert_int_eq(url_has_password("amqp://h:5672/"), 0);
+	ck_assert_int_eq(url_has_password("amqp://[::1]:5672/"), 0);
+	ck_assert_int_eq(url_has_password("amqp://u@h/a:b@c"), 0);
+	ck_assert_int_eq(url_has_password("amqp://u@h,amqp://v@h2:1"), 0);
+	ck_assert_int_eq(url_has_password(""), 0);
+}
+END_TEST
+
 Suite *
 url_suite(void)
 {
@@ -473,6 +487,7 @@ url_suite(void)
 	tcase_add_test(tr, test_redact_truncates);
 	tcase_add_test(tr, test_redact_empty_user_with_password);
 	tcase_add_test(tr, test_clear);
+	tcase_add_test(tr, test_has_password);
 	suite_add_tcase(s, tr);
 	return s;
 }
