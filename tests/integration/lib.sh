@@ -137,7 +137,7 @@ new_uuid() {
 # wait_log NAME PATTERN [SECS]: waits until $T/NAME.log has a line
 # matching the extended regexp PATTERN.
 wait_log() {
-	wait_for "${3:-30}" grep -Eq -- "$2" "$T/$1.log"
+	wait_for "${3:-30}" grep -Eqs -- "$2" "$T/$1.log"
 }
 
 # count_log NAME PATTERN: lines of $T/NAME.log matching PATTERN.
