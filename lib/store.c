@@ -1037,8 +1037,50 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 	return st == NULL ? -1 : 0;
 }
 
+/* pending -> queued for marks[0..n), sorted, in the caller's transaction
+ * (a deadlock rolls the whole of it back: no retry here). */
+static int
+mark_in_txn(struct store *s, const struct uuid *marks, size_t n,
+    struct buf *sql)
+{
+	struct params p;
+	size_t i, k, chunk;
+	MYSQL_STMT *st;
+
+	if (n == 0)
+		return 0;
+	if (params_init(&p, STORE_BATCH_MAX) == -1)
+		return oom(s);
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
+		if (placeholders(sql, "UPDATE tasks SET state = 'queued' "
+		    "WHERE id IN (", "?", chunk, ") AND state = 'pending'") ==
+		    -1) {
+			params_release(&p);
+			return oom(s);
+		}
+		p.n = 0;
+		for (k = 0; k < chunk; k++)
+			p_id(&p, &marks[i + k]);
+		st = stmt_run(s, sql->data, &p, NULL);
+		if (st == NULL) {
+			params_release(&p);
+			return -1;
+		}
+	}
+	params_release(&p);
+	return 0;
+}
+
 int
 store_insert(struct store *s, struct task_new *t, size_t n, int64_t grace_ms)
+{
+	return store_insert_mark(s, t, n, grace_ms, NULL, 0);
+}
+
+int
+store_insert_mark(struct store *s, struct task_new *t, size_t n,
+    int64_t grace_ms, struct uuid *marks, size_t nmarks)
 {
 	struct buf sql = BUF_INIT;
 	size_t i, j, bytes;
@@ -1049,9 +1091,14 @@ store_insert(struct store *s, struct task_new *t, size_t n, int64_t grace_ms)
 			snprintf(s->err, sizeof(s->err), "getrandom failed");
 			return -1;
 		}
+	if (nmarks > 0)
+		qsort(marks, nmarks, sizeof(*marks), id_cmp);
 again:
 	if (txn_begin(s) == -1)
 		goto done;
+	/* The older rows first: keys in ascending order, like the claims. */
+	if (mark_in_txn(s, marks, nmarks, &sql) == -1)
+		goto fail;
 	for (i = 0; i < n; i = j) {
 		/* Chunks bounded in rows and bytes stay under
 		 * max_allowed_packet. */

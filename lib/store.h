@@ -66,6 +66,11 @@ struct task_new {
  * reconciler waits before it publishes a pending row itself. */
 int	store_insert(struct store *, struct task_new *, size_t n,
 	    int64_t pending_grace_ms);
+/* store_insert, and in the same transaction pending -> queued for marks
+ * (ids whose publish was confirmed earlier; sorted here): a bulk producer
+ * folds the marking of one batch into the next one's commit. */
+int	store_insert_mark(struct store *, struct task_new *, size_t n,
+	    int64_t pending_grace_ms, struct uuid *marks, size_t nmarks);
 /* pending -> queued for ids whose publish was confirmed; only where still
  * pending (a worker may have claimed it already). Sorts ids. */
 int	store_mark_queued(struct store *, struct uuid *ids, size_t n);
