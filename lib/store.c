@@ -463,6 +463,30 @@ p_int(struct params *p, long long v)
 	p->n++;
 }
 
+/* The size an IN list of n values is padded to, repeating its last value
+ * (IN ignores duplicates): a connection then prepares a handful of
+ * statements rather than one per batch size, which evicted each other
+ * from the cache and cost a prepare every few rounds. */
+static size_t
+bucket(size_t n)
+{
+	size_t b = 1;
+
+	while (b < n)
+		b <<= 1;
+	return b > STORE_BATCH_MAX ? STORE_BATCH_MAX : b;
+}
+
+/* ids[0..n) padded to bucket(n). */
+static void
+p_ids(struct params *p, const struct uuid *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < bucket(n); i++)
+		p_id(p, &ids[i < n ? i : n - 1]);
+}
+
 /* "?,?,?" n times, into b (reset first). */
 static int
 placeholders(struct buf *b, const char *head, const char *one, size_t n,
@@ -1044,7 +1068,7 @@ mark_in_txn(struct store *s, const struct uuid *marks, size_t n,
     struct buf *sql)
 {
 	struct params p;
-	size_t i, k, chunk;
+	size_t i, chunk;
 	MYSQL_STMT *st;
 
 	if (n == 0)
@@ -1054,14 +1078,13 @@ mark_in_txn(struct store *s, const struct uuid *marks, size_t n,
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
 		if (placeholders(sql, "UPDATE tasks SET state = 'queued' "
-		    "WHERE id IN (", "?", chunk, ") AND state = 'pending'") ==
-		    -1) {
+		    "WHERE id IN (", "?", bucket(chunk),
+		    ") AND state = 'pending'") == -1) {
 			params_release(&p);
 			return oom(s);
 		}
 		p.n = 0;
-		for (k = 0; k < chunk; k++)
-			p_id(&p, &marks[i + k]);
+		p_ids(&p, &marks[i], chunk);
 		st = stmt_run(s, sql->data, &p, NULL);
 		if (st == NULL) {
 			params_release(&p);
@@ -1145,15 +1168,14 @@ update_ids(struct store *s, const char *head, const char *tail,
 		return oom(s);
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
-		if (placeholders(&sql, head, "?", chunk, tail) == -1) {
+		if (placeholders(&sql, head, "?", bucket(chunk), tail) == -1) {
 			oom(s);
 			goto done;
 		}
 		p.n = 0;
 		for (k = 0; k < npre; k++)
 			p_int(&p, pre[k]);
-		for (k = 0; k < chunk; k++)
-			p_id(&p, &ids[i + k]);
+		p_ids(&p, &ids[i], chunk);
 		tries = 0;
 		while ((st = stmt_run(s, sql.data, &p, NULL)) == NULL)
 			if (!txn_again(s, &tries))
@@ -1245,6 +1267,7 @@ store_claim(struct store *s, const char *owner, int64_t lease_ms,
 	struct buf sql = BUF_INIT;
 	struct claim_scan cs;
 	struct params p;
+	struct uuid *fresh;
 	size_t i, k;
 	int tries = 0, ret = -1;
 	MYSQL_STMT *st;
@@ -1256,8 +1279,12 @@ store_claim(struct store *s, const char *owner, int64_t lease_ms,
 		return -1;
 	}
 	qsort(c, n, sizeof(*c), id_cmp);
-	if (params_init(&p, n * 6 + 4) == -1)
+	if ((fresh = calloc(n, sizeof(*fresh))) == NULL)
 		return oom(s);
+	if (params_init(&p, bucket(n) + 4) == -1) {
+		free(fresh);
+		return oom(s);
+	}
 again:
 	for (i = 0; i < n; i++)
 		c[i].result = CLAIM_NOROW;
@@ -1267,14 +1294,14 @@ again:
 	 * cannot deadlock on each other (the producer's update too). */
 	if (placeholders(&sql, "SELECT id, state, fence, attempts, "
 	    "max_attempts, backoff_base_ms, backoff_cap_ms, timeout_ms, owner, "
-	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", n,
+	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", bucket(n),
 	    ") ORDER BY id FOR UPDATE") == -1) {
 		oom(s);
 		goto fail;
 	}
 	p.n = 0;
-	for (i = 0; i < n; i++)
-		p_id(&p, &c[i].id);
+	for (i = 0; i < bucket(n); i++)
+		p_id(&p, &c[i < n ? i : n - 1].id);
 	cs.c = c;
 	cs.n = n;
 	cs.owner = owner;
@@ -1283,40 +1310,35 @@ again:
 		goto fail;
 	/* Fresh claims (not the ones already ours). */
 	k = 0;
-	p.n = 0;
-	p_str(&p, owner);
-	p_int(&p, lease_ms);
 	for (i = 0; i < n; i++)
-		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING) {
-			p_id(&p, &c[i].id);
-			k++;
-		}
+		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING)
+			fresh[k++] = c[i].id;
 	if (k > 0) {
+		p.n = 0;
+		p_str(&p, owner);
+		p_int(&p, lease_ms);
+		p_ids(&p, fresh, k);
 		if (placeholders(&sql, "UPDATE tasks SET state = 'running', "
 		    "fence = fence + 1, attempts = attempts + 1, owner = ?, "
 		    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND, "
 		    "started_at = NOW(6), finished_at = NULL WHERE id IN (",
-		    "?", k, ")") == -1) {
+		    "?", bucket(k), ")") == -1) {
 			oom(s);
 			goto fail;
 		}
 		if (stmt_run(s, sql.data, &p, NULL) == NULL)
 			goto fail;
+		/* One run row per claim, from the rows just updated (ours,
+		 * locked): a VALUES list could not be padded. */
 		if (placeholders(&sql, "INSERT INTO task_runs (task_id, fence, "
-		    "attempt, owner, outcome, started_at) VALUES ",
-		    "(?,?,?,?,'running',NOW(6))", k, "") == -1) {
+		    "attempt, owner, outcome, started_at) SELECT id, fence, "
+		    "attempts, owner, 'running', started_at FROM tasks "
+		    "WHERE id IN (", "?", bucket(k), ")") == -1) {
 			oom(s);
 			goto fail;
 		}
 		p.n = 0;
-		for (i = 0; i < n; i++)
-			if (c[i].result == CLAIM_OK &&
-			    c[i].state != TS_RUNNING) {
-				p_id(&p, &c[i].id);
-				p_int(&p, (long long)c[i].fence + 1);
-				p_int(&p, c[i].attempt + 1);
-				p_str(&p, owner);
-			}
+		p_ids(&p, fresh, k);
 		if (stmt_run(s, sql.data, &p, NULL) == NULL)
 			goto fail;
 	}
@@ -1334,6 +1356,7 @@ fail:
 	if (txn_again(s, &tries))
 		goto again;
 done:
+	free(fresh);
 	params_release(&p);
 	buf_release(&sql);
 	return ret;
@@ -1495,41 +1518,50 @@ static int
 finish_successes(struct store *s, struct finish *f, size_t n,
     const signed char *seen, struct buf *sql, struct params *p)
 {
-	size_t i, k = 0;
+	size_t i, j, k = 0, kb;
 
 	for (i = 0; i < n; i++)
 		k += seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED;
 	if (k == 0)
 		return 0;
+	/* Padded to bucket(k) with the last success repeated. */
+	kb = bucket(k);
 	buf_reset(sql);
 	if (buf_printf(sql, "UPDATE tasks SET state = 'succeeded', "
 	    "result = CASE id") == -1)
 		return oom(s);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < kb; i++)
 		if (buf_printf(sql, " WHEN ? THEN ?") == -1)
 			return oom(s);
 	if (buf_printf(sql, " END, error = NULL, progress = 100, "
 	    "owner = NULL, due_at = NULL, finished_at = NOW(6) "
 	    "WHERE id IN (") == -1)
 		return oom(s);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < kb; i++)
 		if (buf_printf(sql, "%s?", i ? "," : "") == -1)
 			return oom(s);
 	if (buf_printf(sql, ")") == -1)
 		return oom(s);
 	p->n = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0, j = 0; i < n; i++)
 		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED) {
 			p_id(p, &f[i].id);
 			p_blob(p, f[i].result, f[i].result_len);
+			j = i;
 		}
+	for (i = k; i < kb; i++) {
+		p_id(p, &f[j].id);
+		p_blob(p, f[j].result, f[j].result_len);
+	}
 	for (i = 0; i < n; i++)
 		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
 			p_id(p, &f[i].id);
+	for (i = k; i < kb; i++)
+		p_id(p, &f[j].id);
 	if (stmt_run(s, sql->data, p, NULL) == NULL)
 		return -1;
 	if (placeholders(sql, "UPDATE task_runs SET outcome = 'succeeded', "
-	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", k,
+	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", kb,
 	    ")") == -1)
 		return oom(s);
 	p->n = 0;
@@ -1538,6 +1570,10 @@ finish_successes(struct store *s, struct finish *f, size_t n,
 			p_id(p, &f[i].id);
 			p_int(p, (long long)f[i].fence);
 		}
+	for (i = k; i < kb; i++) {
+		p_id(p, &f[j].id);
+		p_int(p, (long long)f[j].fence);
+	}
 	return stmt_run(s, sql->data, p, NULL) == NULL ? -1 : 0;
 }
 
@@ -1558,7 +1594,7 @@ store_finish(struct store *s, struct finish *f, size_t n)
 		return -1;
 	}
 	qsort(f, n, sizeof(*f), finish_cmp);
-	if (params_init(&p, n * 3 + 8) == -1)
+	if (params_init(&p, bucket(n) * 3 + 8) == -1)
 		return oom(s);
 	fs.seen = calloc(n, 1);
 	fs.kids = calloc(n, 1);
@@ -1578,14 +1614,14 @@ again:
 		goto done;
 	/* Lock the rows in key order and see which are still ours. */
 	if (placeholders(&sql, "SELECT id, state, fence, cancel_requested, "
-	    "has_children FROM tasks WHERE id IN (", "?", n,
+	    "has_children FROM tasks WHERE id IN (", "?", bucket(n),
 	    ") ORDER BY id FOR UPDATE") == -1) {
 		oom(s);
 		goto fail;
 	}
 	p.n = 0;
-	for (i = 0; i < n; i++)
-		p_id(&p, &f[i].id);
+	for (i = 0; i < bucket(n); i++)
+		p_id(&p, &f[i < n ? i : n - 1].id);
 	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
 	    stmt_rows(s, st, fin_row, &fs) == -1)
 		goto fail;
