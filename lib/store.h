@@ -122,6 +122,10 @@ struct finish {
 /* Records n outcomes in one transaction, each fenced. A failure with
  * attempts left becomes scheduled after a backoff; else failed. */
 int	store_finish(struct store *, struct finish *, size_t n);
+/* store_finish of f and store_claim of c in one transaction: a worker's
+ * round commits once. Either part may be empty. Sorts f and c by id. */
+int	store_finish_claim(struct store *, struct finish *f, size_t nf,
+	    const char *owner, int64_t lease_ms, struct claim *c, size_t nc);
 
 /* Records a running task's progress (0..100) and message, fenced. */
 int	store_progress(struct store *, const struct uuid *, uint64_t fence,
