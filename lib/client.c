@@ -276,6 +276,7 @@ struct client_bulk {
 	size_t			 nwait;
 	int			 closing;
 	struct uuid		*ok;		/* confirmed, not yet marked */
+	int64_t			*okat;		/* when each was confirmed */
 	size_t			 nok, capok;
 	size_t			 published;	/* need nothing more */
 	size_t			 deferred;	/* durable, not published */
@@ -298,6 +299,22 @@ bulk_batch_free(struct bulk_batch *bb)
 	free(bb->bodies);
 	free(bb->m);
 	free(bb);
+}
+
+/* Room for cap confirmed ids (under mu); on failure, as it was. */
+static void
+bulk_grow(struct client_bulk *b, size_t cap)
+{
+	struct uuid *ok;
+	int64_t *at;
+
+	if ((ok = reallocarray(b->ok, cap, sizeof(*ok))) == NULL)
+		return;
+	b->ok = ok;
+	if ((at = reallocarray(b->okat, cap, sizeof(*at))) == NULL)
+		return;
+	b->okat = at;
+	b->capok = cap;
 }
 
 /* The publisher thread's half of publish_mark: the marking is left to the
@@ -335,18 +352,14 @@ bulk_publish(struct client_bulk *b, struct bulk_batch *bb)
 			if (bb->m[j].confirmed)
 				ids[k++] = bb->m[j].id;
 		pthread_mutex_lock(&b->mu);
-		if (b->nok + k > b->capok) {
-			size_t cap = (b->nok + k) * 2;
-			struct uuid *n2 = reallocarray(b->ok, cap,
-			    sizeof(*n2));
-
-			if (n2 != NULL) {
-				b->ok = n2;
-				b->capok = cap;
-			}
-		}
+		if (b->nok + k > b->capok)
+			bulk_grow(b, (b->nok + k) * 2);
 		if (b->nok + k <= b->capok) {
+			int64_t now = now_ms();
+
 			memcpy(b->ok + b->nok, ids, k * sizeof(*ids));
+			for (j = 0; j < k; j++)
+				b->okat[b->nok + j] = now;
 			b->nok += k;
 		}
 		/* (Without room they stay pending: the reconciler's.) */
@@ -423,42 +436,64 @@ client_bulk_start(struct client *c)
 	return b;
 }
 
-/* The confirmed ids not yet marked, taken out of b (caller frees). */
+/* The confirmed ids not yet marked that were confirmed at least age_ms
+ * ago, taken out of b (caller frees; NULL when none). Waiting a little
+ * lets the workers claim most rows first: the marking then finds them
+ * running or done and writes nothing. */
 static struct uuid *
-bulk_take(struct client_bulk *b, size_t *n)
+bulk_take(struct client_bulk *b, size_t *n, int64_t age_ms)
 {
-	struct uuid *ids;
+	struct uuid *ids = NULL;
+	int64_t cut = now_ms() - age_ms;
+	size_t i, k = 0, m = 0;
 
 	pthread_mutex_lock(&b->mu);
-	ids = b->ok;
-	*n = b->nok;
-	b->ok = NULL;
-	b->nok = b->capok = 0;
+	for (i = 0; i < b->nok; i++)
+		m += b->okat[i] <= cut;
+	if (m > 0 && (ids = calloc(m, sizeof(*ids))) != NULL)
+		for (i = 0; i < b->nok; i++) {
+			if (b->okat[i] <= cut)
+				ids[k++] = b->ok[i];
+			else {
+				b->ok[i - k] = b->ok[i];
+				b->okat[i - k] = b->okat[i];
+			}
+		}
+	b->nok -= k;
 	pthread_mutex_unlock(&b->mu);
+	*n = k;
 	return ids;
 }
 
-/* Gives ids back (their marking failed with the transaction). */
+/* Gives ids back (their marking failed with the transaction): due at
+ * once. */
 static void
 bulk_give_back(struct client_bulk *b, struct uuid *ids, size_t n)
 {
-	struct uuid *all;
+	size_t i;
 
 	pthread_mutex_lock(&b->mu);
-	if (b->nok == 0) {
-		free(b->ok);
-		b->ok = ids;
-		b->nok = b->capok = n;
-		ids = NULL;
-	} else if ((all = reallocarray(b->ok, b->nok + n,
-	    sizeof(*all))) != NULL) {
-		memcpy(all + b->nok, ids, n * sizeof(*ids));
-		b->ok = all;
+	if (b->nok + n > b->capok)
+		bulk_grow(b, b->nok + n);
+	if (b->nok + n <= b->capok) {
+		for (i = 0; i < n; i++) {
+			b->ok[b->nok + i] = ids[i];
+			b->okat[b->nok + i] = 0;
+		}
 		b->nok += n;
-		b->capok = b->nok;
 	}
 	pthread_mutex_unlock(&b->mu);
 	free(ids);
+}
+
+/* How long a confirmed row may wait to be marked: well inside the grace
+ * after which the reconciler would publish it again. */
+static int64_t
+bulk_mark_age(const struct client *c)
+{
+	int64_t age = c->cfg.pending_grace_ms / 4;
+
+	return age < 1000 ? age : 1000;
 }
 
 int
@@ -472,7 +507,7 @@ client_bulk_submit(struct client_bulk *b, struct task_new *t, size_t n)
 
 	if (client_store(c) == -1)
 		return -1;
-	marks = bulk_take(b, &nmarks);
+	marks = bulk_take(b, &nmarks, bulk_mark_age(c));
 	if (store_insert_mark(c->store, t, n, c->cfg.pending_grace_ms, marks,
 	    nmarks) == -1) {
 		snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
@@ -541,7 +576,7 @@ client_bulk_end(struct client_bulk *b, size_t *published)
 	pthread_mutex_unlock(&b->mu);
 	if (b->running)
 		pthread_join(b->th, NULL);
-	marks = bulk_take(b, &nmarks);
+	marks = bulk_take(b, &nmarks, 0);
 	/* The last batch's confirmed rows, in a statement of their own. */
 	if (nmarks > 0 && (client_store(c) == -1 ||
 	    store_mark_queued(c->store, marks, nmarks) == -1)) {
@@ -556,6 +591,8 @@ client_bulk_end(struct client_bulk *b, size_t *published)
 		snprintf(c->err, sizeof(c->err), "%s", b->err);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
+	free(b->ok);
+	free(b->okat);
 	free(b);
 	return ret;
 }
