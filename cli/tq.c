@@ -177,6 +177,8 @@ check_payload(size_t len)
 		    "(%lld bytes); nothing was submitted", len, cfg.payload_max);
 }
 
+#define SUBMIT_BATCH	5000
+
 static void
 submit_batch(struct client *c, struct task_new *t, size_t n)
 {
@@ -190,6 +192,47 @@ submit_batch(struct client *c, struct task_new *t, size_t n)
 		printf("%s\n", idtxt);
 	}
 	if (fflush(stdout) == EOF)
+		die(EXIT_TEMP, "stdout: %s", strerror(errno));
+	if (published < n)
+		fprintf(stderr, "tq: %zu of %zu tasks are durable but not yet "
+		    "published (%s); the reconciler publishes them\n",
+		    n - published, n, c->err[0] ? c->err : "delayed");
+}
+
+/* --from: batches made durable one after the other while a second thread
+ * publishes the previous ones; each batch's ids are printed once it is
+ * durable. */
+static void
+submit_bulk(struct client *c, struct task_new *t, size_t n)
+{
+	char idtxt[UUID_STRLEN + 1];
+	struct client_bulk *b;
+	size_t i, j, k, published = 0;
+	int failed = 0;
+
+	if ((b = client_bulk_start(c)) == NULL)
+		die(EXIT_TEMP, "submit: %s", c->err);
+	for (i = 0; i < n; i += k) {
+		k = n - i < SUBMIT_BATCH ? n - i : SUBMIT_BATCH;
+		if (client_bulk_submit(b, t + i, k) == -1) {
+			failed = 1;
+			break;
+		}
+		for (j = i; j < i + k; j++) {
+			uuid_fmt(&t[j].id, idtxt);
+			printf("%s\n", idtxt);
+		}
+		if (fflush(stdout) == EOF) {
+			failed = 2;
+			break;
+		}
+	}
+	/* What is durable gets published (or left to the reconciler) before
+	 * a failure is reported. */
+	(void)client_bulk_end(b, &published);
+	if (failed == 1)
+		die(c->err_temp ? EXIT_TEMP : EXIT_PERM, "submit: %s", c->err);
+	if (failed == 2)
 		die(EXIT_TEMP, "stdout: %s", strerror(errno));
 	if (published < n)
 		fprintf(stderr, "tq: %zu of %zu tasks are durable but not yet "
@@ -221,7 +264,7 @@ cmd_submit(int argc, char **argv)
 	struct buf payload = BUF_INIT, lines = BUF_INIT;
 	const char *from = NULL, *pfile = NULL, *name, *queue = cfg.queue;
 	struct client c;
-	size_t n, cap, i;
+	size_t n, cap;
 	char *p, *nl, *comma;
 	int ch;
 
@@ -383,8 +426,7 @@ cmd_submit(int argc, char **argv)
 		n++;
 	}
 	need_store(&c);
-	for (i = 0; i < n; i += 5000)
-		submit_batch(&c, t + i, n - i < 5000 ? n - i : 5000);
+	submit_bulk(&c, t, n);
 out:
 	client_close(&c);
 	free(t);

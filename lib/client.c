@@ -1,4 +1,5 @@
 /* client.c: row before message, always. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,351 @@ done:
 			free(bodies[i]);
 	free(bodies);
 	free(m);
+	return ret;
+}
+
+/* ---- bulk submission, pipelined ---- */
+
+/* Batches waiting for the publisher at most: the producer runs ahead of
+ * the broker by that much, no more. */
+#define BULK_AHEAD	2
+
+struct bulk_batch {
+	struct broker_msg	*m;
+	uint8_t			**bodies;
+	size_t			 n;
+	struct bulk_batch	*next;
+};
+
+struct client_bulk {
+	struct client		*c;
+	pthread_t		 th;
+	int			 running;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	/* under mu */
+	struct bulk_batch	*head, *tail;
+	size_t			 nwait;
+	int			 closing;
+	struct uuid		*ok;		/* confirmed, not yet marked */
+	int64_t			*okat;		/* when each was confirmed */
+	size_t			 nok, capok;
+	size_t			 published;	/* need nothing more */
+	size_t			 deferred;	/* durable, not published */
+	char			 err[TQ_ERRSZ];	/* the publisher's last */
+	/* the publisher's own */
+	char			 declared[TASK_QUEUE_MAX + 1];
+	struct broker		*declared_on;
+};
+
+static void
+bulk_batch_free(struct bulk_batch *bb)
+{
+	size_t i;
+
+	if (bb == NULL)
+		return;
+	if (bb->bodies != NULL)
+		for (i = 0; i < bb->n; i++)
+			free(bb->bodies[i]);
+	free(bb->bodies);
+	free(bb->m);
+	free(bb);
+}
+
+/* Room for cap confirmed ids (under mu); on failure, as it was. */
+static void
+bulk_grow(struct client_bulk *b, size_t cap)
+{
+	struct uuid *ok;
+	int64_t *at;
+
+	if ((ok = reallocarray(b->ok, cap, sizeof(*ok))) == NULL)
+		return;
+	b->ok = ok;
+	if ((at = reallocarray(b->okat, cap, sizeof(*at))) == NULL)
+		return;
+	b->okat = at;
+	b->capok = cap;
+}
+
+/* The publisher thread's half of publish_mark: the marking is left to the
+ * producer's next transaction. Owns c->broker while the bulk runs. */
+static void
+bulk_publish(struct client_bulk *b, struct bulk_batch *bb)
+{
+	struct client *c = b->c;
+	struct uuid *ids;
+	char err[TQ_ERRSZ];
+	size_t i = 0, j, k, chunk;
+	int got, temp;
+
+	if ((ids = calloc(bb->n ? bb->n : 1, sizeof(*ids))) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto deferred;
+	}
+	for (i = 0; i < bb->n; i += chunk) {
+		chunk = bb->n - i < PUBLISH_CHUNK ? bb->n - i : PUBLISH_CHUNK;
+		if (c->broker == NULL && (c->broker = client_broker_open(c, err,
+		    sizeof(err), &temp)) == NULL)
+			goto deferred;
+		for (j = i; j < i + chunk; j++) {
+			if (b->declared_on == c->broker &&
+			    strcmp(b->declared, bb->m[j].queue) == 0)
+				continue;
+			if (broker_declare(c->broker, bb->m[j].queue) == -1)
+				goto lost;
+			snprintf(b->declared, sizeof(b->declared), "%s",
+			    bb->m[j].queue);
+			b->declared_on = c->broker;
+		}
+		got = broker_publish(c->broker, bb->m + i, chunk);
+		for (j = i, k = 0; j < i + chunk; j++)
+			if (bb->m[j].confirmed)
+				ids[k++] = bb->m[j].id;
+		pthread_mutex_lock(&b->mu);
+		if (b->nok + k > b->capok)
+			bulk_grow(b, (b->nok + k) * 2);
+		if (b->nok + k <= b->capok) {
+			int64_t now = now_ms();
+
+			memcpy(b->ok + b->nok, ids, k * sizeof(*ids));
+			for (j = 0; j < k; j++)
+				b->okat[b->nok + j] = now;
+			b->nok += k;
+		}
+		/* (Without room they stay pending: the reconciler's.) */
+		b->published += k;
+		b->deferred += chunk - k;
+		pthread_mutex_unlock(&b->mu);
+		if (got == -1)
+			goto lost;
+	}
+	free(ids);
+	return;
+lost:
+	snprintf(err, sizeof(err), "%s", broker_errstr(c->broker));
+	broker_close(c->broker);
+	c->broker = NULL;
+	b->declared_on = NULL;
+deferred:
+	free(ids);
+	log_warnx("event=publish_deferred count=%zu error=\"%s\"", bb->n - i,
+	    err);
+	pthread_mutex_lock(&b->mu);
+	snprintf(b->err, sizeof(b->err), "%s", err);
+	b->deferred += bb->n - i;
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void *
+bulk_main(void *arg)
+{
+	struct client_bulk *b = arg;
+	struct bulk_batch *bb;
+
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (b->head == NULL && !b->closing)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if ((bb = b->head) == NULL) {
+			pthread_mutex_unlock(&b->mu);
+			break;
+		}
+		if ((b->head = bb->next) == NULL)
+			b->tail = NULL;
+		b->nwait--;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		bulk_publish(b, bb);
+		bulk_batch_free(bb);
+	}
+	return NULL;
+}
+
+struct client_bulk *
+client_bulk_start(struct client *c)
+{
+	struct client_bulk *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		c->err_temp = 1;
+		return NULL;
+	}
+	b->c = c;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	if (pthread_create(&b->th, NULL, bulk_main, b) != 0) {
+		snprintf(c->err, sizeof(c->err), "pthread_create failed");
+		c->err_temp = 1;
+		pthread_mutex_destroy(&b->mu);
+		pthread_cond_destroy(&b->cv);
+		free(b);
+		return NULL;
+	}
+	b->running = 1;
+	return b;
+}
+
+/* The confirmed ids not yet marked that were confirmed at least age_ms
+ * ago, taken out of b (caller frees; NULL when none). Waiting a little
+ * lets the workers claim most rows first: the marking then finds them
+ * running or done and writes nothing. */
+static struct uuid *
+bulk_take(struct client_bulk *b, size_t *n, int64_t age_ms)
+{
+	struct uuid *ids = NULL;
+	int64_t cut = now_ms() - age_ms;
+	size_t i, k = 0, m = 0;
+
+	pthread_mutex_lock(&b->mu);
+	for (i = 0; i < b->nok; i++)
+		m += b->okat[i] <= cut;
+	if (m > 0 && (ids = calloc(m, sizeof(*ids))) != NULL)
+		for (i = 0; i < b->nok; i++) {
+			if (b->okat[i] <= cut)
+				ids[k++] = b->ok[i];
+			else {
+				b->ok[i - k] = b->ok[i];
+				b->okat[i - k] = b->okat[i];
+			}
+		}
+	b->nok -= k;
+	pthread_mutex_unlock(&b->mu);
+	*n = k;
+	return ids;
+}
+
+/* Gives ids back (their marking failed with the transaction): due at
+ * once. */
+static void
+bulk_give_back(struct client_bulk *b, struct uuid *ids, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&b->mu);
+	if (b->nok + n > b->capok)
+		bulk_grow(b, b->nok + n);
+	if (b->nok + n <= b->capok) {
+		for (i = 0; i < n; i++) {
+			b->ok[b->nok + i] = ids[i];
+			b->okat[b->nok + i] = 0;
+		}
+		b->nok += n;
+	}
+	pthread_mutex_unlock(&b->mu);
+	free(ids);
+}
+
+/* How long a confirmed row may wait to be marked: well inside the grace
+ * after which the reconciler would publish it again. */
+static int64_t
+bulk_mark_age(const struct client *c)
+{
+	int64_t age = c->cfg.pending_grace_ms / 4;
+
+	return age < 1000 ? age : 1000;
+}
+
+int
+client_bulk_submit(struct client_bulk *b, struct task_new *t, size_t n)
+{
+	struct client *c = b->c;
+	struct bulk_batch *bb = NULL;
+	struct uuid *marks;
+	size_t i, nmarks, done = 0;
+	int r;
+
+	if (client_store(c) == -1)
+		return -1;
+	marks = bulk_take(b, &nmarks, bulk_mark_age(c));
+	if (store_insert_mark(c->store, t, n, c->cfg.pending_grace_ms, marks,
+	    nmarks) == -1) {
+		snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
+		c->err_temp = store_err_temporary(c->store);
+		bulk_give_back(b, marks, nmarks);
+		return -1;
+	}
+	free(marks);
+	/* Durable from here on: what follows only saves the reconciler work. */
+	if ((bb = calloc(1, sizeof(*bb))) == NULL ||
+	    (bb->m = calloc(n ? n : 1, sizeof(*bb->m))) == NULL ||
+	    (bb->bodies = calloc(n ? n : 1, sizeof(*bb->bodies))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		/* As client_submit: scheduled, existing and held rows need no
+		 * message now. */
+		if (t[i].delay_ms > 0 || t[i].existing || t[i].held) {
+			done++;
+			continue;
+		}
+		if ((r = msg_fill(&bb->m[bb->n], &bb->bodies[bb->n], &t[i].id,
+		    t[i].queue, t[i].name, t[i].payload, t[i].len,
+		    t[i].priority)) == -1)
+			goto oom;
+		bb->n += (size_t)r;
+	}
+	pthread_mutex_lock(&b->mu);
+	b->published += done;
+	b->deferred += n - done - bb->n;
+	while (b->nwait >= BULK_AHEAD)
+		pthread_cond_wait(&b->cv, &b->mu);
+	if (b->tail)
+		b->tail->next = bb;
+	else
+		b->head = bb;
+	b->tail = bb;
+	b->nwait++;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	return 0;
+oom:
+	/* Stored all the same: the reconciler publishes them. */
+	pthread_mutex_lock(&b->mu);
+	b->published += done;
+	b->deferred += n - done;
+	snprintf(b->err, sizeof(b->err), "out of memory");
+	pthread_mutex_unlock(&b->mu);
+	bulk_batch_free(bb);
+	return 0;
+}
+
+int
+client_bulk_end(struct client_bulk *b, size_t *published)
+{
+	struct client *c;
+	struct uuid *marks;
+	size_t nmarks;
+	int ret = 0;
+
+	if (b == NULL)
+		return 0;
+	c = b->c;
+	pthread_mutex_lock(&b->mu);
+	b->closing = 1;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	if (b->running)
+		pthread_join(b->th, NULL);
+	marks = bulk_take(b, &nmarks, 0);
+	/* The last batch's confirmed rows, in a statement of their own. */
+	if (nmarks > 0 && (client_store(c) == -1 ||
+	    store_mark_queued(c->store, marks, nmarks) == -1)) {
+		log_warnx("event=mark_queued_failed count=%zu error=\"%s\"",
+		    nmarks, c->store ? store_errstr(c->store) : c->err);
+		ret = -1;
+	}
+	free(marks);
+	if (published)
+		*published = b->published;
+	if (b->deferred > 0 && b->err[0])
+		snprintf(c->err, sizeof(c->err), "%s", b->err);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b->ok);
+	free(b->okat);
+	free(b);
 	return ret;
 }
 

@@ -50,6 +50,22 @@ struct broker *client_broker_open(struct client *, char *err, size_t errsz,
 int	client_submit(struct client *, struct task_new *t, size_t n,
 	    size_t *published);
 
+/* Bulk submission, pipelined: client_bulk_submit makes a batch durable in
+ * one transaction (which also marks queued the rows of earlier batches
+ * whose publishes were confirmed meanwhile) and hands its messages to a
+ * publisher thread, so that the next batch's INSERT runs while the broker
+ * confirms this one. The client's broker connection belongs to that thread
+ * until client_bulk_end, which waits for it and marks the last confirmed
+ * rows. A row not marked stays pending: the reconciler publishes it again
+ * after the grace period (a duplicate, never a loss). */
+struct client_bulk;
+struct client_bulk *client_bulk_start(struct client *);
+/* 0 once durable (ids in t), -1 when nothing of t was stored (err). */
+int	client_bulk_submit(struct client_bulk *, struct task_new *t, size_t n);
+/* *published: tasks that need nothing more. Frees b. 0, or -1 when the
+ * last marking failed (those rows wait as pending). */
+int	client_bulk_end(struct client_bulk *, size_t *published);
+
 /* Publishes rows that need a message and marks the confirmed ones
  * queued. Returns confirmed count or -1. */
 int	client_publish_rows(struct client *, struct pub_row *rows, size_t n);

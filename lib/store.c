@@ -485,6 +485,30 @@ p_int(struct params *p, long long v)
 	p->n++;
 }
 
+/* The size an IN list of n values is padded to, repeating its last value
+ * (IN ignores duplicates): a connection then prepares a handful of
+ * statements rather than one per batch size, which evicted each other
+ * from the cache and cost a prepare every few rounds. */
+static size_t
+bucket(size_t n)
+{
+	size_t b = 1;
+
+	while (b < n)
+		b <<= 1;
+	return b > STORE_BATCH_MAX ? STORE_BATCH_MAX : b;
+}
+
+/* ids[0..n) padded to bucket(n). */
+static void
+p_ids(struct params *p, const struct uuid *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < bucket(n); i++)
+		p_id(p, &ids[i < n ? i : n - 1]);
+}
+
 /* "?,?,?" n times, into b (reset first). */
 static int
 placeholders(struct buf *b, const char *head, const char *one, size_t n,
@@ -1059,8 +1083,49 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 	return st == NULL ? -1 : 0;
 }
 
+/* pending -> queued for marks[0..n), sorted, in the caller's transaction
+ * (a deadlock rolls the whole of it back: no retry here). */
+static int
+mark_in_txn(struct store *s, const struct uuid *marks, size_t n,
+    struct buf *sql)
+{
+	struct params p;
+	size_t i, chunk;
+	MYSQL_STMT *st;
+
+	if (n == 0)
+		return 0;
+	if (params_init(&p, STORE_BATCH_MAX) == -1)
+		return oom(s);
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
+		if (placeholders(sql, "UPDATE tasks SET state = 'queued' "
+		    "WHERE id IN (", "?", bucket(chunk),
+		    ") AND state = 'pending'") == -1) {
+			params_release(&p);
+			return oom(s);
+		}
+		p.n = 0;
+		p_ids(&p, &marks[i], chunk);
+		st = stmt_run(s, sql->data, &p, NULL);
+		if (st == NULL) {
+			params_release(&p);
+			return -1;
+		}
+	}
+	params_release(&p);
+	return 0;
+}
+
 int
 store_insert(struct store *s, struct task_new *t, size_t n, int64_t grace_ms)
+{
+	return store_insert_mark(s, t, n, grace_ms, NULL, 0);
+}
+
+int
+store_insert_mark(struct store *s, struct task_new *t, size_t n,
+    int64_t grace_ms, struct uuid *marks, size_t nmarks)
 {
 	struct buf sql = BUF_INIT;
 	size_t i, j, bytes;
@@ -1071,9 +1136,14 @@ store_insert(struct store *s, struct task_new *t, size_t n, int64_t grace_ms)
 			snprintf(s->err, sizeof(s->err), "getrandom failed");
 			return -1;
 		}
+	if (nmarks > 0)
+		qsort(marks, nmarks, sizeof(*marks), id_cmp);
 again:
 	if (txn_begin(s) == -1)
 		goto done;
+	/* The older rows first: keys in ascending order, like the claims. */
+	if (mark_in_txn(s, marks, nmarks, &sql) == -1)
+		goto fail;
 	for (i = 0; i < n; i = j) {
 		/* Chunks bounded in rows and bytes stay under
 		 * max_allowed_packet. */
@@ -1120,15 +1190,14 @@ update_ids(struct store *s, const char *head, const char *tail,
 		return oom(s);
 	for (i = 0; i < n; i += chunk) {
 		chunk = n - i < STORE_BATCH_MAX ? n - i : STORE_BATCH_MAX;
-		if (placeholders(&sql, head, "?", chunk, tail) == -1) {
+		if (placeholders(&sql, head, "?", bucket(chunk), tail) == -1) {
 			oom(s);
 			goto done;
 		}
 		p.n = 0;
 		for (k = 0; k < npre; k++)
 			p_int(&p, pre[k]);
-		for (k = 0; k < chunk; k++)
-			p_id(&p, &ids[i + k]);
+		p_ids(&p, &ids[i], chunk);
 		tries = 0;
 		while ((st = stmt_run(s, sql.data, &p, NULL)) == NULL)
 			if (!txn_again(s, &tries))
@@ -1214,105 +1283,83 @@ claim_row(void *arg, struct row *r)
 	return 0;
 }
 
-int
-store_claim(struct store *s, const char *owner, int64_t lease_ms,
-    struct claim *c, size_t n)
+/* The claim's statements, in the caller's transaction; c sorted, fresh
+ * has room for n ids. */
+static int
+claim_txn(struct store *s, const char *owner, int64_t lease_ms,
+    struct claim *c, size_t n, struct uuid *fresh, struct buf *sql,
+    struct params *p)
 {
-	struct buf sql = BUF_INIT;
 	struct claim_scan cs;
-	struct params p;
 	size_t i, k;
-	int tries = 0, ret = -1;
 	MYSQL_STMT *st;
 
-	if (n == 0)
-		return 0;
-	if (n > STORE_BATCH_MAX) {
-		snprintf(s->err, sizeof(s->err), "claim batch too large");
-		return -1;
-	}
-	qsort(c, n, sizeof(*c), id_cmp);
-	if (params_init(&p, n * 6 + 4) == -1)
-		return oom(s);
-again:
 	for (i = 0; i < n; i++)
 		c[i].result = CLAIM_NOROW;
-	if (txn_begin(s) == -1)
-		goto done;
 	/* Rows locked in key order: batches from several workers then
 	 * cannot deadlock on each other (the producer's update too). */
-	if (placeholders(&sql, "SELECT id, state, fence, attempts, "
+	if (placeholders(sql, "SELECT id, state, fence, attempts, "
 	    "max_attempts, backoff_base_ms, backoff_cap_ms, timeout_ms, owner, "
-	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", n,
-	    ") ORDER BY id FOR UPDATE") == -1) {
-		oom(s);
-		goto fail;
-	}
-	p.n = 0;
-	for (i = 0; i < n; i++)
-		p_id(&p, &c[i].id);
+	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", bucket(n),
+	    ") ORDER BY id FOR UPDATE") == -1)
+		return oom(s);
+	p->n = 0;
+	for (i = 0; i < bucket(n); i++)
+		p_id(p, &c[i < n ? i : n - 1].id);
 	cs.c = c;
 	cs.n = n;
 	cs.owner = owner;
-	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
+	if ((st = stmt_run(s, sql->data, p, NULL)) == NULL ||
 	    stmt_rows(s, st, claim_row, &cs) == -1)
-		goto fail;
+		return -1;
 	/* Fresh claims (not the ones already ours). */
 	k = 0;
-	p.n = 0;
-	p_str(&p, owner);
-	p_int(&p, lease_ms);
 	for (i = 0; i < n; i++)
-		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING) {
-			p_id(&p, &c[i].id);
-			k++;
-		}
-	if (k > 0) {
-		if (placeholders(&sql, "UPDATE tasks SET state = 'running', "
-		    "fence = fence + 1, attempts = attempts + 1, owner = ?, "
-		    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND, "
-		    "started_at = NOW(6), finished_at = NULL WHERE id IN (",
-		    "?", k, ")") == -1) {
-			oom(s);
-			goto fail;
-		}
-		if (stmt_run(s, sql.data, &p, NULL) == NULL)
-			goto fail;
-		if (placeholders(&sql, "INSERT INTO task_runs (task_id, fence, "
-		    "attempt, owner, outcome, started_at) VALUES ",
-		    "(?,?,?,?,'running',NOW(6))", k, "") == -1) {
-			oom(s);
-			goto fail;
-		}
-		p.n = 0;
-		for (i = 0; i < n; i++)
-			if (c[i].result == CLAIM_OK &&
-			    c[i].state != TS_RUNNING) {
-				p_id(&p, &c[i].id);
-				p_int(&p, (long long)c[i].fence + 1);
-				p_int(&p, c[i].attempt + 1);
-				p_str(&p, owner);
-			}
-		if (stmt_run(s, sql.data, &p, NULL) == NULL)
-			goto fail;
-	}
-	if (txn_commit(s) == -1)
-		goto fail;
+		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING)
+			fresh[k++] = c[i].id;
+	if (k == 0)
+		return 0;
+	p->n = 0;
+	p_str(p, owner);
+	p_int(p, lease_ms);
+	p_ids(p, fresh, k);
+	if (placeholders(sql, "UPDATE tasks SET state = 'running', "
+	    "fence = fence + 1, attempts = attempts + 1, owner = ?, "
+	    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND, "
+	    "started_at = NOW(6), finished_at = NULL WHERE id IN (",
+	    "?", bucket(k), ")") == -1)
+		return oom(s);
+	if (stmt_run(s, sql->data, p, NULL) == NULL)
+		return -1;
+	/* One run row per claim, from the rows just updated (ours, locked). */
+	if (placeholders(sql, "INSERT INTO task_runs (task_id, fence, "
+	    "attempt, owner, outcome, started_at) SELECT id, fence, "
+	    "attempts, owner, 'running', started_at FROM tasks "
+	    "WHERE id IN (", "?", bucket(k), ")") == -1)
+		return oom(s);
+	p->n = 0;
+	p_ids(p, fresh, k);
+	return stmt_run(s, sql->data, p, NULL) == NULL ? -1 : 0;
+}
+
+/* After the commit: the fresh claims' fence and attempt. */
+static void
+claim_done(struct claim *c, size_t n)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++)
 		if (c[i].result == CLAIM_OK && c[i].state != TS_RUNNING) {
 			c[i].fence++;
 			c[i].attempt++;
 		}
-	ret = 0;
-	goto done;
-fail:
-	txn_rollback(s);
-	if (txn_again(s, &tries))
-		goto again;
-done:
-	params_release(&p);
-	buf_release(&sql);
-	return ret;
+}
+
+int
+store_claim(struct store *s, const char *owner, int64_t lease_ms,
+    struct claim *c, size_t n)
+{
+	return store_finish_claim(s, NULL, 0, owner, lease_ms, c, n);
 }
 
 /* ---- finish ---- */
@@ -1472,41 +1519,50 @@ static int
 finish_successes(struct store *s, struct finish *f, size_t n,
     const signed char *seen, struct buf *sql, struct params *p)
 {
-	size_t i, k = 0;
+	size_t i, j, k = 0, kb;
 
 	for (i = 0; i < n; i++)
 		k += seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED;
 	if (k == 0)
 		return 0;
+	/* Padded to bucket(k) with the last success repeated. */
+	kb = bucket(k);
 	buf_reset(sql);
 	if (buf_printf(sql, "UPDATE tasks SET state = 'succeeded', "
 	    "result = CASE id") == -1)
 		return oom(s);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < kb; i++)
 		if (buf_printf(sql, " WHEN ? THEN ?") == -1)
 			return oom(s);
 	if (buf_printf(sql, " END, error = NULL, progress = 100, "
 	    "owner = NULL, due_at = NULL, finished_at = NOW(6) "
 	    "WHERE id IN (") == -1)
 		return oom(s);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < kb; i++)
 		if (buf_printf(sql, "%s?", i ? "," : "") == -1)
 			return oom(s);
 	if (buf_printf(sql, ")") == -1)
 		return oom(s);
 	p->n = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0, j = 0; i < n; i++)
 		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED) {
 			p_id(p, &f[i].id);
 			p_blob(p, f[i].result, f[i].result_len);
+			j = i;
 		}
+	for (i = k; i < kb; i++) {
+		p_id(p, &f[j].id);
+		p_blob(p, f[j].result, f[j].result_len);
+	}
 	for (i = 0; i < n; i++)
 		if (seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
 			p_id(p, &f[i].id);
+	for (i = k; i < kb; i++)
+		p_id(p, &f[j].id);
 	if (stmt_run(s, sql->data, p, NULL) == NULL)
 		return -1;
 	if (placeholders(sql, "UPDATE task_runs SET outcome = 'succeeded', "
-	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", k,
+	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", kb,
 	    ")") == -1)
 		return oom(s);
 	p->n = 0;
@@ -1515,83 +1571,127 @@ finish_successes(struct store *s, struct finish *f, size_t n,
 			p_id(p, &f[i].id);
 			p_int(p, (long long)f[i].fence);
 		}
+	for (i = k; i < kb; i++) {
+		p_id(p, &f[j].id);
+		p_int(p, (long long)f[j].fence);
+	}
 	return stmt_run(s, sql->data, p, NULL) == NULL ? -1 : 0;
 }
 
-int
-store_finish(struct store *s, struct finish *f, size_t n)
+/* The finish's statements, in the caller's transaction; f sorted. */
+static int
+finish_txn(struct store *s, struct finish *f, size_t n, struct fin_scan *fs,
+    struct buf *sql, struct params *p)
 {
-	struct buf sql = BUF_INIT;
-	struct fin_scan fs;
-	struct params p;
 	MYSQL_STMT *st;
 	size_t i;
-	int tries = 0, ret = -1;
 
-	if (n == 0)
-		return 0;
-	if (n > STORE_BATCH_MAX) {
-		snprintf(s->err, sizeof(s->err), "finish batch too large");
-		return -1;
-	}
-	qsort(f, n, sizeof(*f), finish_cmp);
-	if (params_init(&p, n * 3 + 8) == -1)
-		return oom(s);
-	fs.seen = calloc(n, 1);
-	fs.kids = calloc(n, 1);
-	if (fs.seen == NULL || fs.kids == NULL) {
-		free(fs.seen);
-		free(fs.kids);
-		params_release(&p);
-		return oom(s);
-	}
-	fs.f = f;
-	fs.n = n;
-again:
-	memset(fs.seen, 0, n);
+	memset(fs->seen, 0, n);
 	for (i = 0; i < n; i++)
 		f[i].applied = 0;
-	if (txn_begin(s) == -1)
-		goto done;
 	/* Lock the rows in key order and see which are still ours. */
-	if (placeholders(&sql, "SELECT id, state, fence, cancel_requested, "
-	    "has_children FROM tasks WHERE id IN (", "?", n,
-	    ") ORDER BY id FOR UPDATE") == -1) {
-		oom(s);
-		goto fail;
-	}
-	p.n = 0;
+	if (placeholders(sql, "SELECT id, state, fence, cancel_requested, "
+	    "has_children FROM tasks WHERE id IN (", "?", bucket(n),
+	    ") ORDER BY id FOR UPDATE") == -1)
+		return oom(s);
+	p->n = 0;
+	for (i = 0; i < bucket(n); i++)
+		p_id(p, &f[i < n ? i : n - 1].id);
+	if ((st = stmt_run(s, sql->data, p, NULL)) == NULL ||
+	    stmt_rows(s, st, fin_row, fs) == -1)
+		return -1;
+	if (finish_successes(s, f, n, fs->seen, sql, p) == -1)
+		return -1;
 	for (i = 0; i < n; i++)
-		p_id(&p, &f[i].id);
-	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
-	    stmt_rows(s, st, fin_row, &fs) == -1)
-		goto fail;
-	if (finish_successes(s, f, n, fs.seen, &sql, &p) == -1)
-		goto fail;
-	for (i = 0; i < n; i++)
-		if (fs.seen[i] == 1 && f[i].outcome != FIN_SUCCEEDED &&
-		    finish_one(s, &f[i], &p) == -1)
-			goto fail;
+		if (fs->seen[i] == 1 && f[i].outcome != FIN_SUCCEEDED &&
+		    finish_one(s, &f[i], p) == -1)
+			return -1;
 	/* Children waiting on these: due, or cancelled with them. */
 	for (i = 0; i < n; i++) {
 		enum task_state end = f[i].outcome == FIN_SUCCEEDED ?
 		    TS_SUCCEEDED : f[i].state;
 
-		if (fs.seen[i] == 1 && fs.kids[i] && task_state_terminal(end) &&
+		if (fs->seen[i] == 1 && fs->kids[i] &&
+		    task_state_terminal(end) &&
 		    deps_settle(s, &f[i].id, end, 0) == -1)
-			goto fail;
+			return -1;
 	}
-	if (txn_commit(s) == -1)
-		goto fail;
+	return 0;
+}
+
+/* After the commit: what was applied. */
+static void
+finish_done(struct finish *f, size_t n, const struct fin_scan *fs)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
-		if (fs.seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
+		if (fs->seen[i] == 1 && f[i].outcome == FIN_SUCCEEDED)
 			f[i].state = TS_SUCCEEDED;
-		if (fs.seen[i] == 2)
+		if (fs->seen[i] == 2)
 			f[i].applied = 1;
-		else if (fs.seen[i] == 1 && (f[i].outcome == FIN_SUCCEEDED ||
+		else if (fs->seen[i] == 1 && (f[i].outcome == FIN_SUCCEEDED ||
 		    f[i].applied))
 			f[i].applied = 1;
 	}
+}
+
+int
+store_finish(struct store *s, struct finish *f, size_t n)
+{
+	return store_finish_claim(s, f, n, NULL, 0, NULL, 0);
+}
+
+int
+store_finish_claim(struct store *s, struct finish *f, size_t nf,
+    const char *owner, int64_t lease_ms, struct claim *c, size_t nc)
+{
+	struct buf sql = BUF_INIT;
+	struct fin_scan fs;
+	struct params p;
+	struct uuid *fresh = NULL;
+	size_t most = nf > nc ? nf : nc;
+	int tries = 0, ret = -1;
+
+	memset(&fs, 0, sizeof(fs));
+	if (most == 0)
+		return 0;
+	if (nf > STORE_BATCH_MAX || nc > STORE_BATCH_MAX) {
+		snprintf(s->err, sizeof(s->err), "%s batch too large",
+		    nf > STORE_BATCH_MAX ? "finish" : "claim");
+		return -1;
+	}
+	if (nf > 0)
+		qsort(f, nf, sizeof(*f), finish_cmp);
+	if (nc > 0)
+		qsort(c, nc, sizeof(*c), id_cmp);
+	if (params_init(&p, bucket(most) * 3 + 8) == -1)
+		return oom(s);
+	fs.seen = calloc(nf ? nf : 1, 1);
+	fs.kids = calloc(nf ? nf : 1, 1);
+	fresh = calloc(nc ? nc : 1, sizeof(*fresh));
+	if (fs.seen == NULL || fs.kids == NULL || fresh == NULL) {
+		oom(s);
+		goto done;
+	}
+	fs.f = f;
+	fs.n = nf;
+again:
+	if (txn_begin(s) == -1)
+		goto done;
+	/* The outcomes first: the rows a worker holds are older than the
+	 * ones it claims next, so the locks mostly come in key order. */
+	if (nf > 0 && finish_txn(s, f, nf, &fs, &sql, &p) == -1)
+		goto fail;
+	if (nc > 0 && claim_txn(s, owner, lease_ms, c, nc, fresh, &sql,
+	    &p) == -1)
+		goto fail;
+	if (txn_commit(s) == -1)
+		goto fail;
+	if (nf > 0)
+		finish_done(f, nf, &fs);
+	if (nc > 0)
+		claim_done(c, nc);
 	ret = 0;
 	goto done;
 fail:
@@ -1603,6 +1703,7 @@ done:
 	buf_release(&sql);
 	free(fs.seen);
 	free(fs.kids);
+	free(fresh);
 	return ret;
 }
 

@@ -67,6 +67,11 @@ struct task_new {
  * reconciler waits before it publishes a pending row itself. */
 int	store_insert(struct store *, struct task_new *, size_t n,
 	    int64_t pending_grace_ms);
+/* store_insert, and in the same transaction pending -> queued for marks
+ * (ids whose publish was confirmed earlier; sorted here): a bulk producer
+ * folds the marking of one batch into the next one's commit. */
+int	store_insert_mark(struct store *, struct task_new *, size_t n,
+	    int64_t pending_grace_ms, struct uuid *marks, size_t nmarks);
 /* pending -> queued for ids whose publish was confirmed; only where still
  * pending (a worker may have claimed it already). Sorts ids. */
 int	store_mark_queued(struct store *, struct uuid *ids, size_t n);
@@ -118,6 +123,10 @@ struct finish {
 /* Records n outcomes in one transaction, each fenced. A failure with
  * attempts left becomes scheduled after a backoff; else failed. */
 int	store_finish(struct store *, struct finish *, size_t n);
+/* store_finish of f and store_claim of c in one transaction: a worker's
+ * round commits once. Either part may be empty. Sorts f and c by id. */
+int	store_finish_claim(struct store *, struct finish *f, size_t nf,
+	    const char *owner, int64_t lease_ms, struct claim *c, size_t nc);
 
 /* Records a running task's progress (0..100) and message, fenced. */
 int	store_progress(struct store *, const struct uuid *, uint64_t fence,

@@ -711,8 +711,13 @@ reject(struct delivery *d, const char *why)
 		consumer_lost(broker_errstr(W.consumer));
 }
 
+static struct finish	*finish_prepare(void);
+static void		 finish_post(struct finish *);
+
+/* A round: claims deliveries. With fin (the outcomes of the batch just
+ * done), records them in the claim's transaction: one commit a round. */
 static void
-start_round(void)
+start_round(struct finish *fin)
 {
 	struct claim *c = NULL;
 	struct job *jobs = NULL;
@@ -788,12 +793,18 @@ start_round(void)
 		nj++;
 	}
 	t0 = now_ms();
-	r = nc > 0 ? store_claim(W.cl.store, W.owner, W.cfg.lease_ms, c, nc) : 0;
-	slow("claim", t0, nc);
+	r = nc > 0 || fin != NULL ? store_finish_claim(W.cl.store, fin,
+	    fin ? W.njobs : 0, W.owner, W.cfg.lease_ms, c, nc) : 0;
+	slow(fin ? "finish_claim" : "claim", t0, nc + (fin ? W.njobs : 0));
 	if (r == -1) {
-		/* Nothing claimed: the deliveries wait for the next try. */
-		db_error("claim");
+		/* Nothing claimed (nor recorded): the deliveries wait for the
+		 * next try, the outcomes are kept. */
+		db_error(fin ? "finish" : "claim");
 		goto putback;
+	}
+	if (fin != NULL) {
+		finish_post(fin);
+		fin = NULL;
 	}
 	/* store_claim sorted c; match results back by id. */
 	for (i = 0; i < nj; i++)
@@ -893,6 +904,7 @@ putback:
 		for (i = 0; i < n; i++)
 			delivery_release(&dl[i]);
 out:
+	free(fin);
 	free(jobs);
 	free(c);
 	free(slot);
@@ -900,21 +912,16 @@ out:
 	free(why);
 }
 
-/* Records the finished batch; keeps it (and retries) while the database
- * is away. */
-static void
-finish_round(void)
+/* The outcomes of the finished batch, to record (NULL: out of memory). */
+static struct finish *
+finish_prepare(void)
 {
 	struct finish *f;
-	char idtxt[UUID_STRLEN + 1];
 	size_t i;
-	double us;
-	int64_t t0;
-	int r;
 
 	if ((f = calloc(W.njobs, sizeof(*f))) == NULL) {
 		log_error("event=oom");
-		return;
+		return NULL;
 	}
 	for (i = 0; i < W.njobs; i++) {
 		struct job *j = &W.jobs[i];
@@ -943,6 +950,20 @@ finish_round(void)
 			f[i].error = j->error;
 		}
 	}
+	return f;
+}
+
+/* Records the finished batch; keeps it (and retries) while the database
+ * is away. */
+static void
+finish_round(void)
+{
+	struct finish *f;
+	int64_t t0;
+	int r;
+
+	if ((f = finish_prepare()) == NULL)
+		return;
 	t0 = now_ms();
 	r = store_finish(W.cl.store, f, W.njobs);
 	slow("finish", t0, W.njobs);
@@ -951,6 +972,18 @@ finish_round(void)
 		db_error("finish");
 		return;
 	}
+	finish_post(f);
+}
+
+/* The batch's outcomes are recorded: ledger, counts, and the batch is
+ * released. Frees f. */
+static void
+finish_post(struct finish *f)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i;
+	double us;
+
 	/* store_finish sorted f by id; report in its order. */
 	for (i = 0; i < W.njobs; i++) {
 		uuid_fmt(&f[i].id, idtxt);
@@ -1182,10 +1215,18 @@ run(void)
 			if (!W.ledgered)
 				batch_ledger();
 			W.ledgered = 1;
-			finish_round();
+			/* With deliveries waiting, the outcomes go with the
+			 * next claim, in one transaction. */
+			if (!W.stopping && W.npend > 0) {
+				struct finish *f = finish_prepare();
+
+				if (f != NULL)
+					start_round(f);
+			} else
+				finish_round();
 		}
 		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
-			start_round();
+			start_round(NULL);
 		/* Supervised, the supervisor renews every lease of the node in
 		 * one statement. */
 		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
