@@ -65,7 +65,8 @@ grep -q "^ok    broker amqps://guest:\*\*\*@localhost:$AMQPS_PORT" "$T/doctor.ou
 	fail "doctor over TLS: $(cat "$T/doctor.out")"
 grep -q "^ok    database mysql://$TLS_USER:\*\*\*@" "$T/doctor.out" ||
 	fail "doctor over TLS: $(cat "$T/doctor.out")"
-w=$(start_worker worker)
+start_worker worker >/dev/null
+w=${PIDS[-1]}
 wait_consuming worker
 make_payloads 200 "$T/payloads"
 "$BIN/tq" submit --from "$T/payloads" tq.echo >"$T/ids" 2>"$T/submit.err" ||
