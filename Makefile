@@ -125,6 +125,15 @@ check: deps
 compose-check:
 	docker-compose -f compose.yaml config -q
 
+# make compose-chaos [SCENARIO=name]: compose.yaml's cluster under
+# podman-compose (images built when missing or out of date), the
+# container-level chaos scenarios (chaos/compose/scenarios/), one table,
+# then the cluster torn down. README: "Running under compose".
+.PHONY: compose-chaos
+compose-chaos:
+	bash ci/containers/install-deps
+	bash chaos/compose/run $(SCENARIO)
+
 # make chaos [SCENARIO=name]: the standard suite, or one scenario.
 chaos: deps
 	$(MAKE) all $(BIN)/tq-proxy

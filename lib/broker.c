@@ -286,9 +286,12 @@ declare_existing(struct broker *b, const char *name)
 static int
 declare_one(struct broker *b, const char *name, int dead_letter)
 {
-	/* The dead-letter queue is classic whatever the task queues are, so
-	 * that clients of either kind can declare it alike. */
-	int quorum = dead_letter && b->opts.quorum;
+	/* The dead-letter queue is of the task queues' type: on a cluster
+	 * (quorum) it must survive the loss of any one broker, or clients
+	 * that reconnect cannot declare it while its home node is down. A
+	 * client configured otherwise meets the queue as it is (406, then
+	 * declare_existing). */
+	int quorum = b->opts.quorum;
 	amqp_table_entry_t args[3];
 	amqp_table_t table;
 	amqp_rpc_reply_t r;

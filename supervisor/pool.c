@@ -244,7 +244,7 @@ child_env(const struct pool *p, int fd)
 	char **env;
 	const char *skip[] = { "TQ_SUPERVISOR_FD=", "TQ_QUEUE=", "TQ_CONFIG=",
 	    "TQ_HEARTBEAT_MS=", "TQ_PREFETCH=", "TQ_BATCH=", "TQ_NODE=",
-	    "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
+	    "TQ_SUPERVISOR_PID=", "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
 	int s;
 
 	while (environ[n])
@@ -263,6 +263,8 @@ child_env(const struct pool *p, int fd)
 	snprintf(buf[2], sizeof(buf[2]), "TQ_HEARTBEAT_MS=%lld",
 	    (long long)p->conf.heartbeat_ms);
 	snprintf(buf[3], sizeof(buf[3]), "TQ_NODE=%s", S.node);
+	snprintf(buf[6], sizeof(buf[6]), "TQ_SUPERVISOR_PID=%d", (int)getpid());
+	env[k++] = buf[6];
 	env[k++] = buf[0];
 	env[k++] = buf[1];
 	env[k++] = buf[2];
