@@ -59,8 +59,9 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-proxy_start() {	# NAME UPSTREAM_PORT -> prints the listening port
+proxy_start() {	# NAME UPSTREAM_PORT: sets PROXY_PORT, the listening port
 	local name=$1 up=$2 port
+	# (Not called in $(...): the pid must reach PROXY_PIDS, for cleanup.)
 	port=$(free_port)
 	"$BIN/tq-proxy" --name "$name" --listen "127.0.0.1:$port" \
 		--upstream "127.0.0.1:$up" --control "$RUN/ctl/$name.sock" \
@@ -70,7 +71,7 @@ proxy_start() {	# NAME UPSTREAM_PORT -> prints the listening port
 		[ -S "$RUN/ctl/$name.sock" ] && break
 		sleep 0.05
 	done
-	echo "$port"
+	PROXY_PORT=$port
 }
 
 proxy() {	# NAME COMMAND...: one control command, answer on stdout
@@ -97,6 +98,16 @@ node_start() {	# N
 		--heartbeat-ms 200 --hang-timeout-ms 2000 \
 		>>"$RUN/node-$n.log" 2>&1 &
 	NODE_PID[$n]=$!
+	# Every supervisor ever started, also by the nemesis (a subshell,
+	# whose NODE_PID the main shell does not see), for the shutdown.
+	echo "${NODE_PID[$n]}" >>"$RUN/nodes.pids"
+}
+
+node_pids_all() {	# every supervisor of the run still running
+	local p
+	for p in "${NODE_PID[@]}" $(cat "$RUN/nodes.pids" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tq-supervisor ] && echo "$p"
+	done | sort -u
 }
 
 node_kill() {	# N [SIG]
@@ -157,9 +168,9 @@ cleanup() {
 	local p
 	[ -n "$NEMESIS_PID" ] && kill "$NEMESIS_PID" 2>/dev/null
 	[ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null
-	for p in "${NODE_PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $(node_pids_all); do kill -TERM "$p" 2>/dev/null || true; done
 	sleep 0.5
-	for p in "${NODE_PID[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in $(node_pids_all); do kill -KILL "$p" 2>/dev/null || true; done
 	for p in $(cat "$RUN/standalone.pids" 2>/dev/null); do
 		kill -CONT "$p" 2>/dev/null || true
 		kill -KILL "$p" 2>/dev/null || true
@@ -181,12 +192,14 @@ scenario_main() {
 	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 	TQ_MYSQL_URL=$DIRECT_MYSQL "$BIN/tq" migrate >/dev/null
-	DB_PROXY=$(proxy_start db "${TQ_MYSQL_PORT:-23306}")
+	proxy_start db "${TQ_MYSQL_PORT:-23306}"
+	DB_PROXY=$PROXY_PORT
 	if [ -n "${BROKER_URLS:-}" ]; then
 		# A broker cluster: clients fail over between its nodes.
 		export TQ_AMQP_URL=$BROKER_URLS
 	else
-		AMQP_PROXY=$(proxy_start broker "${TQ_AMQP_PORT:-21672}")
+		proxy_start broker "${TQ_AMQP_PORT:-21672}"
+		AMQP_PROXY=$PROXY_PORT
 		export TQ_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY/%2f"
 	fi
 	export TQ_MYSQL_URL="mysql://tq:tq@127.0.0.1:$DB_PROXY/$DB"
@@ -213,11 +226,20 @@ scenario_main() {
 		sleep 0.5
 	done
 	say "drained in $(( ($(ms) - t0) / 1000 ))s from start"
-	for p in "${NODE_PID[@]}" $(cat "$RUN/standalone.pids" 2>/dev/null); do
+	local nodes
+	nodes=$(node_pids_all)
+	for p in $nodes $(cat "$RUN/standalone.pids" 2>/dev/null); do
 		kill -CONT "$p" 2>/dev/null || true
 		kill -TERM "$p" 2>/dev/null || true
 	done
-	for p in "${NODE_PID[@]}"; do wait "$p" 2>/dev/null || true; done
+	# (A supervisor the nemesis restarted is not this shell's child.)
+	for p in $nodes; do
+		wait "$p" 2>/dev/null || true
+		for _ in $(seq 1 300); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
 	for p in $(cat "$RUN/standalone.pids" 2>/dev/null); do
 		for _ in $(seq 1 100); do
 			kill -0 "$p" 2>/dev/null || break
