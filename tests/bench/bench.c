@@ -1528,7 +1528,8 @@ cmd_report(int argc, char **argv)
 	};
 	static const char *const stages[] = {
 		"meta", "broker-quorum", "broker-classic", "db-1", "db-8",
-		"e2e", "drain-submit", "drain", "latency", "rss", NULL,
+		"e2e", "drain-submit", "drain", "e2e-quorum",
+		"drain-quorum-submit", "drain-quorum", "latency", "rss", NULL,
 	};
 	const char *dir = NULL, *out = NULL, *started, *qtype;
 	struct report r;
@@ -1632,6 +1633,21 @@ cmd_report(int argc, char **argv)
 	snprintf(what, sizeof(what), "drain, %d workers: all queued -> all "
 	    "done", w);
 	rate_line(&r, "tq", what, "drain", "rate", "tasks/s", 1);
+	if (json_object_get(r.st, "e2e-quorum") != NULL ||
+	    json_object_get(r.st, "drain-quorum") != NULL) {
+		double cl = r.broker;
+
+		/* Against the quorum queue's own publish limit. */
+		r.broker = num(json_object_get(r.st, "broker-quorum"),
+		    "publish_rate");
+		rate_line(&r, "tq", "  on quorum queues: bulk submit",
+		    "drain-quorum-submit", "submit_rate", "tasks/s", 1);
+		rate_line(&r, "tq", "  on quorum queues: end to end",
+		    "e2e-quorum", "e2e_rate", "tasks/s", 1);
+		rate_line(&r, "tq", "  on quorum queues: drain",
+		    "drain-quorum", "rate", "tasks/s", 1);
+		r.broker = cl;
+	}
 	scale_lines(&r);
 	snprintf(what, sizeof(what), "latency: %.0f tasks/s offered for %.0f "
 	    "s, one per submit", num(r.meta, "latency_rate"),
