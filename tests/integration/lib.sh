@@ -97,6 +97,19 @@ start_worker() {
 	echo $!
 }
 
+# expect RC NAME COMMAND...: COMMAND (stdin /dev/null) exits RC; its
+# output in $T/NAME.out and $T/NAME.err.
+expect() {
+	local want=$1 name=$2 rc
+	shift 2
+	set +e
+	"$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	rc=$?
+	set -e
+	[ "$rc" -eq "$want" ] ||
+		fail "$name: exited $rc, want $want; stderr: $(head -c 600 "$T/$name.err")"
+}
+
 # wait_for SECS COMMAND...: polls until COMMAND succeeds.
 wait_for() {
 	local secs=$1 end

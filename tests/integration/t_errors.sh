@@ -4,19 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 fresh_db
 
-# expect RC NAME COMMAND...: COMMAND exits RC; its output in $T/NAME.out
-# and $T/NAME.err.
-expect() {
-	local want=$1 name=$2 rc
-	shift 2
-	set +e
-	"$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
-	rc=$?
-	set -e
-	[ "$rc" -eq "$want" ] ||
-		fail "$name: exited $rc, want $want; stderr: $(head -c 500 "$T/$name.err")"
-}
-
 # one_line NAME: $T/NAME.err is exactly one line.
 one_line() {
 	[ "$(wc -l <"$T/$1.err")" -eq 1 ] ||

@@ -1,5 +1,5 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
-# A kill storm: 4 supervised workers run 500 short tasks while a random busy
+# A kill storm: 4 supervised workers run 500 short tasks (50 ms) while a random busy
 # worker is SIGKILLed 20 times. Every task ends succeeded, none is lost and
 # none completes twice (ledgers and task_runs agree).
 . "$(dirname "$0")/lib.sh"
@@ -11,9 +11,11 @@ sup_start sup --queue "$TQ_QUEUE" --workers 4 --node storm1
 sup_wait_ready sup 4 || fail "4 workers not consuming in 30 s: $(sup_workers sup | tr '\n' ';')"
 
 # The tasks come in waves (100, then 20 before each kill) so that the
-# storm overlaps the run: 500 x 20 ms on 4 workers alone is only ~2.5 s.
-yes 20 | head -n 100 >"$T/payloads.first"
-yes 20 | head -n 20 >"$T/payloads.wave"
+# storm overlaps the run: 500 x 50 ms on 4 workers alone is only ~6 s. A
+# wave lasts ~250 ms, longer than a look at the workers takes even on a
+# slow (sanitized) build, or the waves would run out before the kills.
+yes 50 | head -n 100 >"$T/payloads.first"
+yes 50 | head -n 20 >"$T/payloads.wave"
 : >"$T/ids"
 submit_wave() {
 	"$BIN/tq" submit --max-attempts 10 --from "$1" tq.sleep >>"$T/ids" 2>"$T/submit.err" ||

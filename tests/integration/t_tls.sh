@@ -40,18 +40,6 @@ tls_env() {
 	export TQ_MYSQL_TLS_CA=$TLS/ca.pem
 }
 
-# expect RC NAME COMMAND...: COMMAND exits RC; output in $T/NAME.{out,err}.
-expect() {
-	local want=$1 name=$2 rc
-	shift 2
-	set +e
-	"$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
-	rc=$?
-	set -e
-	[ "$rc" -eq "$want" ] ||
-		fail "$name: exited $rc, want $want; stderr: $(head -c 600 "$T/$name.err")"
-}
-
 # ---- the TLS user really needs TLS ----
 TQ_MYSQL_URL="mysql://$TLS_USER@127.0.0.1:$MY_PORT/$DB" \
 	TQ_MYSQL_PASSWORD_FILE=$T/mysql.pw expect 100 plain-refused "$BIN/tq" stats
