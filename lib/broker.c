@@ -185,6 +185,7 @@ broker_open(const struct url *u, const struct broker_opts *o, char *err,
 			*temporary = 0;
 		goto bad;
 	}
+	tcp_dead_peer(amqp_get_sockfd(b->conn), TCP_DEAD_PEER_MS);
 	amqp_set_handshake_timeout(b->conn, &tv);
 	amqp_set_rpc_timeout(b->conn, &tv);
 	r = amqp_login(b->conn, u->path, 0, 131072, o->heartbeat_s,

@@ -177,6 +177,7 @@ db_connect(struct store *s)
 		s->db = NULL;
 		return -1;
 	}
+	tcp_dead_peer((int)mysql_get_socket(s->db), TCP_DEAD_PEER_MS);
 	/* Lock waits end well before the read timeout, as retryable 1205s. */
 	if (mysql_query(s->db, "SET time_zone = '+00:00', "
 	    "tx_isolation = 'READ-COMMITTED', innodb_lock_wait_timeout = 5") !=

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,4 +302,21 @@ ratelimit_say(struct ratelimit *r, int64_t now, int64_t interval,
 	r->skipped = 0;
 	r->next = now + interval;
 	return 1;
+}
+
+void
+tcp_dead_peer(int fd, int timeout_ms)
+{
+	int on = 1, idle = timeout_ms / 1000 > 0 ? timeout_ms / 1000 : 1;
+	int intvl = idle / 2 > 0 ? idle / 2 : 1, cnt = 3;
+	unsigned int ut = (unsigned int)timeout_ms;
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 }

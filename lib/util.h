@@ -27,6 +27,13 @@ int	rand_bytes(void *buf, size_t n);
 /* Exponential backoff with full jitter: random in [0, min(cap, base*2^n)]. */
 int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
 
+/* A TCP connection to a server: a peer that vanished without a word (a
+ * host or container gone, a cable cut) is given up when data sent to it
+ * stays unacknowledged for timeout_ms, and an idle connection is probed
+ * (keepalive) so that its next use fails at once. Best effort. */
+void	tcp_dead_peer(int fd, int timeout_ms);
+#define TCP_DEAD_PEER_MS	5000
+
 /* At most one message per interval for a repeating failure: say returns 1
  * when this one should be logged, with *skipped set to how many were held
  * back since the last. */
