@@ -290,9 +290,6 @@ struct client_bulk {
 	size_t			 published;	/* need nothing more */
 	size_t			 deferred;	/* durable, not published */
 	char			 err[TQ_ERRSZ];	/* the publisher's last */
-	/* the publisher's own */
-	char			 declared[TASK_QUEUE_MAX + 1];
-	struct broker		*declared_on;
 };
 
 static void
@@ -346,16 +343,10 @@ bulk_publish(struct client_bulk *b, struct bulk_batch *bb)
 		if (c->broker == NULL && (c->broker = client_broker_open(c, err,
 		    sizeof(err), &temp)) == NULL)
 			goto deferred;
-		for (j = i; j < i + chunk; j++) {
-			if (b->declared_on == c->broker &&
-			    strcmp(b->declared, bb->m[j].queue) == 0)
-				continue;
+		/* (broker_declare declares once per connection.) */
+		for (j = i; j < i + chunk; j++)
 			if (broker_declare(c->broker, bb->m[j].queue) == -1)
 				goto lost;
-			snprintf(b->declared, sizeof(b->declared), "%s",
-			    bb->m[j].queue);
-			b->declared_on = c->broker;
-		}
 		got = broker_publish(c->broker, bb->m + i, chunk);
 		for (j = i, k = 0; j < i + chunk; j++)
 			if (bb->m[j].confirmed)
@@ -384,7 +375,6 @@ lost:
 	snprintf(err, sizeof(err), "%s", broker_errstr(c->broker));
 	broker_close(c->broker);
 	c->broker = NULL;
-	b->declared_on = NULL;
 deferred:
 	free(ids);
 	log_warnx("event=publish_deferred count=%zu error=\"%s\"", bb->n - i,
