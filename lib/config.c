@@ -204,43 +204,45 @@ check_tls_file(const char *key, const char *path, int secret, char *err,
 static int
 check_tls(const struct config *c, char *err, size_t errsz)
 {
-	const char *amqp_set = c->amqp_tls_ca[0] ? "amqp_tls_ca" :
-	    c->amqp_tls_cert[0] ? "amqp_tls_cert" :
-	    c->amqp_tls_key[0] ? "amqp_tls_key" : NULL;
-	const char *mysql_set = c->mysql_tls_ca[0] ? "mysql_tls_ca" :
-	    c->mysql_tls_cert[0] ? "mysql_tls_cert" :
-	    c->mysql_tls_key[0] ? "mysql_tls_key" : NULL;
+	const struct {
+		const char	*side, *file[3];
+		int		 on;
+		const char	*off;	/* why it is off */
+	} t[] = {
+		{ "amqp", { c->amqp_tls_ca, c->amqp_tls_cert, c->amqp_tls_key },
+		    strstr(c->amqp_url, "amqps://") != NULL,
+		    "amqp_url has no amqps:// URL (TLS is off)" },
+		{ "mysql", { c->mysql_tls_ca, c->mysql_tls_cert,
+		    c->mysql_tls_key }, c->mysql_tls != 0, "mysql_tls is off" },
+	};
+	static const char *const what[3] = { "ca", "cert", "key" };
+	char key[32];
+	size_t i, k;
 
-	/* Options that would do nothing are a mistake worth a word. */
-	if (amqp_set != NULL && strstr(c->amqp_url, "amqps://") == NULL) {
-		snprintf(err, errsz, "%s is set but amqp_url has no amqps:// "
-		    "URL (TLS is off)", amqp_set);
-		return -1;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (k = 0; k < 3; k++) {
+			if (t[i].file[k][0] == '\0')
+				continue;
+			snprintf(key, sizeof(key), "%s_tls_%s", t[i].side,
+			    what[k]);
+			/* Options that would do nothing are a mistake worth
+			 * a word. */
+			if (!t[i].on) {
+				snprintf(err, errsz, "%s is set but %s", key,
+				    t[i].off);
+				return -1;
+			}
+			/* The key is a secret: 0600 or stricter. */
+			if (check_tls_file(key, t[i].file[k], k == 2, err,
+			    errsz) == -1)
+				return -1;
+		}
+		if (!t[i].file[1][0] != !t[i].file[2][0]) {
+			snprintf(err, errsz, "%s_tls_cert and %s_tls_key go "
+			    "together", t[i].side, t[i].side);
+			return -1;
+		}
 	}
-	if (mysql_set != NULL && !c->mysql_tls) {
-		snprintf(err, errsz, "%s is set but mysql_tls is off",
-		    mysql_set);
-		return -1;
-	}
-	if (!c->amqp_tls_cert[0] != !c->amqp_tls_key[0]) {
-		snprintf(err, errsz, "amqp_tls_cert and amqp_tls_key go "
-		    "together");
-		return -1;
-	}
-	if (!c->mysql_tls_cert[0] != !c->mysql_tls_key[0]) {
-		snprintf(err, errsz, "mysql_tls_cert and mysql_tls_key go "
-		    "together");
-		return -1;
-	}
-	if (check_tls_file("amqp_tls_ca", c->amqp_tls_ca, 0, err, errsz) ==
-	    -1 || check_tls_file("amqp_tls_cert", c->amqp_tls_cert, 0, err,
-	    errsz) == -1 || check_tls_file("amqp_tls_key", c->amqp_tls_key, 1,
-	    err, errsz) == -1 || check_tls_file("mysql_tls_ca",
-	    c->mysql_tls_ca, 0, err, errsz) == -1 ||
-	    check_tls_file("mysql_tls_cert", c->mysql_tls_cert, 0, err,
-	    errsz) == -1 || check_tls_file("mysql_tls_key", c->mysql_tls_key,
-	    1, err, errsz) == -1)
-		return -1;
 	return 0;
 }
 
