@@ -19,6 +19,12 @@ export TQ_PENDING_GRACE_MS=${TQ_PENDING_GRACE_MS:-1000}
 export TQ_BACKOFF_BASE_MS=${TQ_BACKOFF_BASE_MS:-100}
 export TQ_BACKOFF_CAP_MS=${TQ_BACKOFF_CAP_MS:-1000}
 
+# root_sql ARGS...: the mariadb client as the server's root (through the
+# socket), e.g. root_sql -e "CREATE USER ...".
+root_sql() {
+	mariadb --no-defaults --socket="${TQ_VAR:-$ROOT/var}/mysql/mysqld.sock" -uroot "$@"
+}
+
 sql() {
 	mariadb --no-defaults -h127.0.0.1 -P"${TQ_MYSQL_PORT:-23306}" -utq -ptq \
 		-N -B "$DB" -e "$1"

@@ -2,9 +2,6 @@
 # `tq migrate --print-grants` prints, and no more.
 . "$(dirname "$0")/lib.sh"
 fresh_db
-root_sql() {
-	mariadb --no-defaults --socket="${TQ_VAR:-$ROOT/var}/mysql/mysqld.sock" -uroot "$@"
-}
 "$BIN/tq" migrate --print-grants | sed "s/'@'%'/_$$'@'127.0.0.1'/" >"$T/grants.sql"
 grep -q "GRANT SELECT, INSERT, UPDATE ON \`$DB\`.\`tasks\` TO 'tq_producer_$$'" "$T/grants.sql" ||
 	fail "unexpected grants: $(head -5 "$T/grants.sql")"

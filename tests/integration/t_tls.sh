@@ -13,10 +13,6 @@ MY_PORT=${TQ_MYSQL_PORT:-23306}
 PLAIN_AMQP_URL=$TQ_AMQP_URL
 PLAIN_MYSQL_URL=$TQ_MYSQL_URL
 
-root_sql() {
-	mariadb --no-defaults --socket="$VARD/mysql/mysqld.sock" -uroot "$@"
-}
-
 # A database user that may only come in over TLS: if tq can work as this
 # user, its connection was encrypted.
 TLS_USER=tq_tls_$$
