@@ -576,6 +576,12 @@ id_cmp(const void *a, const void *b)
 	return uuid_cmp(a, b);
 }
 
+static void
+copy_col(char *dst, size_t sz, const char *src)
+{
+	strlcpy(dst, src ? src : "", sz);
+}
+
 static int
 u64_of(const char *s, uint64_t *v)
 {
@@ -856,10 +862,13 @@ keyed_lookup(struct store *s, struct task_new *t, size_t n)
 
 /* ---- dependencies ---- */
 
+/* Rows of (id, fence[, owner]): with_owner keeps the third column. */
 struct owned_scan {
 	struct uuid	*ids;
 	uint64_t	*fences;
+	char		(*owners)[129];
 	size_t		 n, cap;
+	int		 with_owner;
 };
 
 static int	owned_row(void *, struct row *);
@@ -962,7 +971,7 @@ static int
 deps_settle(struct store *s, const struct uuid *parent, enum task_state st,
     int depth)
 {
-	struct owned_scan os = { NULL, NULL, 0, 0 };
+	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0 };
 	char ptxt[UUID_STRLEN + 1], why[128];
 	struct params p;
 	MYSQL_STMT *stmt;
@@ -1851,7 +1860,7 @@ static int
 owned_row(void *arg, struct row *r)
 {
 	struct owned_scan *os = arg;
-	void *a, *b;
+	void *a;
 
 	if (r->len[0] != UUID_LEN)
 		return 0;
@@ -1861,14 +1870,23 @@ owned_row(void *arg, struct row *r)
 		    NULL)
 			return -1;
 		os->ids = a;
-		if ((b = reallocarray(os->fences, os->cap,
+		if ((a = reallocarray(os->fences, os->cap,
 		    sizeof(*os->fences))) == NULL)
 			return -1;
-		os->fences = b;
+		os->fences = a;
+		if (os->with_owner) {
+			if ((a = reallocarray(os->owners, os->cap,
+			    sizeof(*os->owners))) == NULL)
+				return -1;
+			os->owners = a;
+		}
 	}
 	memcpy(os->ids[os->n].b, r->col[0], UUID_LEN);
-	if (u64_of(r->col[1], &os->fences[os->n]) == 0)
-		os->n++;
+	if (u64_of(r->col[1], &os->fences[os->n]) == -1)
+		return 0;
+	if (os->with_owner)
+		copy_col(os->owners[os->n], sizeof(os->owners[0]), r->col[2]);
+	os->n++;
 	return 0;
 }
 
@@ -1876,7 +1894,7 @@ int
 store_owned(struct store *s, const char *owner, const char *node,
     struct uuid **ids, uint64_t **fences)
 {
-	struct owned_scan os = { NULL, NULL, 0, 0 };
+	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0 };
 	struct params p;
 	char pat[300];
 	MYSQL_STMT *st;
@@ -2219,12 +2237,6 @@ task_row_release(struct task_row *t)
 	free(t->error);
 	t->payload = t->result = NULL;
 	t->error = NULL;
-}
-
-static void
-copy_col(char *dst, size_t sz, const char *src)
-{
-	strlcpy(dst, src ? src : "", sz);
 }
 
 static int
@@ -2728,48 +2740,11 @@ done:
 	return ret;
 }
 
-struct asked_scan {
-	struct uuid	*ids;
-	uint64_t	*fences;
-	char		(*owners)[129];
-	size_t		 n, cap;
-};
-
-static int
-asked_row(void *arg, struct row *r)
-{
-	struct asked_scan *as = arg;
-	void *a;
-
-	if (r->len[0] != UUID_LEN)
-		return 0;
-	if (as->n == as->cap) {
-		as->cap = as->cap ? as->cap * 2 : 8;
-		if ((a = reallocarray(as->ids, as->cap, sizeof(*as->ids))) ==
-		    NULL)
-			return -1;
-		as->ids = a;
-		if ((a = reallocarray(as->fences, as->cap,
-		    sizeof(*as->fences))) == NULL)
-			return -1;
-		as->fences = a;
-		if ((a = reallocarray(as->owners, as->cap,
-		    sizeof(*as->owners))) == NULL)
-			return -1;
-		as->owners = a;
-	}
-	memcpy(as->ids[as->n].b, r->col[0], UUID_LEN);
-	(void)u64_of(r->col[1], &as->fences[as->n]);
-	copy_col(as->owners[as->n], sizeof(as->owners[0]), r->col[2]);
-	as->n++;
-	return 0;
-}
-
 int
 store_cancel_asked(struct store *s, const char *const *owners, size_t n,
     struct uuid **ids, uint64_t **fences, char (**owner)[129])
 {
-	struct asked_scan as = { NULL, NULL, NULL, 0, 0 };
+	struct owned_scan as = { NULL, NULL, NULL, 0, 0, 1 };
 	struct buf sql = BUF_INIT;
 	struct params p;
 	MYSQL_STMT *st;
@@ -2792,7 +2767,7 @@ store_cancel_asked(struct store *s, const char *const *owners, size_t n,
 	for (i = 0; i < n; i++)
 		p_str(&p, owners[i]);
 	if ((st = stmt_run(s, sql.data, &p, NULL)) == NULL ||
-	    stmt_rows(s, st, asked_row, &as) == -1) {
+	    stmt_rows(s, st, owned_row, &as) == -1) {
 		free(as.ids);
 		free(as.fences);
 		free(as.owners);
