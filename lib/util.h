@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit codes (s6/beanstalkd convention). */
 #define EXIT_TASKFAIL	1	/* a task ended other than succeeded */
@@ -33,6 +34,11 @@ int64_t	backoff_ms(int64_t base, int64_t cap, unsigned n);
  * (keepalive) so that its next use fails at once. Best effort. */
 void	tcp_dead_peer(int fd, int timeout_ms);
 #define TCP_DEAD_PEER_MS	5000
+
+/* One request from a peer just accepted: send and receive time out after
+ * timeout_ms (a peer that sends nothing cannot hold a loop long), then one
+ * read into buf, NUL-terminated. The bytes read, or 0/-1 (close fd). */
+ssize_t	read_request(int fd, char *buf, size_t size, int timeout_ms);
 
 /* At most one message per interval for a repeating failure: say returns 1
  * when this one should be logged, with *skipped set to how many were held

@@ -155,7 +155,6 @@ control_accept(int lfd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct timeval tv = { 0, 200000 };
 	char req[128], *out = NULL;
 	json_t *j = NULL;
 	ssize_t n;
@@ -170,15 +169,10 @@ control_accept(int lfd)
 			close(fd);
 			continue;
 		}
-		/* A peer that sends nothing cannot hold the loop long. */
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		n = read(fd, req, sizeof(req) - 1);
-		if (n <= 0) {
+		if (read_request(fd, req, sizeof(req), 200) <= 0) {
 			close(fd);
 			continue;
 		}
-		req[n] = '\0';
 		req[strcspn(req, "\r\n")] = '\0';
 		if (strcmp(req, "workers") == 0)
 			j = workers_json();

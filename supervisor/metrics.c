@@ -51,7 +51,6 @@ void
 metrics_accept(void)
 {
 	char req[1024], head[256], *sp;
-	struct timeval tv = { 0, 200000 };
 	struct buf out = BUF_INIT;
 	const char *status = "200 OK";
 	ssize_t n;
@@ -59,14 +58,10 @@ metrics_accept(void)
 	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		n = read(fd, req, sizeof(req) - 1);
-		if (n <= 0) {
+		if (read_request(fd, req, sizeof(req), 200) <= 0) {
 			close(fd);
 			continue;
 		}
-		req[n] = '\0';
 		buf_reset(&out);
 		if (strncmp(req, "GET ", 4) != 0 && strncmp(req, "HEAD ", 5) != 0) {
 			status = "405 Method Not Allowed";
