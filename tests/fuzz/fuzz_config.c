@@ -24,6 +24,7 @@
 #include "config.h"
 #include "inifile.h"
 #include "task.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -35,19 +36,6 @@ static char path[64];
 static FILE *devnull;
 static int skip_nul;
 
-/* FUZZ_SKIP=name[,name]: leave out the checks of known, reported findings
- * (see README) so that fuzzing goes on past them. */
-static int
-skipped(const char *name)
-{
-	const char *s = getenv("FUZZ_SKIP"), *p;
-	size_t n = strlen(name);
-
-	for (p = s; p != NULL && *p; p += strcspn(p, ","), p += *p == ',')
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
 
 static void __attribute__((noreturn))
 fail(const char *what, const char *detail)

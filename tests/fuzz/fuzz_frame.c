@@ -11,25 +11,13 @@
 #include <string.h>
 
 #include "proto.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int skip_padding;
 
-/* FUZZ_SKIP=name[,name]: leave out the checks of known, reported findings
- * (see README) so that fuzzing goes on past them. */
-static int
-skipped(const char *name)
-{
-	const char *s = getenv("FUZZ_SKIP"), *p;
-	size_t n = strlen(name);
-
-	for (p = s; p != NULL && *p; p += strcspn(p, ","), p += *p == ',')
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
