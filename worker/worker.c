@@ -564,8 +564,8 @@ link_start(void)
 	/* The supervisor died before PR_SET_PDEATHSIG took: we were
 	 * reparented to pid 1. Unless the supervisor is pid 1 itself, as it
 	 * may be in a container. (A lost link is seen by the link thread.) */
-	if (getppid() == 1 && !((v = getenv("TQ_SUPERVISOR_PID")) != NULL &&
-	    parse_num(v, 1, 1, &n, &errstr) == 0))
+	v = getenv("TQ_SUPERVISOR_PID");
+	if (getppid() == 1 && (v == NULL || strcmp(v, "1") != 0))
 		log_fatalx(EXIT_TEMP, "supervisor already gone");
 	memset(&f, 0, sizeof(f));
 	f.type = P_HELLO;
