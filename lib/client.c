@@ -787,3 +787,13 @@ dbfail:
 	}
 	return -1;
 }
+
+void
+client_reconcile_failed(struct client *c)
+{
+	unsigned skipped;
+
+	if (ratelimit_say(&c->reconcile_rl, now_ms(), 5000, &skipped))
+		log_warnx("event=reconcile_failed error=\"%s\" repeated=%u",
+		    c->err, skipped);
+}

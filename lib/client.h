@@ -24,6 +24,7 @@ struct client {
 	char			 err[TQ_ERRSZ];
 	int			 err_temp;	/* the failure may heal */
 	int64_t			 next_stranded;	/* client_reconcile's check */
+	struct ratelimit	 reconcile_rl;	/* client_reconcile_failed */
 	int			 schema_checked;
 	int			 no_schema_check;	/* tq migrate */
 };
@@ -80,5 +81,8 @@ struct reconcile_stats {
 
 /* One reconciler pass: expire leases, publish due rows. 0 or -1. */
 int	client_reconcile(struct client *, struct reconcile_stats *);
+/* Logs client_reconcile's failure (c->err), at most once every 5 s with
+ * the count of those held back: a server away fails every tick. */
+void	client_reconcile_failed(struct client *);
 
 #endif

@@ -269,12 +269,7 @@ lead(int64_t now)
 	}
 	free(dead);
 	if (client_reconcile(&C, &rs) == -1) {
-		static struct ratelimit rl;
-		unsigned skipped;
-
-		if (ratelimit_say(&rl, now_ms(), 5000, &skipped))
-			log_warnx("event=reconcile_failed error=\"%s\" "
-			    "repeated=%u", C.err, skipped);
+		client_reconcile_failed(&C);
 		if (C.store == NULL)
 			db_fails++;
 		return;

@@ -1109,14 +1109,9 @@ reconcile_tick(void)
 		W.leader = r;
 		W.next_lead = now + W.cfg.leader_ttl_ms / 3;
 	}
-	if (W.leader && client_reconcile(&W.cl, &rs) == -1) {
-		static struct ratelimit rl;
-		unsigned skipped;
-
-		if (ratelimit_say(&rl, now, 5000, &skipped))
-			log_warnx("event=reconcile_failed error=\"%s\" "
-			    "repeated=%u", W.cl.err, skipped);
-	} else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
+	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
+		client_reconcile_failed(&W.cl);
+	else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
 		log_info("event=reconciled expired=%d due=%d published=%d "
 		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
 		    rs.stranded, rs.cron);
