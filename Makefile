@@ -23,7 +23,7 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
-	    lib/api.c lib/cron.c \
+	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
@@ -41,7 +41,7 @@ WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o $(O)/chaos/proxy.o $(O)/examples/producer.o \
+	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o $(O)/chaos/proxy.o $(O)/examples/producer.o \
 	    $(O)/tests/bench/bench.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
@@ -94,6 +94,10 @@ $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/explain: $(O)/tests/tools/explain.o $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/tq-bench: $(O)/tests/bench/bench.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -109,7 +113,7 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS) $(BIN)/rawpub examples
+integration: $(PROGS) $(BIN)/rawpub $(BIN)/explain examples
 	bash tests/integration/run
 
 check: deps
@@ -151,7 +155,7 @@ bench: deps
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 asan: deps
 	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g" SANFLAGS="$(SAN)" \
-	    all bin-asan/test-unit bin-asan/rawpub bin-asan/example-producer \
+	    all bin-asan/test-unit bin-asan/rawpub bin-asan/explain bin-asan/example-producer \
 	    bin-asan/example-plugin.so
 	rm -rf var/asan && mkdir -p var/asan
 	ASAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:detect_leaks=1 \

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "config.h"
 #include "cron.h"
+#include "history.h"
 #include "log.h"
 #include "store.h"
 #include "task.h"
@@ -646,7 +647,39 @@ cmd_show(int argc, char **argv)
 static void
 usage_stats(FILE *fp)
 {
-	fprintf(fp, "usage: tq stats [--json]\n");
+	fprintf(fp,
+"usage: tq stats [--json]\n"
+"\n"
+"Tasks by queue. Live states (pending, queued, scheduled, running) are\n"
+"counted now, from an index range over those states only; finished ones\n"
+"(succeeded, failed, cancelled) as they finished (tq_rollup, by the hour),\n"
+"over each queue's retention window (keep_succeeded, keep_failed,\n"
+"keep_cancelled): what retention keeps. Neither reads history.\n");
+}
+
+/* How tq stats and tq top counted, under their tables. */
+static void
+stats_counted(FILE *fp)
+{
+	char w[3][32];
+	long long k[3] = { cfg.keep_succeeded, cfg.keep_failed,
+	    cfg.keep_cancelled };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (k[i] == 0)
+			snprintf(w[i], sizeof(w[i]), "forever");
+		else if (k[i] % 86400000 == 0)
+			snprintf(w[i], sizeof(w[i]), "%lldd", k[i] / 86400000);
+		else if (k[i] % 3600000 == 0)
+			snprintf(w[i], sizeof(w[i]), "%lldh", k[i] / 3600000);
+		else
+			snprintf(w[i], sizeof(w[i]), "%llds", k[i] / 1000);
+	}
+	fprintf(fp, "(live states counted now; finished ones as they finished, "
+	    "in the retention\n window, whole hours: succeeded %s, failed %s, "
+	    "cancelled %s%s)\n", w[0], w[1], w[2], cfg.nqueues ?
+	    "; [queue] sections may differ" : "");
 }
 
 static int
@@ -664,9 +697,8 @@ cmd_stats(int argc, char **argv)
 	}
 	open_client(&c);
 	need_store(&c);
-	if ((n = store_stats(c.store, &rows)) == -1)
-		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM, "%s",
-		    store_errstr(c.store));
+	if ((n = history_stats(&c, &rows)) == -1)
+		die(c.err_temp ? EXIT_TEMP : EXIT_PERM, "%s", c.err);
 	if (json) {
 		j = json_object();
 		for (i = 0; i < n; i++) {
@@ -690,6 +722,7 @@ cmd_stats(int argc, char **argv)
 				printf(" %10lu", rows[i].count[s]);
 			putchar('\n');
 		}
+		stats_counted(stdout);
 	}
 	free(rows);
 	client_close(&c);
@@ -840,7 +873,7 @@ print_grants(const char *db)
 {
 	static const struct {
 		const char *role, *what;
-		const char *grants[9][2];	/* privileges, table */
+		const char *grants[11][2];	/* privileges, table */
 	} roles[] = {
 		{ "tq_producer", "tq submit/show/wait/stats/result/cancel, the C "
 		    "API", {
@@ -848,16 +881,19 @@ print_grants(const char *db)
 		    { "SELECT, INSERT", "task_deps" },
 		    { "SELECT", "task_runs" },
 		    { "SELECT", "tq_schema" },
+		    { "SELECT", "tq_rollup" },
 		    { NULL, NULL } } },
-		{ "tq_worker", "tq-worker and tq-supervisor", {
-		    { "SELECT, INSERT, UPDATE", "tasks" },
-		    { "SELECT, INSERT, UPDATE", "task_runs" },
+		{ "tq_worker", "tq-worker and tq-supervisor (the leader's "
+		    "retention deletes finished tasks)", {
+		    { "SELECT, INSERT, UPDATE, DELETE", "tasks" },
+		    { "SELECT, INSERT, UPDATE, DELETE", "task_runs" },
 		    { "SELECT, UPDATE", "tq_leader" },
 		    { "SELECT, INSERT, UPDATE, DELETE", "tq_nodes" },
 		    { "SELECT, UPDATE", "tq_cron" },
-		    { "SELECT, INSERT", "tq_cron_ticks" },
-		    { "SELECT", "task_deps" },
+		    { "SELECT, INSERT, DELETE", "tq_cron_ticks" },
+		    { "SELECT, DELETE", "task_deps" },
 		    { "SELECT", "tq_schema" },
+		    { "SELECT, INSERT, UPDATE, DELETE", "tq_rollup" },
 		    { NULL, NULL } } },
 		{ "tq_admin", "tq migrate, purge, retry, cron add/remove", {
 		    { "ALL PRIVILEGES", "*" },
@@ -1221,11 +1257,14 @@ static void
 usage_purge(FILE *fp)
 {
 	fprintf(fp,
-"usage: tq purge [--json] --state succeeded|failed|cancelled --older-than D\n"
+"usage: tq purge [--json] [-q QUEUE] --state succeeded|failed|cancelled\n"
+"                --older-than D\n"
 "\n"
-"Deletes finished tasks (and their runs) of that state, finished longer\n"
-"ago than DURATION (e.g. 3600, 90s, 30m, 12h, 7d). Never touches a task\n"
-"that is not finished.\n");
+"Deletes finished tasks (and their runs) of that state, of QUEUE or of\n"
+"every queue, finished longer ago than DURATION (e.g. 3600, 90s, 30m, 12h,\n"
+"7d), in batches, through retention's path. Never touches a task that is\n"
+"not finished, nor a parent that a child still waits for. Retention does\n"
+"this by itself (keep_succeeded, keep_failed, keep_cancelled).\n");
 }
 
 static long long
@@ -1269,19 +1308,27 @@ cmd_purge(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "older-than", required_argument, NULL, 'o' },
+		{ "queue", required_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long older = -1;
+	const char *queue = NULL;
 	struct client c;
 	int ch, st = -1, json = 0;
 	long n;
 
-	while ((ch = getopt_long(argc, argv, "+s:o:jh", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "+s:o:q:jh", opts, NULL)) != -1)
 		switch (ch) {
 		case 'j':
 			json = 1;
+			break;
+		case 'q':
+			if (!task_name_ok(optarg, TASK_QUEUE_MAX))
+				die(EXIT_USAGE, "--queue: bad queue name \"%s\"",
+				    optarg);
+			queue = optarg;
 			break;
 		case 's':
 			if ((st = task_state_parse(optarg)) == -1 ||
@@ -1305,9 +1352,8 @@ cmd_purge(int argc, char **argv)
 	}
 	open_client(&c);
 	need_store(&c);
-	if ((n = store_purge(c.store, (enum task_state)st, older)) == -1)
-		die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
-		    "purge: %s", store_errstr(c.store));
+	if ((n = history_purge(&c, (enum task_state)st, queue, older)) == -1)
+		die(c.err_temp ? EXIT_TEMP : EXIT_PERM, "purge: %s", c.err);
 	if (json)
 		printf("{\"purged\": %ld}\n", n);
 	else
@@ -1691,8 +1737,8 @@ cmd_top(int argc, char **argv)
 	open_client(&c);
 	need_store(&c);
 	for (;;) {
-		if ((n = store_stats(c.store, &rows)) == -1)
-			die(EXIT_TEMP, "%s", store_errstr(c.store));
+		if ((n = history_stats(&c, &rows)) == -1)
+			die(EXIT_TEMP, "%s", c.err);
 		t1 = now_ms();
 		if (!once)
 			fputs("\033[H\033[2J", stdout);

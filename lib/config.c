@@ -12,6 +12,8 @@
 #include "task.h"
 #include "util.h"
 
+#define KEEP_MAX_MS	(3650LL * 86400000)
+
 #define K(n, e, t, d, lo, hi, h) \
 	{ #n, e, t, d, lo, hi, offsetof(struct config, n), \
 	  sizeof(((struct config *)0)->n), h }
@@ -91,6 +93,16 @@ const struct config_key config_keys[] = {
 	    "a node not seen for this long is dead; its tasks are released"),
 	K(metrics_listen, "TQ_METRICS_LISTEN", CT_STR, "127.0.0.1:9464", 0, 0,
 	    "the supervisor's Prometheus /metrics address, or off"),
+	K(keep_succeeded, "TQ_KEEP_SUCCEEDED", CT_DUR, "7d", 0,
+	    KEEP_MAX_MS, "how long a succeeded task is kept after it "
+	    "finished (0: forever)"),
+	K(keep_failed, "TQ_KEEP_FAILED", CT_DUR, "30d", 0, KEEP_MAX_MS,
+	    "how long a failed task (the dead-letter set) is kept (0: "
+	    "forever)"),
+	K(keep_cancelled, "TQ_KEEP_CANCELLED", CT_DUR, "7d", 0,
+	    KEEP_MAX_MS, "how long a cancelled task is kept (0: forever)"),
+	K(retention_batch, "TQ_RETENTION_BATCH", CT_INT, "500", 1, 500,
+	    "finished tasks deleted per statement by retention"),
 	K(control_socket, "TQ_CONTROL_SOCKET", CT_STR,
 	    "/run/tq/supervisor.sock", 0, 0,
 	    "the supervisor's control socket (its directory is made 0700)"),
@@ -128,6 +140,15 @@ key_set(struct config *c, const struct config_key *k, const char *v,
 		if (parse_num(v, k->min, k->max, &n, &errstr) == -1) {
 			snprintf(err, errsz, "%s: \"%s\" is %s (allowed %lld.."
 			    "%lld)", k->name, v, errstr, k->min, k->max);
+			return -1;
+		}
+		memcpy(dst, &n, sizeof(n));
+		return 0;
+	case CT_DUR:
+		if (parse_duration(v, k->max, &n, &errstr) == -1) {
+			snprintf(err, errsz, "%s: \"%s\" is %s (a duration "
+			    "such as 30s, 12h or 7d, at most %lld d)", k->name,
+			    v, errstr, k->max / 86400000);
 			return -1;
 		}
 		memcpy(dst, &n, sizeof(n));
@@ -301,6 +322,8 @@ queue_set(struct config *c, const char *queue, const char *key,
 		{ "priority", 0, 9, 1,
 		    offsetof(struct queue_defaults, priority) },
 	};
+	static const char *const keeps[3] = { "keep_succeeded",
+	    "keep_failed", "keep_cancelled" };
 	struct queue_defaults *q = NULL;
 	const char *errstr;
 	long long n;
@@ -324,6 +347,19 @@ queue_set(struct config *c, const char *queue, const char *key,
 		snprintf(q->name, sizeof(q->name), "%s", queue);
 		q->max_attempts = q->backoff_base_ms = q->backoff_cap_ms =
 		    q->timeout_ms = q->priority = -1;
+		q->keep_ms[0] = q->keep_ms[1] = q->keep_ms[2] = -1;
+	}
+	for (i = 0; i < 3; i++) {
+		if (strcmp(key, keeps[i]) != 0)
+			continue;
+		if (parse_duration(v, KEEP_MAX_MS, &n, &errstr) == -1) {
+			snprintf(err, errsz, "queue %s: %s \"%s\" is %s (a "
+			    "duration such as 30s, 12h or 7d)", queue, key, v,
+			    errstr);
+			return -1;
+		}
+		q->keep_ms[i] = n;
+		return 0;
 	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
@@ -372,6 +408,57 @@ config_queue(const struct config *c, const char *queue,
 	}
 	if (*cap < *base)
 		*cap = *base;
+}
+
+long long
+config_keep_ms(const struct config *c, const char *queue, int state)
+{
+	long long v;
+	int i, k;
+
+	switch (state) {
+	case TS_SUCCEEDED:
+		i = 0;
+		v = c->keep_succeeded;
+		break;
+	case TS_FAILED:
+		i = 1;
+		v = c->keep_failed;
+		break;
+	case TS_CANCELLED:
+		i = 2;
+		v = c->keep_cancelled;
+		break;
+	default:
+		return -1;
+	}
+	for (k = 0; k < c->nqueues; k++)
+		if (strcmp(c->queues[k].name, queue) == 0 &&
+		    c->queues[k].keep_ms[i] >= 0)
+			v = c->queues[k].keep_ms[i];
+	return v;
+}
+
+long long
+config_keep_max_ms(const struct config *c)
+{
+	long long v[3] = { c->keep_succeeded, c->keep_failed,
+	    c->keep_cancelled }, max = 0;
+	int i, k;
+
+	for (i = 0; i < 3; i++) {
+		if (v[i] == 0)
+			return 0;
+		if (v[i] > max)
+			max = v[i];
+		for (k = 0; k < c->nqueues; k++) {
+			if (c->queues[k].keep_ms[i] == 0)
+				return 0;
+			if (c->queues[k].keep_ms[i] > max)
+				max = c->queues[k].keep_ms[i];
+		}
+	}
+	return max;
 }
 
 static int
@@ -527,6 +614,28 @@ config_amqp_urls(const struct config *c, struct url *out, int max, char *err,
 	return n;
 }
 
+/* The largest unit that divides ms: 604800000 is "7d". */
+static const char *
+fmt_duration(long long ms, char *buf, size_t size)
+{
+	static const struct {
+		const char	*unit;
+		long long	 ms;
+	} units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+	    { "s", 1000 }, { "ms", 1 } };
+	size_t i;
+
+	if (ms == 0) {
+		snprintf(buf, size, "0");
+		return buf;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++)
+		if (ms % units[i].ms == 0)
+			break;
+	snprintf(buf, size, "%lld%s", ms / units[i].ms, units[i].unit);
+	return buf;
+}
+
 void
 config_dump(const struct config *c, FILE *fp)
 {
@@ -571,6 +680,10 @@ config_dump(const struct config *c, FILE *fp)
 				v = red;
 			}
 			fprintf(fp, "%s = %s\n", k->name, v);
+		} else if (k->type == CT_DUR) {
+			memcpy(&n, p + k->off, sizeof(n));
+			fprintf(fp, "%s = %s\n", k->name, fmt_duration(n, red,
+			    sizeof(red)));
 		} else {
 			memcpy(&n, p + k->off, sizeof(n));
 			fprintf(fp, "%s = %lld\n", k->name, n);

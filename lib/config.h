@@ -16,6 +16,7 @@ struct queue_defaults {
 	char		name[65];
 	long long	max_attempts, backoff_base_ms, backoff_cap_ms,
 			timeout_ms, priority;
+	long long	keep_ms[3];	/* succeeded, failed, cancelled */
 };
 
 struct config {
@@ -59,11 +60,18 @@ struct config {
 	long long node_timeout_ms;
 	char	control_socket[108];
 	char	metrics_listen[64];
+	/* Retention: finished tasks are deleted this long after they
+	 * finished (0: kept forever); [queue NAME] sections may differ. */
+	long long keep_succeeded;
+	long long keep_failed;
+	long long keep_cancelled;
+	long long retention_batch;	/* rows per delete statement */
 	struct queue_defaults queues[CONFIG_QUEUES_MAX];
 	int	nqueues;
 };
 
-enum config_type { CT_STR, CT_INT, CT_BOOL };
+/* CT_DUR: milliseconds, written as a duration (7d, 12h, 30s, 500ms). */
+enum config_type { CT_STR, CT_INT, CT_BOOL, CT_DUR };
 
 struct config_key {
 	const char	*name;		/* INI key under [tq] */
@@ -101,6 +109,14 @@ int	config_urls(const struct config *, struct url *amqp, struct url *mysql,
 void	config_queue(const struct config *, const char *queue,
 	    unsigned *max_attempts, unsigned *backoff_base_ms,
 	    unsigned *backoff_cap_ms, unsigned *timeout_ms, unsigned *priority);
+/* How long finished tasks of queue in state (succeeded, failed or
+ * cancelled) are kept, ms; 0: forever, -1: not a terminal state. */
+long long config_keep_ms(const struct config *, const char *queue,
+	    int state);
+/* Every distinct retention window of the configuration, for sizing. The
+ * longest finite one, or 0 when any state of any queue is kept forever. */
+long long config_keep_max_ms(const struct config *);
+
 /* amqp_url may list several brokers (cluster nodes), comma-separated;
  * fills out[0..max) and returns the count, or -1 with err. */
 int	config_amqp_urls(const struct config *, struct url *out, int max,

@@ -50,6 +50,8 @@ get64(const uint8_t *p)
 #define HB_LEN		(1 + 1 + 2 + UUID_LEN + 8 + 4 + 4 + 8 + 8 + 4)
 #define TASK_LEN	(UUID_LEN + 8 + 4 + 1)
 #define CANCEL_LEN	UUID_LEN
+#define DONE_LEN	(1 + 1 + 8 + 8 + 1 + PROTO_NAME_MAX)
+#define DONE_OUTCOMES	4	/* enum rollup_outcome */
 
 static int
 body_len(int type)
@@ -62,6 +64,8 @@ body_len(int type)
 	case P_TASK_BEGIN:
 	case P_TASK_END:
 		return TASK_LEN;
+	case P_TASK_DONE:
+		return DONE_LEN;
 	case P_CANCEL:
 		return CANCEL_LEN;
 	case P_DRAIN:
@@ -110,6 +114,15 @@ proto_encode(const struct frame *f, uint8_t *out, size_t outsz)
 		put64(b + 16, f->u.task.fence);
 		put32(b + 24, f->u.task.attempt);
 		b[28] = f->u.task.ok;
+		break;
+	case P_TASK_DONE:
+		b[0] = f->u.done.outcome;
+		b[1] = f->u.done.timed_out;
+		put64(b + 2, f->u.done.run_us);
+		put64(b + 10, f->u.done.wait_us);
+		n = strnlen(f->u.done.name, PROTO_NAME_MAX);
+		b[18] = (uint8_t)n;
+		memcpy(b + 19, f->u.done.name, n);
 		break;
 	case P_CANCEL:
 		memcpy(b, f->u.cancel.task.b, UUID_LEN);
@@ -188,6 +201,25 @@ proto_decode(const uint8_t *p, size_t len, struct frame *f, char *err,
 		f->u.task.fence = get64(b + 16);
 		f->u.task.attempt = get32(b + 24);
 		f->u.task.ok = b[28];
+		break;
+	case P_TASK_DONE:
+		f->u.done.outcome = b[0];
+		f->u.done.timed_out = b[1];
+		n = b[18];
+		if (f->u.done.outcome >= DONE_OUTCOMES || b[1] > 1 ||
+		    n == 0 || memchr(b + 19, '\0', n) != NULL) {
+			snprintf(err, errsz, "task done: bad outcome or name");
+			return -1;
+		}
+		for (size_t k = 19 + n; k < DONE_LEN; k++)
+			if (b[k] != 0) {
+				snprintf(err, errsz, "task done: bad name padding");
+				return -1;
+			}
+		f->u.done.run_us = get64(b + 2);
+		f->u.done.wait_us = get64(b + 10);
+		memcpy(f->u.done.name, b + 19, n);
+		f->u.done.name[n] = '\0';
 		break;
 	case P_CANCEL:
 		memcpy(f->u.cancel.task.b, b, UUID_LEN);

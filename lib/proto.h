@@ -15,8 +15,9 @@
 
 #define PROTO_VERSION	1
 #define PROTO_HDR	4
-#define PROTO_MAX	256	/* largest frame, header included */
+#define PROTO_MAX	512	/* largest frame, header included */
 #define PROTO_OWNER_MAX	96
+#define PROTO_NAME_MAX	255	/* a task name (TASK_NAME_MAX) */
 
 enum proto_type {
 	/* worker -> supervisor */
@@ -24,6 +25,7 @@ enum proto_type {
 	P_HEARTBEAT,
 	P_TASK_BEGIN,
 	P_TASK_END,
+	P_TASK_DONE,	/* a run's outcome is recorded: counters */
 	/* supervisor -> worker */
 	P_DRAIN = 16,
 	P_CANCEL,
@@ -57,6 +59,13 @@ struct frame {
 			uint32_t	attempt;
 			uint8_t		ok;		/* TASK_END only */
 		} task;
+		struct {
+			uint8_t		outcome;	/* enum rollup_outcome */
+			uint8_t		timed_out;
+			uint64_t	run_us;
+			uint64_t	wait_us;	/* UINT64_MAX: unknown */
+			char		name[PROTO_NAME_MAX + 1];
+		} done;
 		struct {
 			struct uuid	task;
 		} cancel;

@@ -48,6 +48,105 @@ struct params {
 static int	params_init(struct params *, size_t cap);
 static void	params_release(struct params *);
 
+/*
+ * The statements that run on a timer, named so that the EXPLAIN test
+ * (store_timed[] below, tests/tools/explain) reads the very texts that
+ * run. Each is bounded by live work: an index range over the states that
+ * are not terminal, a key lookup, or a small table; none reads history.
+ */
+#define SQL_DUE \
+	"(SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'scheduled' AND due_at <= NOW(6) " \
+	"ORDER BY due_at LIMIT ?) UNION ALL " \
+	"(SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'pending' AND due_at <= NOW(6) " \
+	"ORDER BY due_at LIMIT ?)"
+#define SQL_STRANDED_QUEUES \
+	"SELECT queue FROM tasks WHERE state = 'queued' AND " \
+	"due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND " \
+	"ORDER BY due_at LIMIT 1000"
+#define SQL_STRANDED \
+	"SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'queued' AND due_at < NOW(6) - INTERVAL ? * 1000 " \
+	"MICROSECOND AND queue = ? ORDER BY due_at LIMIT ?"
+#define SQL_EXPIRED_LEASES \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND " \
+	"due_at < NOW(6) ORDER BY due_at LIMIT ?"
+#define SQL_OWNED_NODE \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND owner LIKE ?"
+#define SQL_OWNED \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND owner = ?"
+#define SQL_RENEW_OWNERS \
+	"UPDATE tasks SET due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND " \
+	"WHERE state = 'running' AND owner IN ("
+#define SQL_RENEW \
+	"UPDATE tasks SET due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND " \
+	"WHERE state = 'running' AND (id, fence) IN ("
+#define SQL_CANCEL_ASKED \
+	"SELECT id, fence, owner FROM tasks WHERE state = 'running' AND " \
+	"cancel_requested = 1 AND owner IN ("
+#define SQL_DEAD_NODES \
+	"SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - " \
+	"INTERVAL ? * 1000 MICROSECOND"
+#define SQL_NODE_BEAT \
+	"UPDATE tq_nodes SET seen_at = NOW(6) WHERE name = ? AND info = ?"
+#define SQL_CRON_DUE \
+	"SELECT name, spec, queue, task, payload, " \
+	"UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron " \
+	"WHERE next_tick <= NOW(6) ORDER BY next_tick LIMIT 100"
+/* Live counts: the states that are not terminal, an index-only range. */
+#define SQL_LIVE \
+	"SELECT queue, state, COUNT(*) FROM tasks " \
+	"WHERE state IN ('pending', 'queued', 'scheduled', 'running') " \
+	"GROUP BY state, queue"
+/* Finished tasks are counted as they finish (tq_rollup), by the hour. */
+#define SQL_ROLLUP_SINCE \
+	"SELECT queue, outcome, UNIX_TIMESTAMP(hour) DIV 1, SUM(n) " \
+	"FROM tq_rollup WHERE hour >= FROM_UNIXTIME(?) " \
+	"GROUP BY hour, queue, outcome"
+/* Retention: the queues that hold finished rows, with the oldest of each
+ * (a loose index scan: one step per state and queue, whatever the rows),
+ * then the oldest rows of one queue. A parent that a child still waits
+ * for is kept. */
+#define SQL_DONE_QUEUES \
+	"SELECT state, queue, UNIX_TIMESTAMP(MIN(finished_at)) FROM tasks " \
+	"WHERE state IN ('succeeded', 'failed', 'cancelled') " \
+	"GROUP BY state, queue"
+#define SQL_EXPIRED \
+	"SELECT id, has_children FROM tasks WHERE state = ? AND queue = ? " \
+	"AND finished_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND " \
+	"ORDER BY finished_at LIMIT ? FOR UPDATE"
+/* Of these parents, those that a child still waits for. */
+#define SQL_WAITED_FOR \
+	"SELECT DISTINCT d.parent FROM task_deps d STRAIGHT_JOIN tasks c " \
+	"ON c.id = d.child WHERE c.state IN ('pending', 'queued', " \
+	"'scheduled', 'running') AND d.parent IN ("
+#define SQL_FAILED_QUEUE \
+	"SELECT id, UNIX_TIMESTAMP(finished_at) FROM tasks " \
+	"WHERE state = 'failed' AND queue = ? ORDER BY finished_at DESC LIMIT ?"
+
+const struct store_sql store_timed[] = {
+	{ "reconciler: due", SQL_DUE, "ii" },
+	{ "reconciler: stranded queues", SQL_STRANDED_QUEUES, "i" },
+	{ "reconciler: stranded", SQL_STRANDED, "isi" },
+	{ "reconciler: expired leases", SQL_EXPIRED_LEASES, "i" },
+	{ "reconciler: dead node's tasks", SQL_OWNED_NODE, "s" },
+	{ "supervisor: dead worker's tasks", SQL_OWNED, "s" },
+	{ "supervisor: renew leases", SQL_RENEW_OWNERS "?)", "is" },
+	{ "worker: renew leases", SQL_RENEW "(?,?))", "ibi" },
+	{ "supervisor: cancel requests", SQL_CANCEL_ASKED "?)", "s" },
+	{ "reconciler: dead nodes", SQL_DEAD_NODES, "i" },
+	{ "supervisor: node beat", SQL_NODE_BEAT, "ss" },
+	{ "reconciler: cron", SQL_CRON_DUE, "" },
+	{ "leader, tq stats, tq top: live counts", SQL_LIVE, "" },
+	{ "tq stats, tq top: finished counts", SQL_ROLLUP_SINCE, "i" },
+	{ "retention: queues", SQL_DONE_QUEUES, "" },
+	{ "retention: expired", SQL_EXPIRED, "Ssii" },
+	{ "retention: parents waited for", SQL_WAITED_FOR "?)", "b" },
+	{ "tq top: latest failures", SQL_FAILED_QUEUE, "si" },
+	{ NULL, NULL, NULL },
+};
+
 
 /* ---- errors ---- */
 
@@ -713,8 +812,30 @@ static const char *const schema_v3[] = {
 	NULL
 };
 
+/* v4: history costs nothing on a timer. (state, queue, finished_at) gives
+ * live counts by queue as an index-only range, and retention and the
+ * failed list a range per queue in finishing order; tq_rollup counts
+ * finished tasks by the hour, as they finish, so that nobody counts
+ * history; a cron tick row is found by its task when that is deleted. */
+static const char *const schema_v4[] = {
+	"ALTER TABLE tasks ADD KEY IF NOT EXISTS tasks_state_queue"
+	" (state, queue, finished_at)",
+	"ALTER TABLE tq_cron_ticks ADD KEY IF NOT EXISTS tq_cron_ticks_task"
+	" (task_id)",
+	"CREATE TABLE IF NOT EXISTS tq_rollup ("
+	" hour DATETIME NOT NULL,"
+	" queue VARCHAR(64) NOT NULL,"
+	" name VARCHAR(255) NOT NULL,"
+	" outcome ENUM('succeeded','failed','retried','cancelled') NOT NULL,"
+	" n BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+	" run_us BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (hour, queue, name, outcome)"
+	") ENGINE=InnoDB",
+	NULL
+};
+
 static const char *const *const migrations[] = { NULL, schema_v1,
-	schema_v2, schema_v3 };
+	schema_v2, schema_v3, schema_v4 };
 
 static int
 version_row(void *arg, struct row *r)
@@ -1251,7 +1372,7 @@ claim_row(void *arg, struct row *r)
 	int st;
 
 	/* id, state, fence, attempts, max_attempts, base, cap, timeout,
-	 * owner, due */
+	 * owner, due, wait */
 	if (r->len[0] != UUID_LEN)
 		return 0;
 	memset(&key, 0, sizeof(key));
@@ -1267,6 +1388,8 @@ claim_row(void *arg, struct row *r)
 	c->backoff_base_ms = uns_of(r->col[5]);
 	c->backoff_cap_ms = uns_of(r->col[6]);
 	c->timeout_ms = uns_of(r->col[7]);
+	c->wait_us = r->n > 10 && r->col[10] ? strtoll(r->col[10], NULL, 10) :
+	    -1;
 	switch (c->state) {
 	case TS_PENDING:
 	case TS_QUEUED:
@@ -1310,7 +1433,8 @@ claim_txn(struct store *s, const char *owner, int64_t lease_ms,
 	 * cannot deadlock on each other (the producer's update too). */
 	if (placeholders(sql, "SELECT id, state, fence, attempts, "
 	    "max_attempts, backoff_base_ms, backoff_cap_ms, timeout_ms, owner, "
-	    "due_at <= NOW(6) FROM tasks WHERE id IN (", "?", bucket(n),
+	    "due_at <= NOW(6), TIMESTAMPDIFF(MICROSECOND, created_at, NOW(6)) "
+	    "FROM tasks WHERE id IN (", "?", bucket(n),
 	    ") ORDER BY id FOR UPDATE") == -1)
 		return oom(s);
 	p->n = 0;
@@ -1757,9 +1881,7 @@ store_renew(struct store *s, const struct uuid *ids, const uint64_t *fences,
 		n = STORE_BATCH_MAX;
 	if (params_init(&p, n * 2 + 1) == -1)
 		return oom(s);
-	if (placeholders(&sql, "UPDATE tasks SET due_at = NOW(6) + INTERVAL ? "
-	    "* 1000 MICROSECOND WHERE state = 'running' AND (id, fence) IN (",
-	    "(?,?)", n, ")") == -1) {
+	if (placeholders(&sql, SQL_RENEW, "(?,?)", n, ")") == -1) {
 		oom(s);
 		goto done;
 	}
@@ -1915,12 +2037,10 @@ store_owned(struct store *s, const char *owner, const char *node,
 		pat[o++] = '%';
 		pat[o] = '\0';
 		p_str(&p, pat);
-		st = stmt_run(s, "SELECT id, fence FROM tasks WHERE "
-		    "state = 'running' AND owner LIKE ?", &p, NULL);
+		st = stmt_run(s, SQL_OWNED_NODE, &p, NULL);
 	} else {
 		p_str(&p, owner);
-		st = stmt_run(s, "SELECT id, fence FROM tasks WHERE "
-		    "state = 'running' AND owner = ?", &p, NULL);
+		st = stmt_run(s, SQL_OWNED, &p, NULL);
 	}
 	params_release(&p);
 	if (st == NULL || stmt_rows(s, st, owned_row, &os) == -1) {
@@ -1947,9 +2067,7 @@ store_renew_owners(struct store *s, const char *const *owners, size_t n,
 		return 0;
 	if (params_init(&p, n + 1) == -1)
 		return oom(s);
-	if (placeholders(&sql, "UPDATE tasks SET due_at = NOW(6) + INTERVAL ? "
-	    "* 1000 MICROSECOND WHERE state = 'running' AND owner IN (", "?",
-	    n, ")") == -1) {
+	if (placeholders(&sql, SQL_RENEW_OWNERS, "?", n, ")") == -1) {
 		oom(s);
 		goto done;
 	}
@@ -2028,12 +2146,7 @@ store_due(struct store *s, struct pub_row **out, size_t max)
 	p_int(&p, (long long)max);
 	p_int(&p, (long long)max);
 	/* Two index range scans on (state, due_at). */
-	st = stmt_run(s, "(SELECT id, queue, name, payload, priority FROM tasks "
-	    "WHERE state = 'scheduled' AND due_at <= NOW(6) "
-	    "ORDER BY due_at LIMIT ?) UNION ALL "
-	    "(SELECT id, queue, name, payload, priority FROM tasks "
-	    "WHERE state = 'pending' AND due_at <= NOW(6) "
-	    "ORDER BY due_at LIMIT ?)", &p, NULL);
+	st = stmt_run(s, SQL_DUE, &p, NULL);
 	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
 		*out = ps.rows;
 		ret = (int)ps.n;
@@ -2083,9 +2196,7 @@ store_stranded_queues(struct store *s, int64_t older_ms,
 	if (params_init(&p, 1) == -1)
 		return oom(s);
 	p_int(&p, older_ms);
-	st = stmt_run(s, "SELECT queue FROM tasks WHERE state = 'queued' AND "
-	    "due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND "
-	    "ORDER BY due_at LIMIT 1000", &p, NULL);
+	st = stmt_run(s, SQL_STRANDED_QUEUES, &p, NULL);
 	params_release(&p);
 	if (st == NULL || stmt_rows(s, st, qname_row, &qs) == -1) {
 		free(qs.names);
@@ -2116,9 +2227,7 @@ store_stranded(struct store *s, const char *queue, int64_t older_ms,
 	p_int(&p, older_ms);
 	p_str(&p, queue);
 	p_int(&p, (long long)max);
-	st = stmt_run(s, "SELECT id, queue, name, payload, priority FROM tasks "
-	    "WHERE state = 'queued' AND due_at < NOW(6) - INTERVAL ? * 1000 "
-	    "MICROSECOND AND queue = ? ORDER BY due_at LIMIT ?", &p, NULL);
+	st = stmt_run(s, SQL_STRANDED, &p, NULL);
 	if (st != NULL && stmt_rows(s, st, pub_row, &ps) != -1) {
 		*out = ps.rows;
 		ret = (int)ps.n;
@@ -2174,9 +2283,7 @@ store_expire_leases(struct store *s, size_t max)
 		return oom(s);
 	}
 	p_int(&p, (long long)max);
-	if ((stmt = stmt_run(s, "SELECT id, fence FROM tasks "
-	    "WHERE state = 'running' AND due_at < NOW(6) "
-	    "ORDER BY due_at LIMIT ?", &p, NULL)) == NULL ||
+	if ((stmt = stmt_run(s, SQL_EXPIRED_LEASES, &p, NULL)) == NULL ||
 	    stmt_rows(s, stmt, lease_row, &ls) == -1) {
 		n = -1;
 		goto done;
@@ -2394,14 +2501,13 @@ stat_row(void *arg, struct row *r)
 }
 
 int
-store_stats(struct store *s, struct stat_row **out)
+store_live(struct store *s, struct stat_row **out)
 {
 	struct stat_scan ss = { NULL, 0, 0 };
 	MYSQL_STMT *st;
 
 	*out = NULL;
-	st = stmt_run(s, "SELECT queue, state, COUNT(*) FROM tasks "
-	    "GROUP BY queue, state ORDER BY queue", NULL, NULL);
+	st = stmt_run(s, SQL_LIVE, NULL, NULL);
 	if (st == NULL || stmt_rows(s, st, stat_row, &ss) == -1) {
 		free(ss.rows);
 		return -1;
@@ -2593,8 +2699,7 @@ store_node_beat(struct store *s, const char *node, const char *instance)
 		return oom(s);
 	p_str(&p, node);
 	p_str(&p, instance);
-	if (stmt_run(s, "UPDATE tq_nodes SET seen_at = NOW(6) "
-	    "WHERE name = ? AND info = ?", &p, &n) == NULL) {
+	if (stmt_run(s, SQL_NODE_BEAT, &p, &n) == NULL) {
 		params_release(&p);
 		return -1;
 	}
@@ -2658,8 +2763,7 @@ store_dead_nodes(struct store *s, int64_t stale_ms, char (**names)[129])
 	if (params_init(&p, 1) == -1)
 		return oom(s);
 	p_int(&p, stale_ms);
-	st = stmt_run(s, "SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - "
-	    "INTERVAL ? * 1000 MICROSECOND", &p, NULL);
+	st = stmt_run(s, SQL_DEAD_NODES, &p, NULL);
 	params_release(&p);
 	if (st == NULL || stmt_rows(s, st, name_row, &ns) == -1) {
 		free(ns.names);
@@ -2758,9 +2862,7 @@ store_cancel_asked(struct store *s, const char *const *owners, size_t n,
 		return 0;
 	if (params_init(&p, n) == -1)
 		return oom(s);
-	if (placeholders(&sql, "SELECT id, fence, owner FROM tasks WHERE "
-	    "state = 'running' AND cancel_requested = 1 AND owner IN (", "?",
-	    n, ")") == -1) {
+	if (placeholders(&sql, SQL_CANCEL_ASKED, "?", n, ")") == -1) {
 		oom(s);
 		goto done;
 	}
@@ -2819,45 +2921,291 @@ id_row(void *arg, struct row *r)
 	return 0;
 }
 
+struct failed_scan {
+	struct uuid	*ids;
+	int64_t		*at;
+	size_t		 n, max;
+};
+
+static int
+failed_row(void *arg, struct row *r)
+{
+	struct failed_scan *fs = arg;
+	uint64_t v;
+
+	if (fs->n >= fs->max || r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(fs->ids[fs->n].b, r->col[0], UUID_LEN);
+	fs->at[fs->n++] = u64_of(r->col[1], &v) == 0 ? (int64_t)v : 0;
+	return 0;
+}
+
+/* The newest failures of one queue (a backward range of the index),
+ * merged into fs: the newest max of all. */
+static int
+failed_queue(struct store *s, const char *queue, size_t max,
+    struct failed_scan *fs)
+{
+	struct failed_scan one;
+	struct params p;
+	MYSQL_STMT *st;
+	size_t i, k;
+	int ret = -1;
+
+	one.ids = calloc(max, sizeof(*one.ids));
+	one.at = calloc(max, sizeof(*one.at));
+	one.n = 0;
+	one.max = max;
+	if (one.ids == NULL || one.at == NULL || params_init(&p, 2) == -1) {
+		free(one.ids);
+		free(one.at);
+		return oom(s);
+	}
+	p_str(&p, queue);
+	p_int(&p, (long long)max);
+	if ((st = stmt_run(s, SQL_FAILED_QUEUE, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, failed_row, &one) == -1)
+		goto done;
+	for (i = 0; i < one.n; i++) {
+		/* Insertion into fs, newest first, at most max. */
+		for (k = fs->n; k > 0 && fs->at[k - 1] < one.at[i]; k--)
+			;
+		if (k >= max)
+			continue;
+		if (fs->n == max)
+			fs->n--;
+		memmove(&fs->ids[k + 1], &fs->ids[k], (fs->n - k) *
+		    sizeof(*fs->ids));
+		memmove(&fs->at[k + 1], &fs->at[k], (fs->n - k) *
+		    sizeof(*fs->at));
+		fs->ids[k] = one.ids[i];
+		fs->at[k] = one.at[i];
+		fs->n++;
+	}
+	ret = 0;
+done:
+	params_release(&p);
+	free(one.ids);
+	free(one.at);
+	return ret;
+}
+
 int
 store_failed(struct store *s, const char *queue, size_t max,
     struct uuid **ids)
 {
-	struct ids_scan is;
-	struct params p;
-	MYSQL_STMT *st;
+	struct done_queue *dq = NULL;
+	struct failed_scan fs;
+	int n, i, ret = -1;
 
 	*ids = NULL;
-	if ((is.ids = calloc(max ? max : 1, sizeof(*is.ids))) == NULL)
-		return oom(s);
-	is.n = 0;
-	is.max = max;
-	if (params_init(&p, 3) == -1) {
-		free(is.ids);
+	fs.ids = calloc(max ? max : 1, sizeof(*fs.ids));
+	fs.at = calloc(max ? max : 1, sizeof(*fs.at));
+	fs.n = 0;
+	fs.max = max;
+	if (fs.ids == NULL || fs.at == NULL) {
+		free(fs.ids);
+		free(fs.at);
 		return oom(s);
 	}
-	p_int(&p, queue == NULL);
-	p_str(&p, queue ? queue : "");
-	p_int(&p, (long long)max);
-	st = stmt_run(s, "SELECT id FROM tasks WHERE state = 'failed' AND "
-	    "(? OR queue = ?) ORDER BY finished_at DESC LIMIT ?", &p, NULL);
-	params_release(&p);
-	if (st == NULL || stmt_rows(s, st, id_row, &is) == -1) {
-		free(is.ids);
-		return -1;
+	if (max == 0) {
+		ret = 0;
+		goto done;
 	}
-	*ids = is.ids;
-	return (int)is.n;
+	/* Per queue, so that each is a range in finishing order. */
+	if (queue != NULL)
+		n = failed_queue(s, queue, max, &fs);
+	else if ((n = store_done_queues(s, &dq)) != -1)
+		for (i = 0; i < n; i++)
+			if (dq[i].state == TS_FAILED &&
+			    failed_queue(s, dq[i].queue, max, &fs) == -1) {
+				n = -1;
+				break;
+			}
+	if (n == -1)
+		goto done;
+	ret = (int)fs.n;
+done:
+	free(dq);
+	free(fs.at);
+	if (ret == -1)
+		free(fs.ids);
+	else
+		*ids = fs.ids;
+	return ret;
 }
 
-long
-store_purge(struct store *s, enum task_state state, int64_t older_ms)
+struct done_scan {
+	struct done_queue *q;
+	size_t		 n, cap;
+};
+
+static int
+done_row(void *arg, struct row *r)
 {
-	struct ids_scan is;
+	struct done_scan *ds = arg;
+	struct done_queue *d;
+	int st;
+	void *a;
+
+	if (r->col[0] == NULL || r->col[1] == NULL ||
+	    (st = task_state_parse(r->col[0])) < 0)
+		return 0;
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap ? ds->cap * 2 : 8;
+		if ((a = reallocarray(ds->q, ds->cap, sizeof(*ds->q))) == NULL)
+			return -1;
+		ds->q = a;
+	}
+	d = &ds->q[ds->n++];
+	d->state = (enum task_state)st;
+	copy_col(d->queue, sizeof(d->queue), r->col[1]);
+	d->oldest = r->col[2] ? (int64_t)(strtod(r->col[2], NULL) * 1000) : 0;
+	return 0;
+}
+
+int
+store_done_queues(struct store *s, struct done_queue **out)
+{
+	struct done_scan ds = { NULL, 0, 0 };
+	MYSQL_STMT *st;
+
+	*out = NULL;
+	st = stmt_run(s, SQL_DONE_QUEUES, NULL, NULL);
+	if (st == NULL || stmt_rows(s, st, done_row, &ds) == -1) {
+		free(ds.q);
+		return -1;
+	}
+	*out = ds.q;
+	return (int)ds.n;
+}
+
+struct expired_scan {
+	struct uuid	*ids;
+	size_t		 n, max;
+	size_t		 parents;	/* rows with has_children */
+};
+
+/* Parents first: ids[0..parents) are those with children. */
+static int
+expired_row(void *arg, struct row *r)
+{
+	struct expired_scan *es = arg;
+
+	if (es->n >= es->max || r->len[0] != UUID_LEN)
+		return 0;
+	memcpy(es->ids[es->n].b, r->col[0], UUID_LEN);
+	if (r->col[1] && r->col[1][0] == '1') {
+		struct uuid t = es->ids[es->parents];
+
+		es->ids[es->parents++] = es->ids[es->n];
+		es->ids[es->n] = t;
+	}
+	es->n++;
+	return 0;
+}
+
+/* Drops from es the parents that a child still waits for (kept). */
+static int
+keep_waited_for(struct store *s, struct expired_scan *es, struct buf *sql,
+    struct params *p)
+{
+	struct uuid *kept;
+	struct ids_scan ks;
+	MYSQL_STMT *st;
+	size_t i, k;
+
+	if (es->parents == 0)
+		return 0;
+	if ((kept = calloc(es->parents, sizeof(*kept))) == NULL)
+		return oom(s);
+	ks.ids = kept;
+	ks.n = 0;
+	ks.max = es->parents;
+	if (placeholders(sql, SQL_WAITED_FOR, "?", bucket(es->parents), ")") ==
+	    -1) {
+		free(kept);
+		return oom(s);
+	}
+	p->n = 0;
+	p_ids(p, es->ids, es->parents);
+	if ((st = stmt_run(s, sql->data, p, NULL)) == NULL ||
+	    stmt_rows(s, st, id_row, &ks) == -1) {
+		free(kept);
+		return -1;
+	}
+	for (i = 0; i < ks.n; i++)
+		for (k = 0; k < es->n; k++)
+			if (uuid_cmp(&es->ids[k], &kept[i]) == 0) {
+				es->ids[k] = es->ids[--es->n];
+				break;
+			}
+	free(kept);
+	return 0;
+}
+
+/* The rows that go with deleted tasks, in the caller's transaction. */
+static int
+prune_txn(struct store *s, enum task_state state, const char *queue,
+    int64_t older_ms, size_t max, struct uuid *ids, size_t *n)
+{
+	static const char *const heads[] = {
+		"DELETE FROM task_runs WHERE task_id IN (",
+		"DELETE FROM task_deps WHERE child IN (",
+		"DELETE FROM task_deps WHERE parent IN (",
+		"DELETE FROM tq_cron_ticks WHERE task_id IN (",
+		"DELETE FROM tasks WHERE id IN (",
+	};
+	struct expired_scan es = { ids, 0, max, 0 };
+	struct buf sql = BUF_INIT;
 	struct params p;
 	MYSQL_STMT *st;
-	long total = 0;
+	size_t h;
+	int ret = -1;
+
+	*n = 0;
+	if (params_init(&p, max > 4 ? max : 4) == -1)
+		return oom(s);
+	/* Locked, so that an operator's retry cannot slip in between. */
+	p_str(&p, task_state_name(state));
+	p_str(&p, queue);
+	p_int(&p, older_ms);
+	p_int(&p, (long long)max);
+	if ((st = stmt_run(s, SQL_EXPIRED, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, expired_row, &es) == -1 ||
+	    keep_waited_for(s, &es, &sql, &p) == -1)
+		goto done;
+	*n = es.n;
+	if (es.n == 0) {
+		ret = 0;
+		goto done;
+	}
+	qsort(ids, es.n, sizeof(*ids), id_cmp);
+	for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		if (placeholders(&sql, heads[h], "?", bucket(es.n), ")") ==
+		    -1) {
+			oom(s);
+			goto done;
+		}
+		p.n = 0;
+		p_ids(&p, ids, es.n);
+		if (stmt_run(s, sql.data, &p, NULL) == NULL)
+			goto done;
+	}
+	ret = 0;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+int
+store_prune(struct store *s, enum task_state state, const char *queue,
+    int64_t older_ms, size_t max)
+{
 	struct uuid *ids;
+	size_t n = 0;
+	int tries = 0, ret = -1;
 
 	/* Only terminal states: never a task that may still run. */
 	if (!task_state_terminal(state)) {
@@ -2866,42 +3214,27 @@ store_purge(struct store *s, enum task_state state, int64_t older_ms)
 		s->err_temp = 0;
 		return -1;
 	}
-	if ((ids = calloc(1000, sizeof(*ids))) == NULL)
+	if (max == 0)
+		return 0;
+	if (max > STORE_BATCH_MAX)
+		max = STORE_BATCH_MAX;
+	if ((ids = calloc(max, sizeof(*ids))) == NULL)
 		return oom(s);
-	for (;;) {
-		is.ids = ids;
-		is.n = 0;
-		is.max = 1000;
-		if (params_init(&p, 2) == -1) {
-			free(ids);
-			return oom(s);
-		}
-		p_str(&p, task_state_name(state));
-		p_int(&p, older_ms);
-		st = stmt_run(s, "SELECT id FROM tasks WHERE state = ? AND "
-		    "finished_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND "
-		    "LIMIT 1000", &p, NULL);
-		params_release(&p);
-		if (st == NULL || stmt_rows(s, st, id_row, &is) == -1) {
-			free(ids);
-			return -1;
-		}
-		if (is.n == 0)
-			break;
-		if (update_ids(s, "DELETE FROM task_runs WHERE task_id IN (",
-		    ")", ids, is.n, NULL, 0) == -1 ||
-		    update_ids(s, "DELETE FROM tasks WHERE id IN (",
-		    ") AND state IN ('succeeded', 'failed', 'cancelled')", ids,
-		    is.n, NULL, 0) == -1) {
-			free(ids);
-			return -1;
-		}
-		total += (long)is.n;
-		if (is.n < 1000)
-			break;
+again:
+	n = 0;
+	if (txn_begin(s) == -1)
+		goto done;
+	if (prune_txn(s, state, queue, older_ms, max, ids, &n) == -1 ||
+	    txn_commit(s) == -1) {
+		txn_rollback(s);
+		if (txn_again(s, &tries))
+			goto again;
+		goto done;
 	}
+	ret = (int)n;
+done:
 	free(ids);
-	return total;
+	return ret;
 }
 
 /* ---- periodic tasks ---- */
@@ -3020,10 +3353,7 @@ store_cron_list(struct store *s, int due_only, struct cron_row **out)
 	MYSQL_STMT *st;
 
 	*out = NULL;
-	st = stmt_run(s, due_only ?
-	    "SELECT name, spec, queue, task, payload, "
-	    "UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron "
-	    "WHERE next_tick <= NOW(6) ORDER BY next_tick LIMIT 100" :
+	st = stmt_run(s, due_only ? SQL_CRON_DUE :
 	    "SELECT name, spec, queue, task, payload, "
 	    "UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron ORDER BY name", NULL,
 	    NULL);
@@ -3152,30 +3482,199 @@ store_facts(struct store *s, int64_t grace_ms, int64_t stranded_ms,
 	return 0;
 }
 
-/* ---- metrics ---- */
+/* ---- counts of finished tasks ---- */
+
+static const char *const rollup_names[RO_COUNT] = { "succeeded", "failed",
+	"retried", "cancelled" };
+
+const char *
+rollup_outcome_name(enum rollup_outcome o)
+{
+	return (unsigned)o < RO_COUNT ? rollup_names[o] : "?";
+}
 
 static int
-metric_row(void *arg, struct row *r)
+rollup_cmp(const void *a, const void *b)
 {
-	struct buf *b = arg;
+	const struct rollup_row *x = a, *y = b;
+	int c;
 
-	if (r->col[0] == NULL || r->col[1] == NULL || r->col[2] == NULL)
-		return 0;
-	/* Queue and task names are [A-Za-z0-9._:-]: nothing to escape. */
-	return buf_printf(b, "tq_tasks{queue=\"%s\",name=\"%s\",state=\"%s\"} "
-	    "%s\n", r->col[0], r->col[1], r->col[2], r->col[3] ? r->col[3] :
-	    "0");
+	if ((c = strcmp(x->queue, y->queue)) != 0)
+		return c;
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return (int)x->outcome - (int)y->outcome;
 }
 
 int
-store_metrics(struct store *s, struct buf *out)
+store_rollup_add(struct store *s, struct rollup_row *r, size_t n)
 {
+	struct buf sql = BUF_INIT;
+	struct params p;
+	size_t i;
+	int tries = 0, ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (n > STORE_BATCH_MAX)
+		n = STORE_BATCH_MAX;
+	/* Keys in one order: two nodes' flushes cannot deadlock. */
+	qsort(r, n, sizeof(*r), rollup_cmp);
+	if (params_init(&p, n * 5) == -1)
+		return oom(s);
+	if (placeholders(&sql, "INSERT INTO tq_rollup (hour, queue, name, "
+	    "outcome, n, run_us) VALUES ", "(DATE_FORMAT(NOW(), "
+	    "'%Y-%m-%d %H:00:00'),?,?,?,?,?)", n, " ON DUPLICATE KEY UPDATE "
+	    "n = n + VALUES(n), run_us = run_us + VALUES(run_us)") == -1) {
+		oom(s);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		p_str(&p, r[i].queue);
+		p_str(&p, r[i].name);
+		p_str(&p, rollup_outcome_name(r[i].outcome));
+		p_int(&p, (long long)r[i].n);
+		p_int(&p, (long long)r[i].run_us);
+	}
+	while (stmt_run(s, sql.data, &p, NULL) == NULL)
+		if (!txn_again(s, &tries))
+			goto done;
+	ret = 0;
+done:
+	params_release(&p);
+	buf_release(&sql);
+	return ret;
+}
+
+struct rollup_scan {
+	struct rollup_row *rows;
+	size_t		 n, cap;
+};
+
+static int
+rollup_row(void *arg, struct row *r)
+{
+	struct rollup_scan *rs = arg;
+	struct rollup_row *x;
+	uint64_t v;
+	int o;
+	void *a;
+
+	if (r->col[0] == NULL || r->col[1] == NULL)
+		return 0;
+	for (o = 0; o < RO_COUNT; o++)
+		if (strcmp(r->col[1], rollup_names[o]) == 0)
+			break;
+	if (o == RO_COUNT)
+		return 0;
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 64;
+		if ((a = reallocarray(rs->rows, rs->cap, sizeof(*rs->rows))) ==
+		    NULL)
+			return -1;
+		rs->rows = a;
+	}
+	x = &rs->rows[rs->n++];
+	memset(x, 0, sizeof(*x));
+	copy_col(x->queue, sizeof(x->queue), r->col[0]);
+	x->outcome = (enum rollup_outcome)o;
+	x->hour = u64_of(r->col[2], &v) == 0 ? (int64_t)v : 0;
+	x->n = u64_of(r->col[3], &v) == 0 ? v : 0;
+	return 0;
+}
+
+int
+store_rollup_since(struct store *s, int64_t since, struct rollup_row **out)
+{
+	struct rollup_scan rs = { NULL, 0, 0 };
+	struct params p;
 	MYSQL_STMT *st;
 
-	st = stmt_run(s, "SELECT queue, name, state, COUNT(*) FROM tasks "
-	    "GROUP BY queue, name, state ORDER BY queue, name, state", NULL,
-	    NULL);
-	if (st == NULL || stmt_rows(s, st, metric_row, out) == -1)
+	*out = NULL;
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_int(&p, since < 0 ? 0 : since);
+	st = stmt_run(s, SQL_ROLLUP_SINCE, &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, rollup_row, &rs) == -1) {
+		free(rs.rows);
 		return -1;
-	return 0;
+	}
+	*out = rs.rows;
+	return (int)rs.n;
+}
+
+int
+store_rollup_prune(struct store *s, int64_t older_ms)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_int(&p, older_ms);
+	st = stmt_run(s, "DELETE FROM tq_rollup WHERE hour < NOW() - "
+	    "INTERVAL ? * 1000 MICROSECOND LIMIT 5000", &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+/* ---- plans ---- */
+
+static int
+plan_row(void *arg, struct row *r)
+{
+	struct buf *b = arg;
+
+	/* id select_type table type possible_keys key key_len ref rows
+	 * r_rows filtered r_filtered Extra */
+	if (r->n < 13)
+		return 0;
+	return buf_printf(b, "%s %s %s %s %s %s\n", r->col[2] ? r->col[2] :
+	    "-", r->col[3] ? r->col[3] : "-", r->col[5] ? r->col[5] : "-",
+	    r->col[8] ? r->col[8] : "-", r->col[9] ? r->col[9] : "-",
+	    r->col[12] ? r->col[12] : "-") == -1 ? -1 : 0;
+}
+
+int
+store_explain(struct store *s, const char *sql, const char *params,
+    struct buf *out)
+{
+	static const struct uuid zero;
+	struct buf q = BUF_INIT;
+	struct params p;
+	MYSQL_STMT *st;
+	size_t i;
+	int ret = -1;
+
+	if (params_init(&p, strlen(params)) == -1)
+		return oom(s);
+	/* ANALYZE runs it: r_rows are the rows each step really read. */
+	if (buf_printf(&q, "ANALYZE %s", sql) == -1) {
+		oom(s);
+		goto done;
+	}
+	for (i = 0; params[i]; i++)
+		switch (params[i]) {
+		case 'i':
+			p_int(&p, 1000);
+			break;
+		case 'b':
+			p_id(&p, &zero);
+			break;
+		case 'S':
+			p_str(&p, "succeeded");
+			break;
+		default:
+			p_str(&p, "default");
+			break;
+		}
+	if ((st = stmt_run(s, q.data, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, plan_row, out) == -1)
+		goto done;
+	ret = 0;
+done:
+	params_release(&p);
+	buf_release(&q);
+	return ret;
 }

@@ -11,7 +11,7 @@
 #include "util.h"
 #include "uuid.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 /* Rows that go through one statement at most. */
 #define STORE_BATCH_MAX		500
 
@@ -94,6 +94,7 @@ struct claim {
 	unsigned		backoff_cap_ms;
 	unsigned		timeout_ms;
 	enum task_state		state;		/* state seen before claiming */
+	int64_t			wait_us;	/* since created, at the claim */
 };
 
 /* Claims n tasks in one transaction, rows locked in key order: each
@@ -200,9 +201,21 @@ int	store_retry(struct store *, const struct uuid *);
 /* Failed tasks (of queue, or all), newest first, up to max: ids written. */
 int	store_failed(struct store *, const char *queue, size_t max,
 	    struct uuid **ids);
-/* Deletes terminal tasks of this state finished more than older_ms ago
- * (and their runs). Returns the count deleted or -1. */
-long	store_purge(struct store *, enum task_state, int64_t older_ms);
+/* The (terminal state, queue) pairs that hold rows, with the finishing
+ * time of the oldest (a loose index scan: one step per pair, whatever the
+ * rows); *out malloc'd; returns the count or -1. */
+struct done_queue {
+	enum task_state	 state;
+	char		 queue[TASK_QUEUE_MAX + 1];
+	int64_t		 oldest;	/* epoch ms */
+};
+int	store_done_queues(struct store *, struct done_queue **out);
+/* Deletes up to max tasks of queue in the terminal state that finished
+ * more than older_ms ago, oldest first, with their runs, dependency rows
+ * and cron tick rows, in one short transaction. A parent that a child
+ * still waits for is kept. Returns the count deleted or -1. */
+int	store_prune(struct store *, enum task_state, const char *queue,
+	    int64_t older_ms, size_t max);
 /* Queues that hold queued tasks older than older_ms (of the oldest 1000
  * such rows); returns the count, names malloc'd, or -1. */
 int	store_stranded_queues(struct store *, int64_t older_ms,
@@ -249,11 +262,46 @@ struct stat_row {
 	char		queue[TASK_QUEUE_MAX + 1];
 	unsigned long	count[TS_COUNT];
 };
-/* Counts by queue, name and state, as Prometheus lines appended to out
- * (metric tq_tasks). Returns 0 or -1. */
-int	store_metrics(struct store *, struct buf *out);
-/* Counts by queue and state; *out malloc'd. Returns rows or -1. */
-int	store_stats(struct store *, struct stat_row **out);
+/* Tasks in each state that is not terminal, by queue, from an index range
+ * over those states only; *out malloc'd. Returns rows or -1. */
+int	store_live(struct store *, struct stat_row **out);
+
+/* Finished tasks are counted as they finish, by the hour (tq_rollup).
+ * Outcomes: */
+enum rollup_outcome { RO_SUCCEEDED, RO_FAILED, RO_RETRIED, RO_CANCELLED,
+	RO_COUNT };
+const char *rollup_outcome_name(enum rollup_outcome);
+struct rollup_row {
+	char		queue[TASK_QUEUE_MAX + 1];
+	char		name[TASK_NAME_MAX + 1];	/* "" when summed */
+	enum rollup_outcome outcome;
+	int64_t		hour;		/* epoch seconds, start of the hour */
+	uint64_t	n;
+	uint64_t	run_us;
+};
+/* Adds n rows to the counts of the current hour (one statement, keys in
+ * order). 0 or -1. */
+int	store_rollup_add(struct store *, struct rollup_row *r, size_t n);
+/* Counts by hour, queue and outcome since the epoch second since (names
+ * summed); *out malloc'd. Returns rows or -1. */
+int	store_rollup_since(struct store *, int64_t since,
+	    struct rollup_row **out);
+/* Deletes counts of hours older than older_ms. 0 or -1. */
+int	store_rollup_prune(struct store *, int64_t older_ms);
+
+/* A statement that runs on a timer, for the EXPLAIN test. Parameters:
+ * i an integer, s a string (a queue), S a terminal state, b an id. */
+struct store_sql {
+	const char	*what;
+	const char	*sql;
+	const char	*params;
+};
+extern const struct store_sql store_timed[];
+/* ANALYZE of sql (it runs) with placeholder values of the types in params:
+ * one line per plan row, "table type key rows r_rows extra", into out.
+ * 0 or -1. */
+int	store_explain(struct store *, const char *sql, const char *params,
+	    struct buf *out);
 
 /* Periodic tasks. */
 struct cron_row {

@@ -229,6 +229,38 @@ parse_num(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
+int
+parse_duration(const char *s, long long max_ms, long long *out,
+    const char **errstr)
+{
+	static const struct {
+		const char	*unit;
+		long long	 ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { "", 1000 },
+	};
+	char num[32];
+	size_t len, i, ul;
+	long long n;
+
+	if (s == NULL || (len = strlen(s)) == 0 || len >= sizeof(num)) {
+		*errstr = "not a duration";
+		return -1;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		ul = strlen(units[i].unit);
+		if (len > ul && strcmp(s + len - ul, units[i].unit) == 0)
+			break;
+	}
+	memcpy(num, s, len - ul);
+	num[len - ul] = '\0';
+	if (parse_num(num, 0, max_ms / units[i].ms, &n, errstr) == -1)
+		return -1;
+	*out = n * units[i].ms;
+	return 0;
+}
+
 static char name[65];
 
 void

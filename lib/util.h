@@ -82,6 +82,11 @@ int	read_file(const char *path, size_t max, struct buf *out);
 int	parse_num(const char *s, long long min, long long max, long long *out,
 	    const char **errstr);
 
+/* Parses a duration: a decimal with a unit ms, s, m, h or d (none:
+ * seconds), into milliseconds in [0, max_ms]; 0 or -1 with *errstr. */
+int	parse_duration(const char *s, long long max_ms, long long *out,
+	    const char **errstr);
+
 /* This node's name: node_set's, else $TQ_NODE, else the host name. */
 const char *node_name(void);
 void	node_set(const char *);

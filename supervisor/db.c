@@ -2,8 +2,9 @@
  * db.c: the supervisor's database thread. The main loop never waits on
  * MySQL or the broker: a slow or absent database must not delay the
  * detection of a hung worker. This thread takes back dead workers' tasks,
- * renews the leases of live ones, keeps the node row fresh, and, when this
- * node leads, runs the reconciler.
+ * renews the leases of live ones, keeps the node row fresh, writes the
+ * counts of finished tasks to tq_rollup, and, when this node leads, runs
+ * the reconciler and retention and counts the live tasks for /metrics.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "cron.h"
+#include "history.h"
 #include "log.h"
 #include "store.h"
 #include "supervisor.h"
@@ -20,7 +22,14 @@
 
 static struct client C;
 static int64_t db_at, next_beat, next_renew, next_lead, next_tick,
-    next_metrics;
+    next_metrics, next_rollup;
+static struct retention R = RETENTION_INIT;
+
+/* Each pass of retention may take this long; the rest waits for the next
+ * reconciler tick, so that releases, leases and publishing go on. */
+#define RETENTION_BUDGET_MS	50
+#define ROLLUP_EVERY_MS		5000
+#define LIVE_EVERY_MS		5000
 static unsigned db_fails;
 static int joined;
 
@@ -222,6 +231,61 @@ find_cancels(void)
 	free(o);
 }
 
+/* Retention, paced (history_retention): a backlog is deleted a budget
+ * per tick while tasks flow. */
+static void
+retain(void)
+{
+	long n;
+
+	if ((n = history_retention(&C, &R, RETENTION_BUDGET_MS)) == -1) {
+		log_warnx("event=retention_failed error=\"%s\"", C.err);
+		if (C.store == NULL)
+			db_fails++;
+		return;
+	}
+	if (n > 0)
+		log_debug("event=retention_deleted count=%ld backlog=%d", n,
+		    R.backlog);
+}
+
+/* The leader counts the live tasks for /metrics (an index range over the
+ * states that are not terminal); the others export none. */
+static void
+live_counts(void)
+{
+	struct stat_row *rows = NULL;
+	int n;
+
+	if (!S.leader) {
+		metrics_db(0, NULL, 0, NULL);
+		return;
+	}
+	if ((n = store_live(C.store, &rows)) == -1) {
+		db_drop("live counts");
+		return;
+	}
+	metrics_db(1, rows, n, R.deleted);
+	free(rows);
+}
+
+/* The finished tasks counted since the last flush go to tq_rollup; kept
+ * for the next one when the write fails. */
+static void
+rollup_flush(void)
+{
+	struct rollup_row *r = NULL;
+	int n;
+
+	if ((n = metrics_take(&r)) <= 0)
+		return;
+	if (store_rollup_add(C.store, r, (size_t)n) == -1) {
+		metrics_untake(r, (size_t)n);
+		db_drop("rollup");
+	}
+	free(r);
+}
+
 static void
 lead(int64_t now)
 {
@@ -280,6 +344,7 @@ lead(int64_t now)
 		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
 		    rs.stranded, rs.cron);
 	}
+	retain();
 }
 
 /* Whether the instance that wrote info ("instance boot_id pid", see
@@ -419,14 +484,12 @@ db_main(void *arg)
 			if (C.store && joined)
 				find_cancels();
 			if (C.store && joined && now >= next_metrics) {
-				struct buf mb = BUF_INIT;
-
-				if (store_metrics(C.store, &mb) == -1)
-					db_drop("metrics");
-				else
-					metrics_db(&mb);
-				buf_release(&mb);
-				next_metrics = now + 5000;
+				live_counts();
+				next_metrics = now + LIVE_EVERY_MS;
+			}
+			if (C.store && joined && now >= next_rollup) {
+				rollup_flush();
+				next_rollup = now + ROLLUP_EVERY_MS;
 			}
 			if (C.store && joined && !S.stopping &&
 			    now >= next_tick) {
@@ -459,6 +522,8 @@ db_main(void *arg)
 		}
 		pthread_mutex_unlock(&S.mu);
 	}
+	if (C.store != NULL)
+		rollup_flush();
 	if (C.store != NULL) {
 		char holder[256];
 

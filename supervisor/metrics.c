@@ -3,8 +3,9 @@
  * main loop: HTTP/1.0, one short GET per connection. (A library server
  * such as libmicrohttpd pulls TLS libraries in and costs the supervisor
  * about 3 MB of its 8 MB budget.) The main loop renders the node's side
- * once a second and the database thread the task counts every few
- * seconds; a scrape only copies the two texts.
+ * once a second, with the counters of finished tasks its workers report
+ * (TASK_DONE frames); the database thread of the leader adds the live
+ * counts every few seconds; a scrape only copies the two texts.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,30 +20,54 @@
 
 #include "log.h"
 #include "supervisor.h"
+#include "tally.h"
 #include "util.h"
 
 static int lfd = -1;
 static pthread_mutex_t mmu = PTHREAD_MUTEX_INITIALIZER;
 static struct buf node_text = BUF_INIT, db_text = BUF_INIT;
-
-static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-	1, 2.5, 5, 10, 30, 60 };
-#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+/* Finished tasks by (queue, name): the main loop adds, the database
+ * thread takes what goes to tq_rollup. Under tmu. */
+static pthread_mutex_t tmu = PTHREAD_MUTEX_INITIALIZER;
+static struct tally tally = TALLY_INIT;
 
 void
-metrics_observe(struct pool *p, int64_t us, int ok)
+metrics_observe(struct pool *p, int ok)
 {
-	size_t i;
-
-	for (i = 0; i < NBUCKETS; i++)
-		if ((double)us / 1e6 <= buckets[i])
-			p->dur_bucket[i]++;
-	p->dur_count++;
-	p->dur_sum_us += (uint64_t)us;
 	if (ok)
 		p->tasks_ok++;
 	else
 		p->tasks_fail++;
+}
+
+void
+metrics_finished(const char *queue, const char *name, enum rollup_outcome o,
+    int64_t run_us, int64_t wait_us, int timed_out)
+{
+	pthread_mutex_lock(&tmu);
+	if (tally_add(&tally, queue, name, o, run_us, wait_us, timed_out) ==
+	    -1)
+		log_warnx("event=oom what=\"task counters\"");
+	pthread_mutex_unlock(&tmu);
+}
+
+int
+metrics_take(struct rollup_row **out)
+{
+	int n;
+
+	pthread_mutex_lock(&tmu);
+	n = tally_take(&tally, out);
+	pthread_mutex_unlock(&tmu);
+	return n;
+}
+
+void
+metrics_untake(const struct rollup_row *r, size_t n)
+{
+	pthread_mutex_lock(&tmu);
+	tally_untake(&tally, r, n);
+	pthread_mutex_unlock(&tmu);
 }
 
 /* One request per connection: read what fits, answer, close. Requests are
@@ -146,13 +171,38 @@ metrics_stop(void)
 }
 
 void
-metrics_db(const struct buf *b)
+metrics_db(int leader, const struct stat_row *rows, int n,
+    const unsigned long *deleted)
 {
+	static const enum task_state live[] = { TS_PENDING, TS_QUEUED,
+		TS_SCHEDULED, TS_RUNNING };
+	size_t k;
+	int i;
+
 	pthread_mutex_lock(&mmu);
 	buf_reset(&db_text);
-	buf_printf(&db_text, "# HELP tq_tasks Tasks by queue, name and state "
-	    "(from the database, as tq stats).\n# TYPE tq_tasks gauge\n");
-	buf_append(&db_text, b->data ? b->data : "", b->len);
+	if (!leader) {
+		/* Not the leader: the leader exports the cluster's counts. */
+		pthread_mutex_unlock(&mmu);
+		return;
+	}
+	buf_printf(&db_text, "# HELP tq_tasks Live tasks by queue and state, "
+	    "the whole cluster's (exported by the leader only).\n"
+	    "# TYPE tq_tasks gauge\n");
+	/* Queue names are [A-Za-z0-9._:-]: nothing to escape. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < sizeof(live) / sizeof(live[0]); k++)
+			buf_printf(&db_text, "tq_tasks{queue=\"%s\",state=\"%s\"} "
+			    "%lu\n", rows[i].queue, task_state_name(live[k]),
+			    rows[i].count[live[k]]);
+	buf_printf(&db_text, "# HELP tq_retention_deleted_total Finished tasks "
+	    "deleted by retention on this node while it led.\n"
+	    "# TYPE tq_retention_deleted_total counter\n");
+	buf_printf(&db_text, "tq_retention_deleted_total{node=\"%s\",state="
+	    "\"succeeded\"} %lu\ntq_retention_deleted_total{node=\"%s\","
+	    "state=\"failed\"} %lu\ntq_retention_deleted_total{node=\"%s\","
+	    "state=\"cancelled\"} %lu\n", S.node, deleted[0], S.node,
+	    deleted[1], S.node, deleted[2]);
 	pthread_mutex_unlock(&mmu);
 }
 
@@ -162,7 +212,7 @@ metrics_render(void)
 {
 	struct buf b = BUF_INIT;
 	int64_t now = now_ms();
-	size_t k;
+	char labels[200];
 	int i, j;
 
 	if (lfd == -1)
@@ -199,25 +249,10 @@ metrics_render(void)
 		    "outcome=\"fail\"} %llu\n", S.node, S.pools[i]->conf.name,
 		    (unsigned long long)S.pools[i]->tasks_fail);
 	}
-	H("tq_task_duration_seconds", "histogram", "Handler run time.");
-	for (i = 0; i < S.npools; i++) {
-		struct pool *p = S.pools[i];
-
-		for (k = 0; k < NBUCKETS; k++)
-			buf_printf(&b, "tq_task_duration_seconds_bucket{node="
-			    "\"%s\",pool=\"%s\",le=\"%g\"} %llu\n", S.node,
-			    p->conf.name, buckets[k],
-			    (unsigned long long)p->dur_bucket[k]);
-		buf_printf(&b, "tq_task_duration_seconds_bucket{node=\"%s\","
-		    "pool=\"%s\",le=\"+Inf\"} %llu\n", S.node, p->conf.name,
-		    (unsigned long long)p->dur_count);
-		buf_printf(&b, "tq_task_duration_seconds_sum{node=\"%s\",pool="
-		    "\"%s\"} %.6f\n", S.node, p->conf.name,
-		    (double)p->dur_sum_us / 1e6);
-		buf_printf(&b, "tq_task_duration_seconds_count{node=\"%s\","
-		    "pool=\"%s\"} %llu\n", S.node, p->conf.name,
-		    (unsigned long long)p->dur_count);
-	}
+	snprintf(labels, sizeof(labels), "node=\"%s\",", S.node);
+	pthread_mutex_lock(&tmu);
+	(void)tally_render(&tally, labels, &b);
+	pthread_mutex_unlock(&tmu);
 	H("tq_worker_heartbeat_age_seconds", "gauge",
 	    "Time since each live worker's last frame.");
 	H("tq_worker_rss_bytes", "gauge", "Resident memory of each worker.");

@@ -519,9 +519,16 @@ slot_frame(struct slot *sl)
 			if (sl->cur_set && uuid_cmp(&sl->cur,
 			    &f.u.task.task) == 0) {
 				sl->cur_set = 0;
-				metrics_observe(sl->pool, now_us() -
-				    sl->cur_since, f.u.task.ok);
+				metrics_observe(sl->pool, f.u.task.ok);
 			}
+			break;
+		case P_TASK_DONE:
+			metrics_finished(sl->pool->conf.queue, f.u.done.name,
+			    (enum rollup_outcome)f.u.done.outcome,
+			    f.u.done.run_us > INT64_MAX ? -1 :
+			    (int64_t)f.u.done.run_us,
+			    f.u.done.wait_us > INT64_MAX ? -1 :
+			    (int64_t)f.u.done.wait_us, f.u.done.timed_out);
 			break;
 		default:
 			break;

@@ -80,7 +80,6 @@ struct pool {
 	unsigned long	 total_restarts, hang_kills;
 	/* metrics: handler runs seen through TASK_BEGIN/END frames */
 	uint64_t	 tasks_ok, tasks_fail;
-	uint64_t	 dur_bucket[13], dur_count, dur_sum_us;
 };
 
 /* What the database thread must do for a dead worker. */
@@ -160,8 +159,17 @@ int	metrics_start(const char *listen);
 void	metrics_accept(void);
 void	metrics_stop(void);
 void	metrics_render(void);
-void	metrics_db(const struct buf *);
-void	metrics_observe(struct pool *, int64_t us, int ok);
+/* The leader's live counts and retention figures (none elsewhere). */
+void	metrics_db(int leader, const struct stat_row *rows, int n,
+	    const unsigned long *deleted);
+void	metrics_observe(struct pool *, int ok);
+/* A finished task's outcome, for the counters and tq_rollup. */
+void	metrics_finished(const char *queue, const char *name,
+	    enum rollup_outcome, int64_t run_us, int64_t wait_us,
+	    int timed_out);
+/* The counts not yet in tq_rollup (see tally_take / tally_untake). */
+int	metrics_take(struct rollup_row **out);
+void	metrics_untake(const struct rollup_row *, size_t n);
 
 /* control.c */
 int	control_open(const char *path);

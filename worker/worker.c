@@ -53,6 +53,7 @@ struct job {
 	/* outcome, written by the handler thread */
 	int		 ok;
 	int		 permanent;	/* fail without retry (unknown name) */
+	int		 timed_out;
 	struct buf	 result;
 	char		 error[1024];
 	int64_t		 us;
@@ -243,6 +244,7 @@ run_job(struct job *j, size_t idx)
 	pthread_mutex_lock(&W.mu);
 	if (W.stop_why == STOP_TIMEOUT) {
 		j->ok = 0;
+		j->timed_out = 1;
 		snprintf(j->error, sizeof(j->error), "timed out after %u ms",
 		    j->c.timeout_ms);
 	} else if (W.stop_why == STOP_CANCEL && !j->ok)
@@ -979,6 +981,50 @@ finish_round(void)
 	finish_post(f);
 }
 
+/* Tells the supervisor a recorded outcome, for its counters of finished
+ * tasks. */
+static void
+done_frame(const struct finish *f)
+{
+	struct frame fr;
+	const struct job *j = NULL;
+	size_t i;
+
+	if (W.sup == -1)
+		return;
+	for (i = 0; i < W.njobs; i++)
+		if (uuid_cmp(&W.jobs[i].c.id, &f->id) == 0)
+			j = &W.jobs[i];
+	if (j == NULL || j->name[0] == '\0')
+		return;
+	memset(&fr, 0, sizeof(fr));
+	fr.type = P_TASK_DONE;
+	switch (f->state) {
+	case TS_SUCCEEDED:
+		fr.u.done.outcome = RO_SUCCEEDED;
+		break;
+	case TS_SCHEDULED:
+		fr.u.done.outcome = RO_RETRIED;
+		break;
+	case TS_CANCELLED:
+		fr.u.done.outcome = RO_CANCELLED;
+		break;
+	default:
+		fr.u.done.outcome = RO_FAILED;
+		break;
+	}
+	fr.u.done.timed_out = (uint8_t)j->timed_out;
+	fr.u.done.run_us = j->us >= 0 ? (uint64_t)j->us : UINT64_MAX;
+	/* The queue wait of a first attempt; a retry waited for its
+	 * backoff. */
+	fr.u.done.wait_us = j->c.attempt == 1 && j->c.wait_us >= 0 ?
+	    (uint64_t)j->c.wait_us : UINT64_MAX;
+	snprintf(fr.u.done.name, sizeof(fr.u.done.name), "%s", j->name);
+	if (proto_send(W.sup, &fr) == -1 && errno != EAGAIN)
+		log_warn("event=supervisor_send_failed frame=%d",
+		    (int)P_TASK_DONE);
+}
+
 /* The batch's outcomes are recorded: ledger, counts, and the batch is
  * released. Frees f. */
 static void
@@ -1001,6 +1047,7 @@ finish_post(struct finish *f)
 		ledger("done %s %llu %s %lld\n", idtxt,
 		    (unsigned long long)f[i].fence, task_state_name(f[i].state),
 		    (long long)wall_ms());
+		done_frame(&f[i]);
 		if (f[i].state == TS_SUCCEEDED)
 			W.n_done++;
 		else {

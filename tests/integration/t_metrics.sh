@@ -1,4 +1,6 @@
-# /metrics is Prometheus text whose task counts match tq stats.
+# /metrics is Prometheus text: finished tasks counted by the workers that
+# finished them (and written to tq_rollup, where tq stats reads them), live
+# tasks by the leader.
 . "$(dirname "$0")/lib.sh"
 fresh_db
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -14,15 +16,26 @@ f=$("$BIN/tq" submit --max-attempts 1 tq.fail nope)
 set +e
 "$BIN/tq" wait --timeout 20 "$f"
 set -e
-sleep 6	# the database side refreshes every 5 s
+sleep 6	# counts go to tq_rollup, and live counts are taken, every 5 s
 curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics" || fail "no /metrics"
+# Finished tasks: counted by the workers that finished them.
+grep -q "^tq_tasks_finished_total{node=\"met\",queue=\"$TQ_QUEUE\",name=\"tq.echo\",outcome=\"succeeded\"} 5$" "$T/metrics" ||
+	fail "tq_tasks_finished_total succeeded is not 5: $(grep tq_tasks_finished "$T/metrics")"
+grep -q "^tq_tasks_finished_total{node=\"met\",queue=\"$TQ_QUEUE\",name=\"tq.fail\",outcome=\"failed\"} 1$" "$T/metrics" ||
+	fail "tq_tasks_finished_total failed is not 1"
+grep -q "^tq_task_wait_seconds_count{node=\"met\",queue=\"$TQ_QUEUE\",name=\"tq.echo\"} 5$" "$T/metrics" ||
+	fail "no queue wait histogram of 5 first attempts"
+# Live tasks: from the leader (this node), a gauge per queue and state.
 grep -q '^# TYPE tq_tasks gauge$' "$T/metrics" || fail "no tq_tasks family"
-grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",name=\"tq.echo\",state=\"succeeded\"} 5$" "$T/metrics" ||
-	fail "tq_tasks succeeded is not 5: $(grep tq_tasks "$T/metrics")"
-grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",name=\"tq.fail\",state=\"failed\"} 1$" "$T/metrics" ||
-	fail "tq_tasks failed is not 1"
+l=$("$BIN/tq" submit --delay 3600 tq.echo later)
+sleep 6
+curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics" || fail "no /metrics"
+grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",state=\"scheduled\"} 1$" "$T/metrics" ||
+	fail "tq_tasks scheduled is not 1: $(grep '^tq_tasks{' "$T/metrics")"
+"$BIN/tq" cancel "$l" >/dev/null
 stats_ok=$("$BIN/tq" stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$TQ_QUEUE']['succeeded'])")
 [ "$stats_ok" = 5 ] || fail "tq stats says $stats_ok succeeded"
+"$BIN/tq" stats | grep -q 'finished ones as they finished' || fail "tq stats does not say how it counted"
 grep -q '^tq_tasks_run_total{node="met",pool=".*",outcome="ok"} 5$' "$T/metrics" || fail "runs ok"
 grep -q '^tq_task_duration_seconds_count{node="met",' "$T/metrics" || fail "no duration histogram"
 grep -q '^tq_worker_heartbeat_age_seconds{node="met"' "$T/metrics" || fail "no heartbeat ages"

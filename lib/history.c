@@ -1,0 +1,187 @@
+/*
+ * history.c: counts and retention of finished tasks (see history.h). Every
+ * statement here is an index range bounded by live work, by one queue's
+ * expired rows, or by the hours of tq_rollup in a window.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "history.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+static int
+fail(struct client *c)
+{
+	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
+	c->err_temp = store_err_temporary(c->store);
+	if (c->err_temp) {
+		store_close(c->store);
+		c->store = NULL;
+	}
+	return -1;
+}
+
+static struct stat_row *
+stat_find(struct stat_row **rows, int *n, const char *queue)
+{
+	struct stat_row *r;
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*rows)[i].queue, queue) == 0)
+			return &(*rows)[i];
+	if ((r = reallocarray(*rows, (size_t)*n + 1, sizeof(*r))) == NULL)
+		return NULL;
+	*rows = r;
+	r = &r[(*n)++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->queue, sizeof(r->queue), "%s", queue);
+	return r;
+}
+
+static int
+queue_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct stat_row *)a)->queue,
+	    ((const struct stat_row *)b)->queue);
+}
+
+int
+history_stats(struct client *c, struct stat_row **out)
+{
+	static const enum task_state of[RO_COUNT] = { TS_SUCCEEDED, TS_FAILED,
+		TS_COUNT, TS_CANCELLED };
+	struct rollup_row *ro = NULL;
+	struct stat_row *rows = NULL, *r;
+	int64_t now = (int64_t)time(NULL), max, keep, since;
+	int n, nr, i;
+
+	*out = NULL;
+	if (client_store(c) == -1)
+		return -1;
+	if ((n = store_live(c->store, &rows)) == -1)
+		return fail(c);
+	max = config_keep_max_ms(&c->cfg);
+	since = max == 0 ? 0 : now - max / 1000 - 3600;
+	if ((nr = store_rollup_since(c->store, since, &ro)) == -1) {
+		free(rows);
+		return fail(c);
+	}
+	for (i = 0; i < nr; i++) {
+		if (of[ro[i].outcome] == TS_COUNT)
+			continue;	/* retried: not an end */
+		keep = config_keep_ms(&c->cfg, ro[i].queue,
+		    (int)of[ro[i].outcome]);
+		/* An hour counts when any of it is inside the window. */
+		if (keep > 0 && ro[i].hour + 3600 <= now - keep / 1000)
+			continue;
+		if ((r = stat_find(&rows, &n, ro[i].queue)) == NULL) {
+			free(ro);
+			free(rows);
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			c->err_temp = 1;
+			return -1;
+		}
+		r->count[of[ro[i].outcome]] += (unsigned long)ro[i].n;
+	}
+	free(ro);
+	if (n > 1)
+		qsort(rows, (size_t)n, sizeof(*rows), queue_cmp);
+	*out = rows;
+	return n;
+}
+
+static int
+state_index(enum task_state st)
+{
+	return st == TS_SUCCEEDED ? 0 : st == TS_FAILED ? 1 : 2;
+}
+
+long
+history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
+{
+	struct done_queue *dq = NULL;
+	int64_t t0 = now_ms(), wall = wall_ms(), keep, max;
+	long total = 0;
+	int i, k, n, nq, spent = 0;
+
+	if (t0 < rt->next_at)
+		return 0;
+	if (client_store(c) == -1)
+		return -1;
+	/* Each (state, queue) with its oldest row: only those past their
+	 * window cost a statement more. */
+	if ((nq = store_done_queues(c->store, &dq)) == -1)
+		return fail(c);
+	for (k = 0; k < nq && !spent; k++) {
+		/* Round robin: a queue with a backlog does not starve the
+		 * others across passes. */
+		i = (int)((rt->turn + (unsigned)k) % (unsigned)nq);
+		keep = config_keep_ms(&c->cfg, dq[i].queue, (int)dq[i].state);
+		if (keep <= 0 || dq[i].oldest >= wall - keep)
+			continue;
+		do {
+			n = store_prune(c->store, dq[i].state, dq[i].queue, keep,
+			    (size_t)c->cfg.retention_batch);
+			if (n == -1) {
+				free(dq);
+				return fail(c);
+			}
+			rt->deleted[state_index(dq[i].state)] += (unsigned long)n;
+			total += n;
+			spent = now_ms() - t0 >= budget_ms;
+		} while (n == c->cfg.retention_batch && !spent);
+	}
+	rt->turn += (unsigned)k;
+	free(dq);
+	/* A backlog goes on at the next tick; else look again in a second. */
+	rt->backlog = spent;
+	rt->next_at = spent ? 0 : now_ms() + 1000;
+	if (now_ms() - rt->rollup_at >= 3600000) {
+		/* Counts outlive the rows they count by a day; kept forever
+		 * when any rows are. */
+		max = config_keep_max_ms(&c->cfg);
+		if (max > 0 && store_rollup_prune(c->store, max + 86400000) ==
+		    -1)
+			return fail(c);
+		rt->rollup_at = now_ms();
+	}
+	return total;
+}
+
+long
+history_purge(struct client *c, enum task_state state, const char *queue,
+    int64_t older_ms)
+{
+	struct done_queue *dq = NULL, one;
+	long total = 0;
+	int n, i, k;
+
+	if (client_store(c) == -1)
+		return -1;
+	if (queue != NULL) {
+		memset(&one, 0, sizeof(one));
+		one.state = state;
+		snprintf(one.queue, sizeof(one.queue), "%s", queue);
+		n = 1;
+	} else if ((n = store_done_queues(c->store, &dq)) == -1)
+		return fail(c);
+	for (i = 0; i < n; i++) {
+		if (dq != NULL && dq[i].state != state)
+			continue;
+		do {
+			k = store_prune(c->store, state, dq ? dq[i].queue :
+			    one.queue, older_ms, STORE_BATCH_MAX);
+			if (k == -1) {
+				free(dq);
+				return fail(c);
+			}
+			total += k;
+		} while (k == STORE_BATCH_MAX);
+	}
+	free(dq);
+	return total;
+}
