@@ -33,7 +33,8 @@ SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
 	     tests/unit/test_util.c tests/unit/test_proto.c \
-	     tests/unit/test_policy.c tests/unit/test_cron.c
+	     tests/unit/test_policy.c tests/unit/test_cron.c \
+	     tests/unit/test_history.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)

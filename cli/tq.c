@@ -595,6 +595,7 @@ static int
 get_one(int argc, char **argv, void (*usage)(FILE *), struct client *c,
     struct task_row *t, int *json)
 {
+	char why[512];
 	struct uuid id;
 	int i, r;
 
@@ -610,7 +611,8 @@ get_one(int argc, char **argv, void (*usage)(FILE *), struct client *c,
 		die(store_err_temporary(c->store) ? EXIT_TEMP : EXIT_PERM, "%s",
 		    store_errstr(c->store));
 	if (r == 0)
-		die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+		die(EXIT_TASKFAIL, "%s", history_not_found(&cfg, &id, why,
+		    sizeof(why)));
 	return 0;
 }
 
@@ -768,7 +770,7 @@ cmd_wait(int argc, char **argv)
 	int64_t deadline = -1, pause = 20;
 	int ch, i, n, left, bad = 0, r, tty = isatty(STDERR_FILENO);
 	unsigned pct = 0;
-	char *done, msg[256] = "";
+	char *done, msg[256] = "", why[512];
 
 	while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1)
 		switch (ch) {
@@ -812,7 +814,8 @@ cmd_wait(int argc, char **argv)
 				break;
 			}
 			if (r == 0)
-				die(EXIT_TASKFAIL, "task %s: not found", argv[i]);
+				die(EXIT_TASKFAIL, "%s", history_not_found(&cfg,
+				    &ids[i], why, sizeof(why)));
 			if (task_state_terminal(st)) {
 				done[i] = 1;
 				left--;
@@ -881,7 +884,7 @@ print_grants(const char *db)
 		    { "SELECT, INSERT", "task_deps" },
 		    { "SELECT", "task_runs" },
 		    { "SELECT", "tq_schema" },
-		    { "SELECT", "tq_rollup" },
+		    { "SELECT, INSERT, UPDATE", "tq_rollup" },
 		    { NULL, NULL } } },
 		{ "tq_worker", "tq-worker and tq-supervisor (the leader's "
 		    "retention deletes finished tasks)", {
@@ -1009,6 +1012,7 @@ cmd_cancel(int argc, char **argv)
 {
 	enum task_state st;
 	struct client c;
+	char why[512];
 	struct uuid id;
 	int i, json, r, bad = 0;
 
@@ -1029,7 +1033,8 @@ cmd_cancel(int argc, char **argv)
 			die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
 			    "cancel: %s", store_errstr(c.store));
 		if (r == 0) {
-			fprintf(stderr, "tq: task %s: not found\n", argv[i]);
+			fprintf(stderr, "tq: %s\n", history_not_found(&cfg, &id,
+			    why, sizeof(why)));
 			json_object_set_new(out, argv[i], json_string("not found"));
 			bad = 1;
 			continue;

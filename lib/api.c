@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "history.h"
 #include "config.h"
 #include "store.h"
 #include "task.h"
@@ -188,6 +189,7 @@ tq_wait(tq_client *t, const char *id, double timeout_s, char state[16])
 	    (int64_t)(timeout_s * 1000.0);
 	int64_t pause = 10;
 	enum task_state st;
+	char why[512];
 	struct uuid u;
 	int r;
 
@@ -203,7 +205,8 @@ tq_wait(tq_client *t, const char *id, double timeout_s, char state[16])
 			return -1;
 		}
 		if (r == 0)
-			return fail(t, 0, "task %s: not found", id);
+			return fail(t, 0, "%s", history_not_found(&t->c.cfg, &u,
+			    why, sizeof(why)));
 		snprintf(state, 16, "%s", task_state_name(st));
 		if (task_state_terminal(st))
 			return st == TS_SUCCEEDED;

@@ -152,6 +152,33 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 	return total;
 }
 
+const char *
+history_not_found(const struct config *cfg, const struct uuid *id,
+    char *buf, size_t size)
+{
+	long long k[3] = { cfg->keep_succeeded, cfg->keep_failed,
+	    cfg->keep_cancelled }, min = 0;
+	char idtxt[UUID_STRLEN + 1], when[32];
+	time_t t = (time_t)(uuid_v7_ms(id) / 1000);
+	struct tm tm;
+	int i;
+
+	uuid_fmt(id, idtxt);
+	for (i = 0; i < 3; i++)
+		if (k[i] > 0 && (min == 0 || k[i] < min))
+			min = k[i];
+	if (min == 0 || uuid_v7_ms(id) > wall_ms() - min ||
+	    gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, size, "task %s: not found", idtxt);
+		return buf;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, size, "task %s: not found: created %s UTC, it may have "
+	    "finished and been deleted by retention (keep_succeeded, "
+	    "keep_failed, keep_cancelled)", idtxt, when);
+	return buf;
+}
+
 long
 history_purge(struct client *c, enum task_state state, const char *queue,
     int64_t older_ms)

@@ -36,4 +36,10 @@ long	history_retention(struct client *, struct retention *,
 long	history_purge(struct client *, enum task_state, const char *queue,
 	    int64_t older_ms);
 
+/* "task ID: not found", and when the id is older than the shortest
+ * retention window, that it may have finished and been deleted by
+ * retention: a missing row is not a lost task. Into buf. */
+const char *history_not_found(const struct config *, const struct uuid *,
+	    char *buf, size_t size);
+
 #endif

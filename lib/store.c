@@ -47,6 +47,8 @@ struct params {
 
 static int	params_init(struct params *, size_t cap);
 static void	params_release(struct params *);
+static int	rollup_one(struct store *, const struct uuid *,
+		    const char *outcome);
 
 /*
  * The statements that run on a timer, named so that the EXPLAIN test
@@ -1953,8 +1955,9 @@ again:
 		    &p, NULL)) == NULL || stmt_rows(s, st, state_row,
 		    state) == -1)
 			goto fail;
-		if (task_state_terminal(*state) && settle_if_parent(s, id,
-		    *state) == -1)
+		if (task_state_terminal(*state) && (settle_if_parent(s, id,
+		    *state) == -1 || rollup_one(s, id,
+		    task_state_name(*state)) == -1))
 			goto fail;
 		p.n = 0;
 		p_str(&p, reason);
@@ -2331,6 +2334,10 @@ store_reject(struct store *s, const struct uuid *id, const char *reason)
 			return -1;
 		}
 	params_release(&p);
+	/* Counted apart: a lost count is no reason to reject again. */
+	if (n == 1 && rollup_one(s, id, "failed") == -1)
+		log_warnx("event=count_failed task_state=failed error=\"%s\"",
+		    s->err);
 	return (int)n;
 }
 
@@ -2828,7 +2835,8 @@ again:
 	} else {
 		*state = TS_CANCELLED;
 		found = 1;
-		if (settle_if_parent(s, id, TS_CANCELLED) == -1)
+		if (settle_if_parent(s, id, TS_CANCELLED) == -1 ||
+		    rollup_one(s, id, "cancelled") == -1)
 			goto fail;
 	}
 	if (txn_commit(s) == -1)
@@ -3483,6 +3491,26 @@ store_facts(struct store *s, int64_t grace_ms, int64_t stranded_ms,
 }
 
 /* ---- counts of finished tasks ---- */
+
+/* Counts one task that ended off the workers' path (cancelled, rejected,
+ * released as failed) in tq_rollup, in the caller's transaction. */
+static int
+rollup_one(struct store *s, const struct uuid *id, const char *outcome)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, outcome);
+	p_id(&p, id);
+	st = stmt_run(s, "INSERT INTO tq_rollup (hour, queue, name, outcome, "
+	    "n, run_us) SELECT DATE_FORMAT(NOW(), '%Y-%m-%d %H:00:00'), queue, "
+	    "name, ?, 1, 0 FROM tasks WHERE id = ? "
+	    "ON DUPLICATE KEY UPDATE n = n + 1", &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
 
 static const char *const rollup_names[RO_COUNT] = { "succeeded", "failed",
 	"retried", "cancelled" };

@@ -27,10 +27,12 @@
 
 #include "broker.h"
 #include "client.h"
+#include "history.h"
 #include "proto.h"
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "tally.h"
 #include "task.h"
 #include "util.h"
 #include "worker.h"
@@ -119,6 +121,11 @@ struct worker {
 	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
 	int64_t		 hard_at;	/* the handler did not stop: exit then */
 	int64_t		 next_cancel_poll;
+	/* standalone: counts of finished tasks, written to tq_rollup by
+	 * the worker itself; and retention when it leads */
+	struct tally	 tally;
+	int64_t		 next_rollup;
+	struct retention retention;
 };
 
 static struct worker W;
@@ -990,8 +997,6 @@ done_frame(const struct finish *f)
 	const struct job *j = NULL;
 	size_t i;
 
-	if (W.sup == -1)
-		return;
 	for (i = 0; i < W.njobs; i++)
 		if (uuid_cmp(&W.jobs[i].c.id, &f->id) == 0)
 			j = &W.jobs[i];
@@ -1020,6 +1025,14 @@ done_frame(const struct finish *f)
 	fr.u.done.wait_us = j->c.attempt == 1 && j->c.wait_us >= 0 ?
 	    (uint64_t)j->c.wait_us : UINT64_MAX;
 	snprintf(fr.u.done.name, sizeof(fr.u.done.name), "%s", j->name);
+	if (W.sup == -1) {
+		if (tally_add(&W.tally, W.cfg.queue, j->name,
+		    (enum rollup_outcome)fr.u.done.outcome, j->us,
+		    fr.u.done.wait_us == UINT64_MAX ? -1 :
+		    (int64_t)fr.u.done.wait_us, j->timed_out) == -1)
+			log_warnx("event=oom what=\"task counters\"");
+		return;
+	}
 	if (proto_send(W.sup, &fr) == -1 && errno != EAGAIN)
 		log_warn("event=supervisor_send_failed frame=%d",
 		    (int)P_TASK_DONE);
@@ -1162,7 +1175,28 @@ reconcile_tick(void)
 		log_info("event=reconciled expired=%d due=%d published=%d "
 		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
 		    rs.stranded, rs.cron);
+	if (W.leader && W.cl.store != NULL && history_retention(&W.cl,
+	    &W.retention, 50) == -1)
+		log_warnx("event=retention_failed error=\"%s\"", W.cl.err);
 	W.next_tick = now + W.cfg.reconcile_ms;
+}
+
+/* A standalone worker writes its own counts of finished tasks to
+ * tq_rollup (under a supervisor, the supervisor does). */
+static void
+rollup_flush(void)
+{
+	struct rollup_row *r = NULL;
+	int n;
+
+	W.next_rollup = now_ms() + 5000;
+	if ((n = tally_take(&W.tally, &r)) <= 0)
+		return;
+	if (store_rollup_add(W.cl.store, r, (size_t)n) == -1) {
+		tally_untake(&W.tally, r, (size_t)n);
+		db_error("rollup");
+	}
+	free(r);
 }
 
 /* ---- main loop ---- */
@@ -1286,6 +1320,9 @@ run(void)
 		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 		    now_ms() >= W.next_cancel_poll)
 			poll_cancels();
+		if (W.sup == -1 && W.cl.store != NULL &&
+		    now_ms() >= W.next_rollup)
+			rollup_flush();
 		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
 		    now_ms() >= W.next_tick) {
 			reconcile_tick();
@@ -1338,6 +1375,9 @@ run(void)
 	pthread_join(W.th, NULL);
 	if (W.leader && W.cl.store != NULL)
 		(void)store_unlead(W.cl.store, "reconciler", W.owner);
+	if (W.sup == -1 && W.cl.store != NULL)
+		rollup_flush();
+	tally_release(&W.tally);
 	log_info("event=exit succeeded=%lu failed=%lu duplicates=%lu bad=%lu "
 	    "stale=%lu", W.n_done, W.n_failed, W.n_dup, W.n_bad, W.n_stale);
 	/* Unacked deliveries go back to the queue with the connection. */

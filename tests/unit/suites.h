@@ -12,5 +12,6 @@ Suite	*util_suite(void);
 Suite	*proto_suite(void);
 Suite	*policy_suite(void);
 Suite	*cron_suite(void);
+Suite	*history_suite(void);
 
 #endif

@@ -95,6 +95,44 @@ START_TEST(test_task_and_control_roundtrip)
 }
 END_TEST
 
+START_TEST(test_task_done_roundtrip)
+{
+	uint8_t buf[PROTO_MAX];
+	struct frame f, g;
+	char err[128];
+	int n;
+
+	memset(&f, 0, sizeof(f));
+	f.type = P_TASK_DONE;
+	f.u.done.outcome = 2;
+	f.u.done.timed_out = 1;
+	f.u.done.run_us = 123456789;
+	f.u.done.wait_us = UINT64_MAX;
+	memset(f.u.done.name, 'n', PROTO_NAME_MAX);
+	g = roundtrip(&f);
+	ck_assert_int_eq(g.type, P_TASK_DONE);
+	ck_assert_uint_eq(g.u.done.outcome, 2);
+	ck_assert_uint_eq(g.u.done.timed_out, 1);
+	ck_assert_uint_eq(g.u.done.run_us, 123456789);
+	ck_assert(g.u.done.wait_us == UINT64_MAX);
+	ck_assert_uint_eq(strlen(g.u.done.name), PROTO_NAME_MAX);
+	/* An unknown outcome, an empty name, padding after it: refused. */
+	strcpy(f.u.done.name, "tq.echo");
+	n = proto_encode(&f, buf, sizeof(buf));
+	buf[PROTO_HDR] = 9;
+	ck_assert_int_eq(proto_decode(buf, (size_t)n, &g, err, sizeof(err)),
+	    -1);
+	buf[PROTO_HDR] = 0;
+	buf[PROTO_HDR + 19 + 8] = 'x';
+	ck_assert_int_eq(proto_decode(buf, (size_t)n, &g, err, sizeof(err)),
+	    -1);
+	buf[PROTO_HDR + 19 + 8] = 0;
+	buf[PROTO_HDR + 18] = 0;
+	ck_assert_int_eq(proto_decode(buf, (size_t)n, &g, err, sizeof(err)),
+	    -1);
+}
+END_TEST
+
 START_TEST(test_decode_rejects)
 {
 	uint8_t buf[PROTO_MAX + 8];
@@ -223,6 +261,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_hello_roundtrip);
 	tcase_add_test(tc, test_heartbeat_roundtrip);
 	tcase_add_test(tc, test_task_and_control_roundtrip);
+	tcase_add_test(tc, test_task_done_roundtrip);
 	tcase_add_test(tc, test_decode_rejects);
 	tcase_add_test(tc, test_hello_bad_owner);
 	tcase_add_test(tc, test_fuzz_decode);
