@@ -248,11 +248,13 @@ parse_duration(const char *s, long long max_ms, long long *out,
 		*errstr = "not a duration";
 		return -1;
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	/* The last unit, "", matches any string: seconds. */
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++) {
 		ul = strlen(units[i].unit);
 		if (len > ul && strcmp(s + len - ul, units[i].unit) == 0)
 			break;
 	}
+	ul = strlen(units[i].unit);
 	memcpy(num, s, len - ul);
 	num[len - ul] = '\0';
 	if (parse_num(num, 0, max_ms / units[i].ms, &n, errstr) == -1)
