@@ -779,6 +779,12 @@ client_reconcile(struct client *c, struct reconcile_stats *rs)
 	}
 	return 0;
 dbfail:
+	return client_store_failed(c);
+}
+
+int
+client_store_failed(struct client *c)
+{
 	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
 	c->err_temp = store_err_temporary(c->store);
 	if (c->err_temp) {

@@ -34,6 +34,9 @@ struct client {
 void	client_keepalive(struct client *);
 /* Parses the URLs of cfg (already loaded). 0 or -1 (err, exit 100). */
 int	client_init(struct client *, const struct config *);
+/* The store's last error into err and err_temp; a temporary one closes
+ * the store (client_store connects again). Returns -1. */
+int	client_store_failed(struct client *);
 /* Connects what is not connected. 0 or -1 (err, err_temp). */
 int	client_store(struct client *);
 int	client_broker(struct client *);

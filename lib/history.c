@@ -12,18 +12,6 @@
 #include "store.h"
 #include "util.h"
 
-static int
-fail(struct client *c)
-{
-	snprintf(c->err, sizeof(c->err), "%s", store_errstr(c->store));
-	c->err_temp = store_err_temporary(c->store);
-	if (c->err_temp) {
-		store_close(c->store);
-		c->store = NULL;
-	}
-	return -1;
-}
-
 static struct stat_row *
 stat_find(struct stat_row **rows, int *n, const char *queue)
 {
@@ -63,12 +51,12 @@ history_stats(struct client *c, struct stat_row **out)
 	if (client_store(c) == -1)
 		return -1;
 	if ((n = store_live(c->store, &rows)) == -1)
-		return fail(c);
+		return client_store_failed(c);
 	max = config_keep_max_ms(&c->cfg);
 	since = max == 0 ? 0 : now - max / 1000 - 3600;
 	if ((nr = store_rollup_since(c->store, since, &ro)) == -1) {
 		free(rows);
-		return fail(c);
+		return client_store_failed(c);
 	}
 	for (i = 0; i < nr; i++) {
 		if (of[ro[i].outcome] == TS_COUNT)
@@ -115,7 +103,7 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 	/* Each (state, queue) with its oldest row: only those past their
 	 * window cost a statement more. */
 	if ((nq = store_done_queues(c->store, &dq)) == -1)
-		return fail(c);
+		return client_store_failed(c);
 	for (k = 0; k < nq && !spent; k++) {
 		/* Round robin: a queue with a backlog does not starve the
 		 * others across passes. */
@@ -128,7 +116,7 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 			    (size_t)c->cfg.retention_batch);
 			if (n == -1) {
 				free(dq);
-				return fail(c);
+				return client_store_failed(c);
 			}
 			rt->deleted[state_index(dq[i].state)] += (unsigned long)n;
 			total += n;
@@ -146,7 +134,7 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 		max = config_keep_max_ms(&c->cfg);
 		if (max > 0 && store_rollup_prune(c->store, max + 86400000) ==
 		    -1)
-			return fail(c);
+			return client_store_failed(c);
 		rt->rollup_at = now_ms();
 	}
 	return total;
@@ -195,7 +183,7 @@ history_purge(struct client *c, enum task_state state, const char *queue,
 		snprintf(one.queue, sizeof(one.queue), "%s", queue);
 		n = 1;
 	} else if ((n = store_done_queues(c->store, &dq)) == -1)
-		return fail(c);
+		return client_store_failed(c);
 	for (i = 0; i < n; i++) {
 		if (dq != NULL && dq[i].state != state)
 			continue;
@@ -204,7 +192,7 @@ history_purge(struct client *c, enum task_state state, const char *queue,
 			    one.queue, older_ms, STORE_BATCH_MAX);
 			if (k == -1) {
 				free(dq);
-				return fail(c);
+				return client_store_failed(c);
 			}
 			total += k;
 		} while (k == STORE_BATCH_MAX);
