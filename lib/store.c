@@ -381,6 +381,25 @@ stmt_get(struct store *s, const char *sql)
 	return victim->st;
 }
 
+/* Drops sql's cached statement: the next stmt_get prepares it afresh. */
+static void
+stmt_forget(struct store *s, const char *sql)
+{
+	struct stmt_ent *e;
+	int i;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		e = &s->cache[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			mysql_stmt_close(e->st);
+			free(e->sql);
+			e->st = NULL;
+			e->sql = NULL;
+			e->used = 0;
+		}
+	}
+}
+
 /* Executes sql with p; returns the statement (results not yet read) or
  * NULL. *affected gets the row count of DML when not NULL. */
 static MYSQL_STMT *
@@ -3079,6 +3098,12 @@ store_done_queues(struct store *s, struct done_queue **out)
 	MYSQL_STMT *st;
 
 	*out = NULL;
+	/* Prepared afresh each time: MariaDB 10.11 runs a cached statement's
+	 * loose index scan as a scan of every finished row once other
+	 * statements ran on the connection (measured: 11 rows read when
+	 * fresh, 300,000 of 300,000 when reused). Once a second, a prepare
+	 * costs nothing. */
+	stmt_forget(s, SQL_DONE_QUEUES);
 	st = stmt_run(s, SQL_DONE_QUEUES, NULL, NULL);
 	if (st == NULL || stmt_rows(s, st, done_row, &ds) == -1) {
 		free(ds.q);
@@ -3697,6 +3722,9 @@ store_explain(struct store *s, const char *sql, const char *params,
 			p_str(&p, "default");
 			break;
 		}
+	/* What store_done_queues prepares afresh, explained afresh. */
+	if (strcmp(sql, SQL_DONE_QUEUES) == 0)
+		stmt_forget(s, q.data);
 	if ((st = stmt_run(s, q.data, &p, NULL)) == NULL ||
 	    stmt_rows(s, st, plan_row, out) == -1)
 		goto done;
