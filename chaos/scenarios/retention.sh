@@ -41,12 +41,14 @@ sampler() {
 
 # RETENTION_BY=sql only: what tq's retention does, by hand.
 sql_deleter() {
-	local old="state IN ('succeeded','failed','cancelled') AND
-	    finished_at < NOW(6) - INTERVAL 2 SECOND"
+	local done="('succeeded','failed','cancelled')"
+	local cut="NOW(6) - INTERVAL 2 SECOND"
 	while :; do
 		sqlq "DELETE r FROM task_runs r JOIN tasks t ON t.id = r.task_id
-		    WHERE t.$old; DELETE FROM tasks WHERE $old LIMIT 500" \
-		    2>/dev/null || true
+		    WHERE t.state IN $done AND t.finished_at < $cut;
+		    DELETE FROM tasks WHERE state IN $done AND finished_at < $cut
+		    LIMIT 500" \
+		    >/dev/null 2>>"$RUN/deleter.err" || true
 		sleep 0.2
 	done
 }
@@ -167,8 +169,9 @@ PY
 	# tq wait on tasks whose row is gone: not found, and it says that
 	# retention may have deleted them (not when tq keeps everything).
 	[ "$RETENTION_BY" = tq ] || return 0
-	ids=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["examples"]["pruned"]))' \
-		"$RUN/result.json")
+	ids=$(python3 -c 'import json, sys
+for h in json.load(open(sys.argv[1]))["examples"]["pruned"]:
+    print(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")' "$RUN/result.json")
 	for id in $ids; do
 		if out=$(TQ_MYSQL_URL=$DIRECT_MYSQL timeout 20 "$BIN/tq" wait "$id" 2>&1); then
 			echo "tq wait $id succeeded on a deleted task: \"$out\""
