@@ -1917,7 +1917,8 @@ history_lines(struct report *r)
 	json_t *ld = json_object_get(r->st, "history-load");
 	char b1[32], b2[32], b3[32], what[64];
 
-	if (ld == NULL && json_object_get(r->st, "history-empty-e2e") == NULL)
+	if (ld == NULL && json_object_get(r->st, "history-empty-e2e") == NULL &&
+	    strcmp(absent(r, "history"), "FAILED") != 0)
 		return;
 	if (ld != NULL)
 		printf("history: %s finished rows (and %s task_runs) loaded "
@@ -1971,7 +1972,7 @@ retention_lines(struct report *r)
 	double a, b;
 
 	if (off == NULL && on == NULL && ld == NULL &&
-	    !json_is_number(json_object_get(r->meta, "retention_backlog")))
+	    strcmp(absent(r, "retention"), "FAILED") != 0)
 		return;
 	snprintf(what, sizeof(what), "retention: e2e over %s expired rows, "
 	    "off | on", fmt_n(num(r->meta, "retention_backlog"), b1,
@@ -2004,7 +2005,8 @@ retention_lines(struct report *r)
 	a = num(on, "scrape.metric_sum");
 	snprintf(fig, sizeof(fig), "%s", a < 0 ? "absent" : fmt_i(a, b1,
 	    sizeof(b1)));
-	printf("  %-52s %s\n", "  tq_retention_deleted_total at the end", fig);
+	printf("  %-52s %s\n", "  tq_retention_deleted_total (last rendered)",
+	    fig);
 	if (off)
 		printf("  %-52s %s\n", "  deleted in the off run (keep 0)",
 		    fmt_i(num(off, "deleted"), b1, sizeof(b1)));
