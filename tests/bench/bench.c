@@ -9,22 +9,32 @@
  *	the database's durable commit limit: prepared single-row INSERT +
  *	COMMIT on C connections
  *   tq-bench submit --tq PATH --file F -n N [--wait] [--name NAME]
- *	    [--ids FILE] [--stall S]
+ *	    [--ids FILE] [--stall S] [--after ID]
  *	times `tq submit --from F NAME`; with --wait, also until N tasks
  *	succeeded (end to end)
- *   tq-bench wait -n N --since-us T [--stall S]
+ *   tq-bench wait -n N --since-us T [--stall S] [--after ID]
  *	until N tasks succeeded, timed from T (epoch microseconds)
  *   tq-bench latency [--rate R] [--secs S] [--threads T] [--name NAME]
+ *	    [--after ID]
  *	one task per client_submit, at a fixed rate (open loop, T
  *	submitters), then percentiles from the rows' timestamps
  *   tq-bench delq QUEUE...
  *	deletes broker queues (full names)
+ *   tq-bench scrape --addr IPV4:PORT [-n N] [--metric NAME]
+ *	times N GETs of a supervisor's /metrics (and sums NAME's samples)
+ *   tq-bench time [-n N] -- /PATH/TO/COMMAND [ARGS]
+ *	times N runs of a command (its stdout discarded)
  *   tq-bench report --dir D --out FILE
  *	the table, from the JSON the other commands left in D
+ *
+ * --after ID (32 hex digits): the tq commands count only the tasks whose
+ * id is above it, so that they measure over a table that already holds a
+ * history (ids are UUIDv7: a new task's is above every older one).
  *
  * The measuring commands print one JSON object on stdout. The servers and
  * the queue come from the environment, as for every tq program.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -621,32 +633,6 @@ my_exec(MYSQL *m, const char *sql)
 	return 0;
 }
 
-/* The first row of a query as numbers (NULL: -1). 0, or -1. */
-static int
-my_nums(MYSQL *m, const char *sql, long long *out, unsigned n)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	unsigned i;
-
-	if (my_exec(m, sql) == -1)
-		return -1;
-	if ((res = mysql_store_result(m)) == NULL) {
-		warnx("mysql \"%.60s\": %s", sql, mysql_error(m));
-		return -1;
-	}
-	if ((row = mysql_fetch_row(res)) == NULL ||
-	    mysql_num_fields(res) < n) {
-		warnx("mysql \"%.60s\": no row", sql);
-		mysql_free_result(res);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = row[i] ? strtoll(row[i], NULL, 10) : -1;
-	mysql_free_result(res);
-	return 0;
-}
-
 struct dbthr {
 	pthread_t	 th;
 	const char	*db;
@@ -792,20 +778,106 @@ cmd_db(int argc, char **argv)
 
 /* ------------------------------------------------------------ tq */
 
-/* Counts of the tasks table: all, succeeded. */
-static int
-task_counts(MYSQL *m, long long *all, long long *ok)
-{
-	long long v;
+/* The rows the tq commands measure: ids above this one (--after: the
+ * last of a loaded history, whose ids are all older than a new task's;
+ * zeros, the default, take every row). */
+static uint8_t after_id[UUID_LEN];
 
-	if (my_nums(m, "SELECT COUNT(*) FROM tasks WHERE state = 'succeeded'",
-	    &v, 1) == -1)
-		return -1;
-	*ok = v;
-	if (all != NULL && my_nums(m, "SELECT COUNT(*) FROM tasks", all, 1) ==
-	    -1)
-		return -1;
+static int
+after_opt(const char *v)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(v) != 2 * UUID_LEN)
+		goto bad;
+	for (i = 0; i < UUID_LEN; i++) {
+		if ((hi = hexval(v[2 * i])) == -1 ||
+		    (lo = hexval(v[2 * i + 1])) == -1)
+			goto bad;
+		after_id[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
+bad:
+	warnx("--after: \"%s\" is not 32 hex digits", v);
+	return -1;
+}
+
+#define MY_COLS	4
+
+/* Runs sql prepared, each of its ? bound to after_id. With fn, calls it
+ * on every row's n numbers (NULL: -1); without, the first row goes to
+ * out. 0, or -1. */
+static int
+my_rows(MYSQL *m, const char *sql, long long *out, unsigned n,
+    int (*fn)(void *, const long long *), void *arg)
+{
+	MYSQL_BIND pb[MY_COLS], rb[MY_COLS];
+	unsigned long alen = UUID_LEN;
+	long long v[MY_COLS];
+	my_bool isnull[MY_COLS];
+	MYSQL_STMT *st;
+	unsigned i, np;
+	int rc, got = 0, ret = -1;
+
+	if (n > MY_COLS || (st = mysql_stmt_init(m)) == NULL) {
+		warnx("mysql \"%.60s\": out of memory", sql);
+		return -1;
+	}
+	if (mysql_stmt_prepare(st, sql, (unsigned long)-1) != 0)
+		goto fail;
+	if ((np = mysql_stmt_param_count(st)) > MY_COLS) {
+		warnx("mysql \"%.60s\": too many parameters", sql);
+		goto done;
+	}
+	memset(pb, 0, sizeof(pb));
+	for (i = 0; i < np; i++) {
+		pb[i].buffer_type = MYSQL_TYPE_BLOB;
+		pb[i].buffer = after_id;
+		pb[i].buffer_length = UUID_LEN;
+		pb[i].length = &alen;
+	}
+	memset(rb, 0, sizeof(rb));
+	for (i = 0; i < n; i++) {
+		rb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		rb[i].buffer = &v[i];
+		rb[i].is_null = &isnull[i];
+	}
+	if ((np > 0 && mysql_stmt_bind_param(st, pb) != 0) ||
+	    mysql_stmt_execute(st) != 0 || mysql_stmt_bind_result(st, rb) != 0)
+		goto fail;
+	while ((rc = mysql_stmt_fetch(st)) == 0) {
+		for (i = 0; i < n; i++)
+			if (isnull[i])
+				v[i] = -1;
+		if (fn == NULL) {
+			if (!got)
+				memcpy(out, v, n * sizeof(*v));
+		} else if (fn(arg, v) == -1)
+			goto done;
+		got = 1;
+	}
+	if (rc != MYSQL_NO_DATA)
+		goto fail;
+	if (fn == NULL && !got) {
+		warnx("mysql \"%.60s\": no row", sql);
+		goto done;
+	}
+	ret = 0;
+	goto done;
+fail:
+	warnx("mysql \"%.60s\": %s", sql, mysql_stmt_error(st));
+done:
+	mysql_stmt_close(st);
+	return ret;
+}
+
+/* Succeeded tasks (of the measured ones). */
+static int
+task_done(MYSQL *m, long long *ok)
+{
+	return my_rows(m, "SELECT COUNT(*) FROM tasks WHERE id > ? AND "
+	    "state = 'succeeded'", ok, 1, NULL, NULL);
 }
 
 /* The span of the rows, from the earliest of col0 to the latest of col1,
@@ -817,8 +889,8 @@ db_span(MYSQL *m, const char *col0, const char *col1)
 	long long us;
 
 	snprintf(sql, sizeof(sql), "SELECT TIMESTAMPDIFF(MICROSECOND, "
-	    "MIN(%s), MAX(%s)) FROM tasks", col0, col1);
-	if (my_nums(m, sql, &us, 1) == -1 || us <= 0)
+	    "MIN(%s), MAX(%s)) FROM tasks WHERE id > ?", col0, col1);
+	if (my_rows(m, sql, &us, 1, NULL, NULL) == -1 || us <= 0)
 		return -1;
 	return (double)us / 1e6;
 }
@@ -829,9 +901,11 @@ rows_json(MYSQL *m)
 {
 	long long v[4] = { -1, -1, -1, -1 };
 
-	(void)my_nums(m, "SELECT COUNT(*), IFNULL(SUM(state = 'succeeded'), 0),"
-	    " IFNULL(SUM(state IN ('failed', 'cancelled')), 0),"
-	    " (SELECT COUNT(*) FROM task_runs) FROM tasks", v, 4);
+	(void)my_rows(m, "SELECT COUNT(*),"
+	    " CAST(IFNULL(SUM(state = 'succeeded'), 0) AS SIGNED),"
+	    " CAST(IFNULL(SUM(state IN ('failed', 'cancelled')), 0) AS SIGNED),"
+	    " (SELECT COUNT(*) FROM task_runs WHERE task_id > ?)"
+	    " FROM tasks WHERE id > ?", v, 4, NULL, NULL);
 	return json_pack("{s:I, s:I, s:I, s:I}", "rows", (json_int_t)v[0],
 	    "succeeded", (json_int_t)v[1], "failed", (json_int_t)v[2],
 	    "runs", (json_int_t)v[3]);
@@ -866,7 +940,7 @@ wait_done(MYSQL *m, long long n, int stall_s, pid_t child, int64_t *child_ns,
 			}
 		}
 		if (done < 0) {
-			if (task_counts(m, NULL, &ok) == -1)
+			if (task_done(m, &ok) == -1)
 				return -1;
 			if (ok >= n)
 				done = mono_ns();
@@ -928,6 +1002,7 @@ cmd_submit(int argc, char **argv)
 		{ "ids", required_argument, NULL, 'i' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "stall", required_argument, NULL, 's' },
+		{ "after", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tq = NULL, *file = NULL, *name = "tq.echo", *ids = NULL;
@@ -962,6 +1037,10 @@ cmd_submit(int argc, char **argv)
 			break;
 		case 's':
 			if (num_opt("--stall", optarg, 1, 3600, &stall) == -1)
+				return 2;
+			break;
+		case 'A':
+			if (after_opt(optarg) == -1)
 				return 2;
 			break;
 		default:
@@ -1022,6 +1101,7 @@ cmd_wait(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "since-us", required_argument, NULL, 'S' },
 		{ "stall", required_argument, NULL, 's' },
+		{ "after", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long n = 0, since = 0, stall = 30;
@@ -1043,6 +1123,10 @@ cmd_wait(int argc, char **argv)
 			break;
 		case 's':
 			if (num_opt("--stall", optarg, 1, 3600, &stall) == -1)
+				return 2;
+			break;
+		case 'A':
+			if (after_opt(optarg) == -1)
 				return 2;
 			break;
 		default:
@@ -1181,6 +1265,25 @@ submitter(void *arg)
 	return NULL;
 }
 
+/* The latency stage's rows: created -> started, created -> finished. */
+struct lat_rows {
+	long long	*start, *done;
+	size_t		 k, max;
+};
+
+static int
+lat_row(void *arg, const long long *v)
+{
+	struct lat_rows *lt = arg;
+
+	if (v[0] < 0 || v[1] < 0 || lt->k >= lt->max)
+		return 0;
+	lt->start[lt->k] = v[0];
+	lt->done[lt->k] = v[1];
+	lt->k++;
+	return 0;
+}
+
 static int
 cmd_latency(int argc, char **argv)
 {
@@ -1189,6 +1292,7 @@ cmd_latency(int argc, char **argv)
 		{ "secs", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "after", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long rate = 500, secs = 10, nthr = 4;
@@ -1196,9 +1300,8 @@ cmd_latency(int argc, char **argv)
 	struct submitter *sub = NULL;
 	size_t i, unpublished = 0, k = 0;
 	int64_t maxlag = 0;
+	struct lat_rows lt = { NULL, NULL, 0, 0 };
 	double sub_s;
-	MYSQL_RES *res = NULL;
-	MYSQL_ROW row;
 	MYSQL *m = NULL;
 	int ch, ret = 1, failed = 0;
 
@@ -1219,6 +1322,10 @@ cmd_latency(int argc, char **argv)
 			break;
 		case 'N':
 			L.name = optarg;
+			break;
+		case 'A':
+			if (after_opt(optarg) == -1)
+				return 2;
 			break;
 		default:
 			return 2;
@@ -1277,20 +1384,15 @@ cmd_latency(int argc, char **argv)
 	}
 	if (wait_done(m, (long long)L.n, 30, 0, NULL, NULL) == -1)
 		goto out;
-	if (my_exec(m, "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, "
+	lt.start = start;
+	lt.done = done;
+	lt.max = L.n;
+	if (my_rows(m, "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, "
 	    "started_at), TIMESTAMPDIFF(MICROSECOND, created_at, finished_at) "
-	    "FROM tasks WHERE state = 'succeeded'") == -1 ||
-	    (res = mysql_store_result(m)) == NULL) {
-		warnx("mysql: %s", mysql_error(m));
+	    "FROM tasks WHERE id > ? AND state = 'succeeded'", NULL, 2,
+	    lat_row, &lt) == -1)
 		goto out;
-	}
-	while ((row = mysql_fetch_row(res)) != NULL && k < L.n) {
-		if (row[0] == NULL || row[1] == NULL)
-			continue;
-		start[k] = strtoll(row[0], NULL, 10);
-		done[k] = strtoll(row[1], NULL, 10);
-		k++;
-	}
+	k = lt.k;
 	if (k != L.n) {
 		warnx("%zu rows with times, want %zu", k, L.n);
 		goto out;
@@ -1306,8 +1408,6 @@ cmd_latency(int argc, char **argv)
 	    "submit_call_ms", pcts_json(L.call, L.n),
 	    "rows", rows_json(m)));
 out:
-	if (res)
-		mysql_free_result(res);
 	if (m)
 		mysql_close(m);
 	free(start);
@@ -1315,6 +1415,240 @@ out:
 	free(L.call);
 	free(sub);
 	return ret;
+}
+
+/* ------------------------------------------------------------ costs */
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* {n, median_ms, min_ms, max_ms, runs_ms: [...]} of ms[n], in the order
+ * measured. */
+static json_t *
+times_json(const double *ms, size_t n)
+{
+	json_t *o, *runs;
+	double *v;
+	size_t i;
+
+	if ((v = calloc(n, sizeof(*v))) == NULL ||
+	    (runs = json_array()) == NULL) {
+		free(v);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		v[i] = ms[i];
+		json_array_append_new(runs, json_real(ms[i]));
+	}
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	o = json_pack("{s:I, s:f, s:f, s:f, s:o}", "n", (json_int_t)n,
+	    "median_ms", n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2,
+	    "min_ms", v[0], "max_ms", v[n - 1], "runs_ms", runs);
+	free(v);
+	return o;
+}
+
+/* One GET /metrics from addr; the body's length and the sum of the
+ * samples of metric (-1: none) in *bytes and *sum. 0, or -1. */
+static int
+scrape_one(const struct sockaddr_in *addr, const char *metric, size_t *bytes,
+    double *sum)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	struct timeval tv = { 10, 0 };
+	char *resp = NULL, *tmp, *line, *body;
+	size_t len = 0, cap = 0, ml = strlen(metric);
+	ssize_t r;
+	int fd, ret = -1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		warnx("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == -1 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		warnx("scrape: %s", strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			if ((tmp = realloc(resp, cap + 65536)) == NULL) {
+				warnx("out of memory");
+				goto fail;
+			}
+			resp = tmp;
+			cap += 65536;
+		}
+		if ((r = read(fd, resp + len, cap - len - 1)) == -1) {
+			warnx("scrape: read: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	resp[len] = '\0';
+	if (strncmp(resp, "HTTP/1.", 7) != 0 || strncmp(resp + 8, " 200", 4)) {
+		warnx("scrape: answered \"%.40s\"", resp);
+		goto fail;
+	}
+	body = strstr(resp, "\r\n\r\n");
+	*bytes = body ? len - (size_t)(body + 4 - resp) : 0;
+	*sum = -1;
+	for (line = strtok(body ? body + 4 : resp, "\n"); line != NULL;
+	    line = strtok(NULL, "\n"))
+		if (strncmp(line, metric, ml) == 0 && (line[ml] == '{' ||
+		    line[ml] == ' ') && (tmp = strrchr(line, ' ')) != NULL)
+			*sum = (*sum < 0 ? 0 : *sum) + strtod(tmp + 1, NULL);
+	ret = 0;
+fail:
+	free(resp);
+	close(fd);
+	return ret;
+}
+
+static int
+cmd_scrape(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "addr", required_argument, NULL, 'a' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *addr = NULL, *metric = "tq_retention_deleted_total";
+	struct sockaddr_in sa;
+	char host[64], *colon;
+	long long n = 10, port;
+	double *ms, sum = -1;
+	size_t bytes = 0, i;
+	int64_t t0;
+	json_t *o;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'm':
+			metric = optarg;
+			break;
+		case 'n':
+			if (num_opt("-n", optarg, 1, 1000, &n) == -1)
+				return 2;
+			break;
+		default:
+			return 2;
+		}
+	if (addr == NULL) {
+		warnx("scrape: --addr HOST:PORT is required");
+		return 2;
+	}
+	snprintf(host, sizeof(host), "%s", addr);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if ((colon = strrchr(host, ':')) == NULL ||
+	    (*colon = '\0', inet_pton(AF_INET, host, &sa.sin_addr)) != 1) {
+		warnx("--addr: \"%s\" is not IPV4:PORT", addr);
+		return 2;
+	}
+	if (num_opt("--addr", colon + 1, 1, 65535, &port) == -1)
+		return 2;
+	sa.sin_port = htons((uint16_t)port);
+	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL) {
+		warnx("out of memory");
+		return 1;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		t0 = mono_ns();
+		if (scrape_one(&sa, metric, &bytes, &sum) == -1) {
+			free(ms);
+			return 1;
+		}
+		ms[i] = (double)(mono_ns() - t0) / 1e6;
+	}
+	o = times_json(ms, (size_t)n);
+	free(ms);
+	if (o != NULL) {
+		json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+		json_object_set_new(o, "metric", json_string(metric));
+		json_object_set_new(o, "metric_sum", json_real(sum));
+	}
+	return emit(o);
+}
+
+/* Runs argv with stdout to /dev/null; its wall time in *ms. 0 when it
+ * exited 0, or -1. */
+static int
+time_one(char **argv, double *ms)
+{
+	int64_t t0 = mono_ns();
+	pid_t pid;
+	int st, fd;
+
+	if ((pid = fork()) == -1) {
+		warnx("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) == -1 ||
+		    dup2(fd, 1) == -1)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) == -1) {
+		warnx("waitpid: %s", strerror(errno));
+		return -1;
+	}
+	*ms = (double)(mono_ns() - t0) / 1e6;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		warnx("\"%s\" failed (status 0x%x)", argv[0], st);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_time(int argc, char **argv)
+{
+	long long n = 5;
+	double *ms;
+	size_t i;
+	json_t *o;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "+n:")) != -1)
+		switch (ch) {
+		case 'n':
+			if (num_opt("-n", optarg, 1, 1000, &n) == -1)
+				return 2;
+			break;
+		default:
+			return 2;
+		}
+	if (optind >= argc || argv[optind][0] != '/') {
+		warnx("time: [-n N] [--] /PATH/TO/COMMAND [ARGS]");
+		return 2;
+	}
+	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL) {
+		warnx("out of memory");
+		return 1;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		if (time_one(argv + optind, &ms[i]) == -1) {
+			free(ms);
+			return 1;
+		}
+	o = times_json(ms, (size_t)n);
+	free(ms);
+	return emit(o);
 }
 
 /* ------------------------------------------------------------ report */
@@ -1518,6 +1852,166 @@ lines_file(const char *dir, const char *name)
 	return a;
 }
 
+/* One figure of the history stage: on the empty table, on the loaded
+ * one, and their ratio (two of each for a pair such as p50 / p99). */
+static void
+hist_line(struct report *r, const char *what, const char *stage,
+    const char *key, const char *key2, const char *unit)
+{
+	json_t *e, *l, *row;
+	char se[32], sl[32], fe[64], fl[64], fr[64], st[64];
+	double ve[2], vl[2];
+	int i, np = key2 ? 2 : 1;
+
+	snprintf(se, sizeof(se), "history-empty-%s", stage);
+	snprintf(sl, sizeof(sl), "history-loaded-%s", stage);
+	e = json_object_get(r->st, se);
+	l = json_object_get(r->st, sl);
+	for (i = 0; i < np; i++) {
+		ve[i] = e ? num(e, i ? key2 : key) : -1;
+		vl[i] = l ? num(l, i ? key2 : key) : -1;
+	}
+	snprintf(st, sizeof(st), "history");
+	if (e == NULL)
+		snprintf(fe, sizeof(fe), "%s", absent(r, st));
+	else if (np == 2)
+		snprintf(fe, sizeof(fe), "%.1f / %.1f", ve[0], ve[1]);
+	else
+		fmt_n(ve[0], fe, sizeof(fe));
+	if (l == NULL)
+		snprintf(fl, sizeof(fl), "%s", absent(r, st));
+	else if (np == 2)
+		snprintf(fl, sizeof(fl), "%.1f / %.1f", vl[0], vl[1]);
+	else
+		fmt_n(vl[0], fl, sizeof(fl));
+	fr[0] = '\0';
+	if (e && l && ve[0] > 0 && vl[0] >= 0 && (np == 1 || ve[1] > 0)) {
+		if (np == 2)
+			snprintf(fr, sizeof(fr), "%.2f / %.2f", vl[0] / ve[0],
+			    vl[1] / ve[1]);
+		else
+			snprintf(fr, sizeof(fr), "%.2f", vl[0] / ve[0]);
+	}
+	printf("  %-36s %15s %17s %13s  %s\n", what, fe, fl, fr, unit);
+	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "section", "history",
+	    "what", what, "empty", fe, "loaded", fl, "ratio", fr, "unit",
+	    unit);
+	if (row == NULL)
+		return;
+	if (e && l && ve[0] >= 0 && vl[0] >= 0) {
+		json_object_set_new(row, "empty_value", json_real(ve[0]));
+		json_object_set_new(row, "loaded_value", json_real(vl[0]));
+		if (np == 2) {
+			json_object_set_new(row, "empty_value2",
+			    json_real(ve[1]));
+			json_object_set_new(row, "loaded_value2",
+			    json_real(vl[1]));
+		}
+	}
+	json_array_append_new(r->rows, row);
+}
+
+static void
+history_lines(struct report *r)
+{
+	json_t *ld = json_object_get(r->st, "history-load");
+	char b1[32], b2[32], b3[32], what[64];
+
+	if (ld == NULL && json_object_get(r->st, "history-empty-e2e") == NULL &&
+	    strcmp(absent(r, "history"), "FAILED") != 0)
+		return;
+	if (ld != NULL)
+		printf("history: %s finished rows (and %s task_runs) loaded "
+		    "in %.1f s: %s tasks/s (%s rows/s with their runs);\n"
+		    "  tasks + task_runs %.2f GB by InnoDB, the database "
+		    "server's directory %.2f GB\n", fmt_n(num(ld, "rows"), b1,
+		    sizeof(b1)), fmt_n(num(ld, "task_runs"), b2, sizeof(b2)),
+		    num(ld, "secs"), fmt_n(num(ld, "rate"), b3, sizeof(b3)),
+		    fmt_n(num(ld, "rows_rate"), what, sizeof(what)),
+		    num(ld, "table_bytes") / 1e9,
+		    num(ld, "du_mysql_bytes") / 1e9);
+	else
+		printf("history: %s\n", absent(r, "history"));
+	rate_line(r, "history", "history: load, bulk SQL", "history-load",
+	    "rate", "tasks/s", 0);
+	snprintf(what, sizeof(what), "%s rows", fmt_n(num(r->meta, "history"),
+	    b1, sizeof(b1)));
+	printf("  %-36s %15s %17s %13s  %s\n", "", "empty", what, "ratio",
+	    "unit");
+	hist_line(r, "history: e2e", "e2e", "e2e_rate", NULL, "tasks/s");
+	hist_line(r, "history: drain", "drain", "rate", NULL, "tasks/s");
+	hist_line(r, "history: latency p50/p99", "latency",
+	    "submit_to_done_ms.p50", "submit_to_done_ms.p99",
+	    "ms, submit -> done");
+	hist_line(r, "history: /metrics scrape ms", "costs",
+	    "scrape.median_ms", NULL, "ms, median");
+	hist_line(r, "history: tq stats ms", "costs", "stats.median_ms", NULL,
+	    "ms, median");
+	hist_line(r, "history: idle supervisor, rows read", "costs",
+	    "rows_read_per_s", NULL, "rows/s");
+}
+
+/* A count: 1,234 or 12. */
+static const char *
+fmt_i(double v, char *buf, size_t sz)
+{
+	if (v >= 0 && v < 100) {
+		snprintf(buf, sz, "%.0f", v);
+		return buf;
+	}
+	return fmt_n(v, buf, sz);
+}
+
+static void
+retention_lines(struct report *r)
+{
+	json_t *off = json_object_get(r->st, "retention-off"),
+	    *on = json_object_get(r->st, "retention-on"),
+	    *ld = json_object_get(r->st, "retention-load"), *row;
+	char what[128], fig[256], b1[32], b2[32], b3[32], b4[32];
+	double a, b;
+
+	if (off == NULL && on == NULL && ld == NULL &&
+	    strcmp(absent(r, "retention"), "FAILED") != 0)
+		return;
+	snprintf(what, sizeof(what), "retention: e2e over %s expired rows, "
+	    "off | on", fmt_n(num(r->meta, "retention_backlog"), b1,
+	    sizeof(b1)));
+	a = off ? num(off, "e2e.e2e_rate") : -1;
+	b = on ? num(on, "e2e.e2e_rate") : -1;
+	if (off && on && a > 0)
+		snprintf(fig, sizeof(fig), "%s | %s | %.2f", fmt_n(a, b1,
+		    sizeof(b1)), fmt_n(b, b2, sizeof(b2)), b / a);
+	else
+		snprintf(fig, sizeof(fig), "%s", absent(r, "retention"));
+	line(r, "retention", what, fig, b, "tasks/s", 0);
+	if (ld)
+		printf("  %-52s %20s  %-9s\n", "  (the backlog loaded at)",
+		    fmt_n(num(ld, "rate"), b1, sizeof(b1)), "tasks/s");
+	if (on == NULL)
+		return;
+	snprintf(fig, sizeof(fig), "%s of %s (and %s runs) in %.1f s: %s "
+	    "rows/s", fmt_i(num(on, "deleted"), b1, sizeof(b1)),
+	    fmt_i(num(on, "backlog_before"), b2, sizeof(b2)),
+	    fmt_i(num(on, "runs_deleted"), b3, sizeof(b3)),
+	    num(on, "supervisor_s"), fmt_i(num(on, "deleted_rate"), b4,
+	    sizeof(b4)));
+	printf("  %-52s %s\n", "retention: deleted while the on run ran", fig);
+	row = json_pack("{s:s, s:s, s:s, s:f, s:f}", "section", "retention",
+	    "what", "retention: deleted while the on run ran", "figure", fig,
+	    "value", num(on, "deleted"), "rate", num(on, "deleted_rate"));
+	if (row)
+		json_array_append_new(r->rows, row);
+	a = num(on, "scrape.metric_sum");
+	snprintf(fig, sizeof(fig), "%s", a < 0 ? "absent" : fmt_i(a, b1,
+	    sizeof(b1)));
+	printf("  %-52s %s\n", "  tq_retention_deleted_total (last rendered)",
+	    fig);
+	if (off)
+		printf("  %-52s %s\n", "  deleted in the off run (keep 0)",
+		    fmt_i(num(off, "deleted"), b1, sizeof(b1)));
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
@@ -1529,7 +2023,13 @@ cmd_report(int argc, char **argv)
 	static const char *const stages[] = {
 		"meta", "broker-quorum", "broker-classic", "db-1", "db-8",
 		"e2e", "drain-submit", "drain", "e2e-quorum",
-		"drain-quorum-submit", "drain-quorum", "latency", "rss", NULL,
+		"drain-quorum-submit", "drain-quorum", "latency", "rss",
+		"history-empty-e2e", "history-empty-drain-submit",
+		"history-empty-drain", "history-empty-latency",
+		"history-empty-costs", "history-load", "history-loaded-e2e",
+		"history-loaded-drain-submit", "history-loaded-drain",
+		"history-loaded-latency", "history-loaded-costs",
+		"retention-load", "retention-off", "retention-on", NULL,
 	};
 	const char *dir = NULL, *out = NULL, *started, *qtype;
 	struct report r;
@@ -1664,6 +2164,9 @@ cmd_report(int argc, char **argv)
 	rss_line(&r, what, "supervisor");
 	rss_line(&r, "RSS: one idle worker", "worker");
 
+	history_lines(&r);
+	retention_lines(&r);
+
 	printf("reference, NOT measured here (figures quoted in the issue)\n");
 	line(&r, "reference", "Celery, end to end", "~500", 500, "tasks/s", 0);
 	line(&r, "reference", "Gearman", "~1,400", 1400, "jobs/s", 0);
@@ -1704,6 +2207,7 @@ main(int argc, char **argv)
 		{ "broker", cmd_broker }, { "db", cmd_db },
 		{ "submit", cmd_submit }, { "wait", cmd_wait },
 		{ "latency", cmd_latency }, { "delq", cmd_delq },
+		{ "scrape", cmd_scrape }, { "time", cmd_time },
 		{ "report", cmd_report },
 	};
 	size_t i;
@@ -1714,6 +2218,6 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: tq-bench broker|db|submit|wait|latency|delq|"
-	    "report ARGS (see tests/bench/bench.c)\n");
+	    "scrape|time|report ARGS (see tests/bench/bench.c)\n");
 	return 2;
 }
