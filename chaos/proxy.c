@@ -318,8 +318,17 @@ shutdown_all(void)
 	(void)close(epfd);
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asks for. */
+struct args {
+	const char	*listen_spec;
+	const char	*up_spec;
+	struct sockaddr_storage lsn_addr;
+	socklen_t	 lsn_len;
+};
+
+/* Reads the flags; -1 when the program is to exit with *code. */
+static int
+args_parse(int argc, char *argv[], struct args *a, int *code)
 {
 	static const struct option longopts[] = {
 		{ "listen",	required_argument,	NULL, 'l' },
@@ -329,22 +338,16 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct epoll_event evs[256];
-	struct sockaddr_storage lsn_addr;
-	struct sockaddr_un sun;
-	socklen_t lsn_len;
-	sigset_t mask;
-	const char *listen_spec = NULL, *up_spec = NULL, *p;
-	int ch, i, n;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "l:u:c:n:h", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'l':
-			listen_spec = optarg;
+			a->listen_spec = optarg;
 			break;
 		case 'u':
-			up_spec = optarg;
+			a->up_spec = optarg;
 			break;
 		case 'c':
 			control_path = optarg;
@@ -354,66 +357,102 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*code = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			*code = EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (optind != argc || listen_spec == NULL || up_spec == NULL ||
+	if (optind != argc || a->listen_spec == NULL || a->up_spec == NULL ||
 	    control_path == NULL) {
 		usage(stderr);
-		return EXIT_USAGE;
+		*code = EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+/* Checks the name and the control path, resolves both addresses. */
+static int
+args_check(struct args *a)
+{
+	struct sockaddr_un sun;
+	const char *p;
+
 	if (*name == '\0' || strlen(name) > 64) {
 		logx("error", "bad --name: want 1 to 64 characters");
-		return EXIT_PERM;
+		return -1;
 	}
 	for (p = name; *p != '\0'; p++)
 		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '=') {
 			logx("error", "bad --name \"%s\": spaces, quotes and "
 			    "'=' not allowed", name);
-			return EXIT_PERM;
+			return -1;
 		}
 	if (*control_path == '\0' ||
 	    strlen(control_path) >= sizeof(sun.sun_path)) {
 		logx("error", "bad --control \"%s\": empty or too long",
 		    control_path);
-		return EXIT_PERM;
+		return -1;
 	}
-	if (parse_addr("--listen", listen_spec, &lsn_addr, &lsn_len) == -1 ||
-	    parse_addr("--upstream", up_spec, &up_addr, &up_len) == -1)
-		return EXIT_PERM;
+	if (parse_addr("--listen", a->listen_spec, &a->lsn_addr,
+	    &a->lsn_len) == -1 ||
+	    parse_addr("--upstream", a->up_spec, &up_addr, &up_len) == -1)
+		return -1;
+	return 0;
+}
 
+/*
+ * Signals as events, the fd limit, epoll, the two listening sockets; -1
+ * when the program is to exit with *code.
+ */
+static int
+proxy_open(const struct args *a, int *code)
+{
+	sigset_t mask;
+
+	*code = 1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
 		logx("error", "signal: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (sigemptyset(&mask) == -1 || sigaddset(&mask, SIGTERM) == -1 ||
 	    sigaddset(&mask, SIGINT) == -1 ||
 	    sigprocmask(SIG_BLOCK, &mask, NULL) == -1 ||
 	    (sigs.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
 		logx("error", "signalfd: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
 	raise_nofile();
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		logx("error", "epoll_create1: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
-	if ((lsn.fd = listen_tcp(listen_spec, &lsn_addr, lsn_len)) == -1)
-		return EXIT_TEMP;
+	*code = EXIT_TEMP;
+	if ((lsn.fd = listen_tcp(a->listen_spec, &a->lsn_addr, a->lsn_len)) ==
+	    -1)
+		return -1;
 	if ((ctlsn.fd = listen_control(control_path)) == -1)
-		return EXIT_TEMP;
+		return -1;
+	*code = 1;
 	if (ep_ctl(EPOLL_CTL_ADD, lsn.fd, EPOLLIN, &lsn.h) == -1 ||
 	    ep_ctl(EPOLL_CTL_ADD, ctlsn.fd, EPOLLIN, &ctlsn.h) == -1 ||
 	    ep_ctl(EPOLL_CTL_ADD, sigs.fd, EPOLLIN, &sigs.h) == -1) {
 		(void)unlink(control_path);
-		return 1;
+		return -1;
 	}
 	accept_resume = NEVER;
-	logx("info", "event=start listen=%s upstream=%s control=%s "
-	    "max_conns=%u", listen_spec, up_spec, control_path, max_conns);
+	return 0;
+}
+
+/* The loop, until a signal says stop or epoll_wait fails. */
+static void
+proxy_run(void)
+{
+	struct epoll_event evs[256];
+	int i, n;
 
 	while (!quit) {
 		if ((n = epoll_wait(epfd, evs, (int)(sizeof(evs) /
@@ -435,6 +474,23 @@ main(int argc, char *argv[])
 		}
 		reap();
 	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { NULL, NULL, { 0 }, 0 };
+	int code;
+
+	if (args_parse(argc, argv, &a, &code) == -1)
+		return code;
+	if (args_check(&a) == -1)
+		return EXIT_PERM;
+	if (proxy_open(&a, &code) == -1)
+		return code;
+	logx("info", "event=start listen=%s upstream=%s control=%s "
+	    "max_conns=%u", a.listen_spec, a.up_spec, control_path, max_conns);
+	proxy_run();
 	logx("info", "event=stop conns=%u accepted=%llu bytes_up=%llu "
 	    "bytes_down=%llu", stats.conns, (unsigned long long)stats.accepted,
 	    (unsigned long long)stats.bytes_up,
