@@ -52,7 +52,7 @@ PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 
 
 .PHONY: all check unit integration chaos bench run install clean services \
-	asan valgrind deps examples cppcheck
+	asan valgrind deps examples cppcheck house
 
 all: $(PROGS)
 
@@ -183,6 +183,12 @@ cppcheck:
 	    lib worker supervisor cli $(PROXY_SRCS) tests/bench tests/tools \
 	    tests/fuzz examples
 	@echo "cppcheck: clean"
+
+# The shape of the tree (ci/house): the largest file, its share, the
+# functions over 120 lines and the circles between files, beside their
+# targets. It reports; `ci/house --check` fails when a target is missed.
+house: $(PROGS) $(BIN)/tq-proxy
+	O=$(O) BIN=$(BIN) bash ci/house
 
 # The unit tests under valgrind's memcheck.
 valgrind: $(BIN)/test-unit
