@@ -30,6 +30,8 @@ WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c supervisor/metrics.c
+PROXY_SRCS := chaos/proxy.c chaos/proxy_util.c chaos/proxy_relay.c \
+	      chaos/proxy_rules.c chaos/proxy_control.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
 	     tests/unit/test_util.c tests/unit/test_proto.c \
@@ -40,16 +42,17 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 WORKER_OBJS := $(WORKER_SRCS:%.c=$(O)/%.o)
 SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
+PROXY_OBJS := $(PROXY_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o $(O)/chaos/proxy.o $(O)/examples/producer.o \
+	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o $(PROXY_OBJS) $(O)/examples/producer.o \
 	    $(O)/tests/bench/bench.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 
 
 .PHONY: all check unit integration chaos bench run install clean services \
-	asan valgrind deps examples cppcheck
+	asan valgrind deps examples cppcheck house
 
 all: $(PROGS)
 
@@ -75,7 +78,7 @@ $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The chaos toolkit's fault-injecting proxy.
-$(BIN)/tq-proxy: $(O)/chaos/proxy.o
+$(BIN)/tq-proxy: $(PROXY_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -177,9 +180,15 @@ cppcheck:
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Ilib -Isupervisor \
 	    --include=ci/cppcheck.h --error-exitcode=1 \
 	    --template='{file}:{line}: {severity}: {message} [{id}]' \
-	    lib worker supervisor cli chaos/proxy.c tests/bench tests/tools \
+	    lib worker supervisor cli $(PROXY_SRCS) tests/bench tests/tools \
 	    tests/fuzz examples
 	@echo "cppcheck: clean"
+
+# The shape of the tree (ci/house): the largest file, its share, the
+# functions over 120 lines and the circles between files, beside their
+# targets. It reports; `ci/house --check` fails when a target is missed.
+house: $(PROGS) $(BIN)/tq-proxy
+	O=$(O) BIN=$(BIN) bash ci/house
 
 # The unit tests under valgrind's memcheck.
 valgrind: $(BIN)/test-unit

@@ -5,7 +5,9 @@
 #define json_object_foreach(o, k, v) \
 	for ((k) = json_object_iter_key(json_object_iter(o)); (k) && ((v) = json_object_iter_value(json_object_key_to_iter(k))); (k) = NULL)
 #define RB_GENERATE_INTERNAL(name, type, field, cmp, attr)
+#define RB_GENERATE(name, type, field, cmp)
 #define RB_GENERATE_STATIC(name, type, field, cmp)
+#define RB_PROTOTYPE(name, type, field, cmp)
 #define RB_PROTOTYPE_STATIC(name, type, field, cmp)
 #define RB_HEAD(name, type) struct name { struct type *rbh_root; }
 #define RB_ENTRY(type) struct { struct type *rbe_left, *rbe_right, *rbe_parent; int rbe_color; }
