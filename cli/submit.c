@@ -132,8 +132,53 @@ submit_bulk(struct client *c, struct task_new *t, size_t n)
 		    n - published, n, c->err[0] ? c->err : "delayed");
 }
 
-int
-cmd_submit(int argc, char **argv)
+/* What tq submit was asked: the task every payload becomes, where the
+ * payloads come from, and which settings a flag gave (the others come from
+ * the queue's [queue NAME] section). */
+struct submit_args {
+	struct task_new	 proto;
+	struct uuid	 after[64];
+	const char	*queue;
+	const char	*from;		/* --from: one task per line */
+	const char	*pfile;		/* --payload-file */
+	int		 given_m, given_b, given_t, given_p;
+};
+
+/* --backoff B[,C]: base and cap; a base alone raises the cap to it. */
+static void
+parse_backoff(char *v, struct task_new *p)
+{
+	char *comma;
+
+	if ((comma = strchr(v, ',')) != NULL) {
+		*comma = '\0';
+		p->backoff_cap_ms = (unsigned)secs_to_ms("--backoff", comma + 1);
+	}
+	p->backoff_base_ms = (unsigned)secs_to_ms("--backoff", v);
+	if (comma == NULL && p->backoff_cap_ms < p->backoff_base_ms)
+		p->backoff_cap_ms = p->backoff_base_ms;
+	if (p->backoff_cap_ms < p->backoff_base_ms)
+		die(EXIT_USAGE, "--backoff: cap below base");
+}
+
+/* --after ID[,ID]: the parents, added to those of earlier --after flags. */
+static void
+parse_after(char *v, struct submit_args *a)
+{
+	char *p;
+
+	for (p = strtok(v, ","); p; p = strtok(NULL, ",")) {
+		if (a->proto.nafter == 64)
+			die(EXIT_USAGE, "--after: at most 64");
+		parse_id(p, &a->after[a->proto.nafter++]);
+	}
+	a->proto.after = a->after;
+}
+
+/* The flags, over the configured defaults. Returns -1 to go on, or the
+ * exit status of --help (0) or of a usage error. */
+static int
+submit_options(int argc, char **argv, struct submit_args *a)
 {
 	static const struct option opts[] = {
 		{ "queue", required_argument, NULL, 'q' },
@@ -150,83 +195,59 @@ cmd_submit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct uuid after[64];
-	int given_m, given_b, given_t, given_p;
-	struct task_new proto, *t = NULL;
-	struct buf payload = BUF_INIT, lines = BUF_INIT;
-	const char *from = NULL, *pfile = NULL, *name, *queue = cfg.queue;
-	struct client c;
-	size_t n, cap;
-	char *p, *nl, *comma;
+	struct task_new *p = &a->proto;
 	int ch;
 
-	memset(&proto, 0, sizeof(proto));
-	proto.max_attempts = (unsigned)cfg.max_attempts;
-	proto.backoff_base_ms = (unsigned)cfg.backoff_base_ms;
-	proto.backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
-	given_m = given_b = given_t = given_p = 0;
+	memset(a, 0, sizeof(*a));
+	a->queue = cfg.queue;
+	p->max_attempts = (unsigned)cfg.max_attempts;
+	p->backoff_base_ms = (unsigned)cfg.backoff_base_ms;
+	p->backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
 	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:A:h", opts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'q':
-			queue = optarg;
+			a->queue = optarg;
 			break;
 		case 'm':
-			proto.max_attempts = (unsigned)num_arg("--max-attempts",
+			p->max_attempts = (unsigned)num_arg("--max-attempts",
 			    optarg, 1, 1000);
-			given_m = 1;
+			a->given_m = 1;
 			break;
 		case 'b':
-			given_b = 1;
-			if ((comma = strchr(optarg, ',')) != NULL) {
-				*comma = '\0';
-				proto.backoff_cap_ms = (unsigned)secs_to_ms(
-				    "--backoff", comma + 1);
-			}
-			proto.backoff_base_ms = (unsigned)secs_to_ms("--backoff",
-			    optarg);
-			if (comma == NULL && proto.backoff_cap_ms <
-			    proto.backoff_base_ms)
-				proto.backoff_cap_ms = proto.backoff_base_ms;
-			if (proto.backoff_cap_ms < proto.backoff_base_ms)
-				die(EXIT_USAGE, "--backoff: cap below base");
+			a->given_b = 1;
+			parse_backoff(optarg, p);
 			break;
 		case 'd':
-			proto.delay_ms = secs_to_ms("--delay", optarg);
+			p->delay_ms = secs_to_ms("--delay", optarg);
 			break;
 		case 'f':
-			pfile = optarg;
+			a->pfile = optarg;
 			break;
 		case 'F':
-			from = optarg;
+			a->from = optarg;
 			break;
 		case 'a':
-			proto.delay_ms = at_to_delay(optarg);
+			p->delay_ms = at_to_delay(optarg);
 			break;
 		case 't':
-			proto.timeout_ms = (unsigned)secs_to_ms("--timeout",
-			    optarg);
-			if (proto.timeout_ms == 0)
+			p->timeout_ms = (unsigned)secs_to_ms("--timeout", optarg);
+			if (p->timeout_ms == 0)
 				die(EXIT_USAGE, "--timeout: must be positive");
-			given_t = 1;
+			a->given_t = 1;
 			break;
 		case 'p':
-			proto.priority = (unsigned)num_arg("--priority", optarg,
-			    0, 9);
-			given_p = 1;
+			p->priority = (unsigned)num_arg("--priority", optarg, 0,
+			    9);
+			a->given_p = 1;
 			break;
 		case 'k':
 			if (*optarg == '\0' || strlen(optarg) > 255)
 				die(EXIT_USAGE, "--key: 1 to 255 bytes");
-			proto.unique_key = optarg;
+			p->unique_key = optarg;
 			break;
 		case 'A':
-			for (p = strtok(optarg, ","); p; p = strtok(NULL, ",")) {
-				if (proto.nafter == 64)
-					die(EXIT_USAGE, "--after: at most 64");
-				parse_id(p, &after[proto.nafter++]);
-			}
-			proto.after = after;
+			parse_after(optarg, a);
 			break;
 		case 'h':
 			usage_submit(stdout);
@@ -235,74 +256,93 @@ cmd_submit(int argc, char **argv)
 			usage_submit(stderr);
 			return EXIT_USAGE;
 		}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1 || argc > 2 || (from && (argc != 1 || pfile ||
-	    proto.unique_key || proto.nafter)) || (pfile && argc != 1)) {
-		usage_submit(stderr);
-		return EXIT_USAGE;
-	}
-	name = argv[0];
-	if (!task_name_ok(name, TASK_NAME_MAX))
+	return -1;
+}
+
+/* The operands (NAME [PAYLOAD | -]) against the flags, and the names.
+ * Returns -1 on a usage error; dies on a bad name. */
+static int
+submit_check(struct submit_args *a, int argc, char **argv)
+{
+	struct task_new *p = &a->proto;
+
+	if (argc < 1 || argc > 2 || (a->from && (argc != 1 || a->pfile ||
+	    p->unique_key || p->nafter)) || (a->pfile && argc != 1))
+		return -1;
+	if (!task_name_ok(argv[0], TASK_NAME_MAX))
 		die(EXIT_USAGE, "bad task name \"%s\" (1-255 of A-Z a-z 0-9 "
-		    ". _ : -)", name);
-	if (!task_name_ok(queue, TASK_QUEUE_MAX))
+		    ". _ : -)", argv[0]);
+	if (!task_name_ok(a->queue, TASK_QUEUE_MAX))
 		die(EXIT_USAGE, "bad queue name \"%s\" (1-64 of A-Z a-z 0-9 "
-		    ". _ : -)", queue);
-	proto.queue = queue;
-	proto.name = name;
-	/* The queue's [queue NAME] defaults, where no flag said otherwise. */
-	{
-		unsigned qm, qb, qc, qt, qp;
+		    ". _ : -)", a->queue);
+	p->queue = a->queue;
+	p->name = argv[0];
+	return 0;
+}
 
-		config_queue(&cfg, queue, &qm, &qb, &qc, &qt, &qp);
-		if (!given_m)
-			proto.max_attempts = qm;
-		if (!given_b) {
-			proto.backoff_base_ms = qb;
-			proto.backoff_cap_ms = qc;
+/* The queue's [queue NAME] defaults, where no flag said otherwise. */
+static void
+submit_queue_defaults(struct submit_args *a)
+{
+	unsigned qm, qb, qc, qt, qp;
+
+	config_queue(&cfg, a->queue, &qm, &qb, &qc, &qt, &qp);
+	if (!a->given_m)
+		a->proto.max_attempts = qm;
+	if (!a->given_b) {
+		a->proto.backoff_base_ms = qb;
+		a->proto.backoff_cap_ms = qc;
+	}
+	if (!a->given_t)
+		a->proto.timeout_ms = qt;
+	if (!a->given_p)
+		a->proto.priority = qp;
+}
+
+/* One task: its payload from --payload-file, stdin ('-'), the operand
+ * (arg) or nothing. */
+static void
+submit_one(struct client *c, struct task_new *proto, const char *pfile,
+    const char *arg)
+{
+	struct buf payload = BUF_INIT;
+
+	if (pfile || (arg != NULL && strcmp(arg, "-") == 0)) {
+		if (read_file(pfile ? pfile : "-", (size_t)cfg.payload_max,
+		    &payload) == -1) {
+			if (errno == EFBIG)
+				die(EXIT_PERM, "payload exceeds payload_max "
+				    "(%lld bytes); nothing was submitted",
+				    cfg.payload_max);
+			die(EXIT_PERM, "%s: %s", pfile ? pfile : "stdin",
+			    strerror(errno));
 		}
-		if (!given_t)
-			proto.timeout_ms = qt;
-		if (!given_p)
-			proto.priority = qp;
-	}
-	open_client(&c);
+	} else if (arg != NULL && buf_append(&payload, arg, strlen(arg)) == -1)
+		die(EXIT_TEMP, "out of memory");
+	check_payload(payload.len);
+	proto->payload = payload.data ? payload.data : "";
+	proto->len = payload.len;
+	need_store(c);
+	submit_batch(c, proto, 1);
+	buf_release(&payload);
+}
 
-	if (from == NULL) {
-		if (pfile || (argc == 2 && strcmp(argv[1], "-") == 0)) {
-			if (read_file(pfile ? pfile : "-",
-			    (size_t)cfg.payload_max, &payload) == -1) {
-				if (errno == EFBIG)
-					die(EXIT_PERM, "payload exceeds "
-					    "payload_max (%lld bytes); nothing "
-					    "was submitted", cfg.payload_max);
-				die(EXIT_PERM, "%s: %s", pfile ? pfile :
-				    "stdin", strerror(errno));
-			}
-		} else if (argc == 2 && buf_append(&payload, argv[1],
-		    strlen(argv[1])) == -1)
-			die(EXIT_TEMP, "out of memory");
-		check_payload(payload.len);
-		proto.payload = payload.data ? payload.data : "";
-		proto.len = payload.len;
-		need_store(&c);
-		submit_batch(&c, &proto, 1);
-		goto out;
-	}
+/* --from: one task per line of lines, each a copy of proto; every line is
+ * checked before anything is submitted. */
+static struct task_new *
+tasks_of_lines(const struct buf *lines, const struct task_new *proto,
+    size_t *np)
+{
+	struct task_new *t;
+	size_t n = 0, cap = 1024;
+	char *p, *nl;
 
-	/* Bulk: the whole input is read and checked first, so a bad line
-	 * leaves nothing half-submitted. */
-	if (read_file(from, (size_t)1 << 31, &lines) == -1)
-		die(EXIT_PERM, "%s: %s", from, strerror(errno));
-	cap = 1024;
 	if ((t = calloc(cap, sizeof(*t))) == NULL)
 		die(EXIT_TEMP, "out of memory");
-	n = 0;
-	for (p = lines.data; p && p < lines.data + lines.len; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(lines.data + lines.len -
+	for (p = lines->data; p && p < lines->data + lines->len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(lines->data + lines->len -
 		    p))) == NULL)
-			nl = lines.data + lines.len;
+			nl = lines->data + lines->len;
 		check_payload((size_t)(nl - p));
 		if (n == cap) {
 			struct task_new *nt;
@@ -312,17 +352,54 @@ cmd_submit(int argc, char **argv)
 				die(EXIT_TEMP, "out of memory");
 			t = nt;
 		}
-		t[n] = proto;
+		t[n] = *proto;
 		t[n].payload = p;
 		t[n].len = (size_t)(nl - p);
 		n++;
 	}
-	need_store(&c);
-	submit_bulk(&c, t, n);
-out:
-	client_close(&c);
+	*np = n;
+	return t;
+}
+
+/* Bulk: the whole input is read and checked first, so a bad line leaves
+ * nothing half-submitted. */
+static void
+submit_from(struct client *c, const struct task_new *proto, const char *from)
+{
+	struct buf lines = BUF_INIT;
+	struct task_new *t;
+	size_t n;
+
+	if (read_file(from, (size_t)1 << 31, &lines) == -1)
+		die(EXIT_PERM, "%s: %s", from, strerror(errno));
+	t = tasks_of_lines(&lines, proto, &n);
+	need_store(c);
+	submit_bulk(c, t, n);
 	free(t);
-	buf_release(&payload);
 	buf_release(&lines);
+}
+
+int
+cmd_submit(int argc, char **argv)
+{
+	struct submit_args a;
+	struct client c;
+	int r;
+
+	if ((r = submit_options(argc, argv, &a)) != -1)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if (submit_check(&a, argc, argv) == -1) {
+		usage_submit(stderr);
+		return EXIT_USAGE;
+	}
+	submit_queue_defaults(&a);
+	open_client(&c);
+	if (a.from == NULL)
+		submit_one(&c, &a.proto, a.pfile, argc == 2 ? argv[1] : NULL);
+	else
+		submit_from(&c, &a.proto, a.from);
+	client_close(&c);
 	return 0;
 }
