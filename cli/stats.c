@@ -116,8 +116,11 @@ usage_top(FILE *fp)
 "failures. Ctrl-C ends it; --once prints one screen.\n");
 }
 
-int
-cmd_top(int argc, char **argv)
+/* The flags. Returns -1 to go on, or the exit status of --help (0) or of a
+ * usage error. */
+static int
+top_options(int argc, char **argv, int *once, int64_t *interval,
+    const char **path)
 {
 	static const struct option opts[] = {
 		{ "once", no_argument, NULL, 'o' },
@@ -126,29 +129,20 @@ cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = cfg.control_socket;
-	struct stat_row *rows = NULL, *prev = NULL;
-	int ch, once = 0, n, pn = 0, i, k, s, nf;
-	int64_t interval = 1000, t0 = 0, t1;
-	struct uuid *fids;
-	struct task_row tr;
-	struct client c;
-	char why[512], idtxt[UUID_STRLEN + 1];
-	json_t *j, *w;
-	size_t wi;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+oi:C:h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'o':
-			once = 1;
+			*once = 1;
 			break;
 		case 'i':
-			interval = secs_to_ms("--interval", optarg);
-			if (interval < 100)
-				interval = 100;
+			*interval = secs_to_ms("--interval", optarg);
+			if (*interval < 100)
+				*interval = 100;
 			break;
 		case 'C':
-			path = optarg;
+			*path = optarg;
 			break;
 		case 'h':
 			usage_top(stdout);
@@ -157,6 +151,125 @@ cmd_top(int argc, char **argv)
 			usage_top(stderr);
 			return EXIT_USAGE;
 		}
+	return -1;
+}
+
+/* One queue's row: its depth by state, and the tasks in and out per second
+ * since the previous screen (prev, pn rows, dt seconds ago), if there was
+ * one. */
+static void
+top_queue_row(const struct stat_row *row, const struct stat_row *prev,
+    int pn, double dt)
+{
+	unsigned long tot = 0, done = 0, ptot = 0, pdone = 0;
+	int k, s;
+
+	for (s = 0; s < TS_COUNT; s++)
+		tot += row->count[s];
+	done = row->count[TS_SUCCEEDED] + row->count[TS_FAILED] +
+	    row->count[TS_CANCELLED];
+	for (k = 0; k < pn; k++)
+		if (strcmp(prev[k].queue, row->queue) == 0) {
+			for (s = 0; s < TS_COUNT; s++)
+				ptot += prev[k].count[s];
+			pdone = prev[k].count[TS_SUCCEEDED] +
+			    prev[k].count[TS_FAILED] +
+			    prev[k].count[TS_CANCELLED];
+		}
+	printf("%-20s %9lu %9lu %9lu %9lu %10lu %9lu %9lu", row->queue,
+	    row->count[TS_PENDING], row->count[TS_QUEUED],
+	    row->count[TS_SCHEDULED], row->count[TS_RUNNING],
+	    row->count[TS_SUCCEEDED], row->count[TS_FAILED],
+	    row->count[TS_CANCELLED]);
+	if (pn > 0 && dt > 0 && tot >= ptot && done >= pdone)
+		printf(" %8.0f %8.0f\n", (double)(tot - ptot) / dt,
+		    (double)(done - pdone) / dt);
+	else
+		printf(" %8s %8s\n", "-", "-");
+}
+
+/* The queues' table. */
+static void
+top_queues(const struct stat_row *rows, int n, const struct stat_row *prev,
+    int pn, double dt)
+{
+	int i;
+
+	printf("%-20s %9s %9s %9s %9s %10s %9s %9s %8s %8s\n", "QUEUE",
+	    "pending", "queued", "sched", "running", "succeeded", "failed",
+	    "cancel", "in/s", "out/s");
+	for (i = 0; i < n; i++)
+		top_queue_row(&rows[i], prev, pn, dt);
+}
+
+/* The workers' table, as the supervisor behind path tells it, or why it
+ * did not. */
+static void
+top_workers(const char *path)
+{
+	char why[512];
+	json_t *j, *w;
+	size_t wi;
+
+	if ((j = control_query(path, why, sizeof(why))) == NULL) {
+		printf("workers: %s\n", why);
+		return;
+	}
+	printf("%-10s %7s %-9s %-36s %5s %7s %8s\n", "POOL", "PID", "STATE",
+	    "TASK", "PROG", "HB_AGE", "RESTARTS");
+	json_array_foreach(json_object_get(j, "workers"), wi, w) {
+		json_t *t = json_object_get(w, "task");
+
+		printf("%-10s %7lld %-9s %-36s %4lld%% %5lldms %8lld\n",
+		    json_string_value(json_object_get(w, "pool")),
+		    (long long)json_integer_value(json_object_get(w, "pid")),
+		    json_string_value(json_object_get(w, "state")),
+		    json_is_string(t) ? json_string_value(t) : "-",
+		    (long long)json_integer_value(json_object_get(w,
+		    "progress")),
+		    (long long)json_integer_value(json_object_get(w,
+		    "heartbeat_age_ms")),
+		    (long long)json_integer_value(json_object_get(w,
+		    "restarts")));
+	}
+	json_decref(j);
+}
+
+/* The latest five failed tasks, newest first. */
+static void
+top_failures(struct store *st)
+{
+	char idtxt[UUID_STRLEN + 1];
+	struct task_row tr;
+	struct uuid *fids;
+	int i, nf;
+
+	printf("\nlatest failures:\n");
+	if ((nf = store_failed(st, NULL, 5, &fids)) > 0) {
+		for (i = 0; i < nf; i++)
+			if (store_get(st, &fids[i], &tr) == 1) {
+				uuid_fmt(&tr.id, idtxt);
+				printf("  %s %-12s %-16s %.60s\n", idtxt,
+				    tr.queue, tr.name, tr.error ?
+				    tr.error : "");
+				task_row_release(&tr);
+			}
+	} else
+		printf("  none\n");
+	free(fids);
+}
+
+int
+cmd_top(int argc, char **argv)
+{
+	const char *path = cfg.control_socket;
+	struct stat_row *rows = NULL, *prev = NULL;
+	int once = 0, n, pn = 0, r;
+	int64_t interval = 1000, t0 = 0, t1;
+	struct client c;
+
+	if ((r = top_options(argc, argv, &once, &interval, &path)) != -1)
+		return r;
 	open_client(&c);
 	need_store(&c);
 	for (;;) {
@@ -167,74 +280,10 @@ cmd_top(int argc, char **argv)
 			fputs("\033[H\033[2J", stdout);
 		printf("tq top   %s   every %.1f s\n\n", cfg.queue,
 		    (double)interval / 1000);
-		printf("%-20s %9s %9s %9s %9s %10s %9s %9s %8s %8s\n", "QUEUE",
-		    "pending", "queued", "sched", "running", "succeeded",
-		    "failed", "cancel", "in/s", "out/s");
-		for (i = 0; i < n; i++) {
-			unsigned long tot = 0, done = 0, ptot = 0, pdone = 0;
-			double dt = (double)(t1 - t0) / 1000.0;
-
-			for (s = 0; s < TS_COUNT; s++)
-				tot += rows[i].count[s];
-			done = rows[i].count[TS_SUCCEEDED] +
-			    rows[i].count[TS_FAILED] + rows[i].count[TS_CANCELLED];
-			for (k = 0; k < pn; k++)
-				if (strcmp(prev[k].queue, rows[i].queue) == 0) {
-					for (s = 0; s < TS_COUNT; s++)
-						ptot += prev[k].count[s];
-					pdone = prev[k].count[TS_SUCCEEDED] +
-					    prev[k].count[TS_FAILED] +
-					    prev[k].count[TS_CANCELLED];
-				}
-			printf("%-20s %9lu %9lu %9lu %9lu %10lu %9lu %9lu",
-			    rows[i].queue, rows[i].count[TS_PENDING],
-			    rows[i].count[TS_QUEUED], rows[i].count[TS_SCHEDULED],
-			    rows[i].count[TS_RUNNING],
-			    rows[i].count[TS_SUCCEEDED], rows[i].count[TS_FAILED],
-			    rows[i].count[TS_CANCELLED]);
-			if (pn > 0 && dt > 0 && tot >= ptot && done >= pdone)
-				printf(" %8.0f %8.0f\n", (double)(tot - ptot) / dt,
-				    (double)(done - pdone) / dt);
-			else
-				printf(" %8s %8s\n", "-", "-");
-		}
+		top_queues(rows, n, prev, pn, (double)(t1 - t0) / 1000.0);
 		printf("\n");
-		if ((j = control_query(path, why, sizeof(why))) != NULL) {
-			printf("%-10s %7s %-9s %-36s %5s %7s %8s\n", "POOL",
-			    "PID", "STATE", "TASK", "PROG", "HB_AGE", "RESTARTS");
-			json_array_foreach(json_object_get(j, "workers"), wi, w) {
-				json_t *t = json_object_get(w, "task");
-
-				printf("%-10s %7lld %-9s %-36s %4lld%% %5lldms "
-				    "%8lld\n",
-				    json_string_value(json_object_get(w, "pool")),
-				    (long long)json_integer_value(
-				    json_object_get(w, "pid")),
-				    json_string_value(json_object_get(w, "state")),
-				    json_is_string(t) ? json_string_value(t) : "-",
-				    (long long)json_integer_value(
-				    json_object_get(w, "progress")),
-				    (long long)json_integer_value(
-				    json_object_get(w, "heartbeat_age_ms")),
-				    (long long)json_integer_value(
-				    json_object_get(w, "restarts")));
-			}
-			json_decref(j);
-		} else
-			printf("workers: %s\n", why);
-		printf("\nlatest failures:\n");
-		if ((nf = store_failed(c.store, NULL, 5, &fids)) > 0) {
-			for (i = 0; i < nf; i++)
-				if (store_get(c.store, &fids[i], &tr) == 1) {
-					uuid_fmt(&tr.id, idtxt);
-					printf("  %s %-12s %-16s %.60s\n", idtxt,
-					    tr.queue, tr.name, tr.error ?
-					    tr.error : "");
-					task_row_release(&tr);
-				}
-		} else
-			printf("  none\n");
-		free(fids);
+		top_workers(path);
+		top_failures(c.store);
 		fflush(stdout);
 		free(prev);
 		prev = rows;
