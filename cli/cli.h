@@ -15,21 +15,32 @@
 /* The effective configuration: file, then environment, then flags. */
 extern struct config cfg;
 
-/* tq.c: dies with "tq: " and the message on stderr, exiting code. */
+/* tq.c. Each of these dies (exits) where it fails; die prints "tq: " and
+ * the message on stderr, then exits code. */
 void __attribute__((noreturn))	die(int, const char *, ...);
+/* Connects the client's store (111 when that may pass, 100 otherwise). */
 void		need_store(struct client *);
+/* A client on cfg, nothing connected yet (100 on a bad setting). */
 void		open_client(struct client *);
-long long	num_arg(const char *, const char *, long long, long long);
+/* A flag's value as a number in min..max, or usage (2). */
+long long	num_arg(const char *opt, const char *v, long long min,
+		    long long max);
+/* A task id, or usage (2). */
 void		parse_id(const char *, struct uuid *);
-long long	secs_to_ms(const char *, const char *);
+/* A flag's value in seconds (fractions allowed) as ms, or usage (2). */
+long long	secs_to_ms(const char *opt, const char *v);
+/* 100 when a payload is over payload_max. */
 void		check_payload(size_t);
-int		json_flag(int, char **, void (*)(FILE *), int *);
+/* The options of a command that takes only --json and --help: sets *json,
+ * exits on --help or a bad option, returns the index of the operands. */
+int		json_flag(int, char **, void (*usage)(FILE *), int *json);
 
-/* show.c */
+/* show.c: a task row as tq show --json prints it. */
 json_t		*task_json(const struct task_row *);
 
-/* workers.c */
-json_t		*control_query(const char *, char *, size_t);
+/* workers.c: the supervisor's "workers" answer on its control socket
+ * at path, or NULL with why. */
+json_t		*control_query(const char *path, char *why, size_t whysz);
 
 /* One per command, each in its family's file. */
 int	cmd_submit(int, char **);
