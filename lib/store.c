@@ -127,6 +127,15 @@ static int	rollup_one(struct store *, const struct uuid *,
 	"SELECT id, UNIX_TIMESTAMP(finished_at) FROM tasks " \
 	"WHERE state = 'failed' AND queue = ? ORDER BY finished_at DESC LIMIT ?"
 
+/* Per task, not on a timer, but once a scan of task_runs (see
+ * finish_successes). */
+#define SQL_RUNS_DONE_ONE \
+	"UPDATE task_runs SET outcome = 'succeeded', finished_at = NOW(6) " \
+	"WHERE task_id = ? AND fence = ?"
+#define SQL_RUNS_DONE \
+	"UPDATE task_runs SET outcome = 'succeeded', finished_at = NOW(6) " \
+	"WHERE (task_id, fence) IN ("
+
 const struct store_sql store_timed[] = {
 	{ "reconciler: due", SQL_DUE, "ii" },
 	{ "reconciler: stranded queues", SQL_STRANDED_QUEUES, "i" },
@@ -146,6 +155,8 @@ const struct store_sql store_timed[] = {
 	{ "retention: expired", SQL_EXPIRED, "Ssii" },
 	{ "retention: parents waited for", SQL_WAITED_FOR "?)", "b" },
 	{ "tq top: latest failures", SQL_FAILED_QUEUE, "si" },
+	{ "worker: a lone task's run finished", SQL_RUNS_DONE_ONE, "bi" },
+	{ "worker: runs finished", SQL_RUNS_DONE "(?,?),(?,?))", "bibi" },
 	{ NULL, NULL, NULL },
 };
 
@@ -1716,9 +1727,14 @@ finish_successes(struct store *s, struct finish *f, size_t n,
 		p_id(p, &f[j].id);
 	if (stmt_run(s, sql->data, p, NULL) == NULL)
 		return -1;
-	if (placeholders(sql, "UPDATE task_runs SET outcome = 'succeeded', "
-	    "finished_at = NOW(6) WHERE (task_id, fence) IN (", "(?,?)", kb,
-	    ")") == -1)
+	/* One pair as a key lookup: MariaDB 10.11 reads a one-row
+	 * (task_id, fence) IN ((?,?)) as a scan of the whole index, which
+	 * grows with history (two or more pairs are a range). */
+	if (kb == 1) {
+		buf_reset(sql);
+		if (buf_printf(sql, "%s", SQL_RUNS_DONE_ONE) == -1)
+			return oom(s);
+	} else if (placeholders(sql, SQL_RUNS_DONE, "(?,?)", kb, ")") == -1)
 		return oom(s);
 	p->n = 0;
 	for (i = 0; i < n; i++)
