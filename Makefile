@@ -25,7 +25,7 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
-CLI_SRCS := cli/tq.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
+CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
