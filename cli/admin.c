@@ -25,7 +25,7 @@ print_grants(const char *db)
 {
 	static const struct {
 		const char *role, *what;
-		const char *grants[11][2];	/* privileges, table */
+		const char *grants[13][2];	/* privileges, table */
 	} roles[] = {
 		{ "tq_producer", "tq submit/show/wait/stats/result/cancel, the C "
 		    "API", {
@@ -34,6 +34,8 @@ print_grants(const char *db)
 		    { "SELECT", "task_runs" },
 		    { "SELECT", "tq_schema" },
 		    { "SELECT, INSERT, UPDATE", "tq_rollup" },
+		    { "SELECT", "tq_window" },
+		    { "SELECT", "tq_window_closed" },
 		    { NULL, NULL } } },
 		{ "tq_worker", "tq-worker and tq-supervisor (the leader's "
 		    "retention deletes finished tasks)", {
@@ -46,6 +48,8 @@ print_grants(const char *db)
 		    { "SELECT, DELETE", "task_deps" },
 		    { "SELECT", "tq_schema" },
 		    { "SELECT, INSERT, UPDATE, DELETE", "tq_rollup" },
+		    { "SELECT, INSERT, UPDATE", "tq_window" },
+		    { "SELECT, UPDATE", "tq_window_closed" },
 		    { NULL, NULL } } },
 		{ "tq_admin", "tq migrate, purge, retry, cron add/remove", {
 		    { "ALL PRIVILEGES", "*" },

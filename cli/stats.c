@@ -28,7 +28,10 @@ usage_stats(FILE *fp)
 "counted now, from an index range over those states only; finished ones\n"
 "(succeeded, failed, cancelled) as they finished (tq_rollup, by the hour),\n"
 "over each queue's retention window (keep_succeeded, keep_failed,\n"
-"keep_cancelled): what retention keeps. Neither reads history.\n");
+"keep_cancelled): what retention keeps. The leader sums the hours that\n"
+"ended in tq_window, a few rows a queue, and moves each window's old\n"
+"edge as time passes; the open hours are read from tq_rollup. Neither\n"
+"reads history, and the cost does not grow with the window.\n");
 }
 
 /* How tq stats and tq top counted, under their tables. */

@@ -37,49 +37,121 @@ queue_cmp(const void *a, const void *b)
 	    ((const struct stat_row *)b)->queue);
 }
 
+static const enum task_state of[RO_COUNT] = { TS_SUCCEEDED, TS_FAILED,
+	TS_COUNT, TS_CANCELLED };
+
+/* Adds n finished tasks of outcome o to queue's row. 0, or -1 (c->err). */
+static int
+stat_add(struct client *c, struct stat_row **rows, int *n, const char *queue,
+    enum rollup_outcome o, uint64_t k)
+{
+	struct stat_row *r;
+
+	if (of[o] == TS_COUNT)
+		return 0;	/* retried: not an end */
+	if ((r = stat_find(rows, n, queue)) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		c->err_temp = 1;
+		return -1;
+	}
+	r->count[of[o]] += (unsigned long)k;
+	return 0;
+}
+
 int
 history_stats(struct client *c, struct stat_row **out)
 {
-	static const enum task_state of[RO_COUNT] = { TS_SUCCEEDED, TS_FAILED,
-		TS_COUNT, TS_CANCELLED };
-	struct rollup_row *ro = NULL;
-	struct stat_row *rows = NULL, *r;
+	struct rollup_row *ro = NULL, *w = NULL;
+	struct stat_row *rows = NULL;
 	int64_t now = (int64_t)time(NULL), max, keep, since;
-	int n, nr, i;
+	int n, nr, nw, i;
 
 	*out = NULL;
 	if (client_store(c) == -1)
 		return -1;
 	if ((n = store_live(c->store, &rows)) == -1)
 		return client_store_failed(c);
+	/* The hours the leader closed are summed in tq_window, its edges
+	 * where the leader's windows are; the open hours (or all of them
+	 * when no leader ever closed one) come from tq_rollup. */
 	max = config_keep_max_ms(&c->cfg);
 	since = max == 0 ? 0 : now - max / 1000 - 3600;
-	if ((nr = store_rollup_since(c->store, since, &ro)) == -1) {
+	if ((nw = store_window_snapshot(c->store, since, &w, &ro, &nr)) ==
+	    -1) {
 		free(rows);
 		return client_store_failed(c);
 	}
+	for (i = 0; i < nw; i++)
+		if (stat_add(c, &rows, &n, w[i].queue, w[i].outcome,
+		    w[i].n) == -1)
+			goto fail;
 	for (i = 0; i < nr; i++) {
-		if (of[ro[i].outcome] == TS_COUNT)
-			continue;	/* retried: not an end */
 		keep = config_keep_ms(&c->cfg, ro[i].queue,
 		    (int)of[ro[i].outcome]);
 		/* An hour counts when any of it is inside the window. */
 		if (keep > 0 && ro[i].hour + 3600 <= now - keep / 1000)
 			continue;
-		if ((r = stat_find(&rows, &n, ro[i].queue)) == NULL) {
-			free(ro);
-			free(rows);
-			snprintf(c->err, sizeof(c->err), "out of memory");
-			c->err_temp = 1;
-			return -1;
-		}
-		r->count[of[ro[i].outcome]] += (unsigned long)ro[i].n;
+		if (stat_add(c, &rows, &n, ro[i].queue, ro[i].outcome,
+		    ro[i].n) == -1)
+			goto fail;
 	}
+	free(w);
 	free(ro);
 	if (n > 1)
 		qsort(rows, (size_t)n, sizeof(*rows), queue_cmp);
 	*out = rows;
 	return n;
+fail:
+	free(w);
+	free(ro);
+	free(rows);
+	return -1;
+}
+
+/* The last hour wholly before queue's window for outcome o (0: nothing
+ * is, the window is forever), never past the last hour closed. */
+static int64_t
+window_edge(const struct config *cfg, const char *queue,
+    enum rollup_outcome o, int64_t now, int64_t closed)
+{
+	int64_t keep, edge;
+
+	if (of[o] == TS_COUNT)
+		return 0;
+	if ((keep = config_keep_ms(cfg, queue, (int)of[o])) <= 0)
+		return 0;
+	edge = (now - keep / 1000) / 3600 * 3600 - 3600;
+	if (edge > closed)
+		edge = closed;
+	return edge < 0 ? 0 : edge;
+}
+
+int
+history_window(struct client *c)
+{
+	struct rollup_row *w = NULL;
+	int64_t now = wall_ms() / 1000, closed, edge;
+	int i, n;
+
+	if (client_store(c) == -1)
+		return -1;
+	/* The hours that ended a minute ago or more: a flush that began in
+	 * one has committed by then. */
+	if (store_window_close(c->store, (now - 60) / 3600 * 3600 - 3600) ==
+	    -1 || store_window_closed(c->store, &closed) == -1 ||
+	    (n = store_window_rows(c->store, &w)) == -1)
+		return client_store_failed(c);
+	for (i = 0; i < n; i++) {
+		edge = window_edge(&c->cfg, w[i].queue, w[i].outcome, now,
+		    closed);
+		if (edge != w[i].hour && store_window_move(c->store,
+		    w[i].queue, w[i].outcome, w[i].hour, edge) == -1) {
+			free(w);
+			return client_store_failed(c);
+		}
+	}
+	free(w);
+	return 0;
 }
 
 static int
@@ -128,6 +200,11 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 	/* A backlog goes on at the next tick; else look again in a second. */
 	rt->backlog = spent;
 	rt->next_at = spent ? 0 : now_ms() + 1000;
+	if (now_ms() - rt->window_at >= 60000) {
+		if (history_window(c) == -1)
+			return -1;
+		rt->window_at = now_ms();
+	}
 	if (now_ms() - rt->rollup_at >= 3600000) {
 		/* Counts outlive the rows they count by a day; kept forever
 		 * when any rows are. */

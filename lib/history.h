@@ -20,16 +20,22 @@ int	history_stats(struct client *, struct stat_row **out);
 struct retention {
 	int64_t		 next_at;	/* next pass, now_ms() */
 	int64_t		 rollup_at;	/* tq_rollup pruned then */
+	int64_t		 window_at;	/* tq_window's edges moved then */
 	unsigned long	 deleted[3];	/* succeeded, failed, cancelled */
 	int		 backlog;	/* the last pass stopped on its budget */
 	unsigned	 turn;		/* where the next pass starts */
 };
-#define RETENTION_INIT { 0, 0, { 0, 0, 0 }, 0, 0 }
+#define RETENTION_INIT { 0, 0, 0, { 0, 0, 0 }, 0, 0 }
 /* One pass when due: deletes expired rows batch by batch until nothing is
  * left or budget_ms is spent (then the next tick goes on). Returns the
  * rows deleted, or -1 (c->err). */
 long	history_retention(struct client *, struct retention *,
 	    int64_t budget_ms);
+
+/* The leader's counts of what the windows hold (tq_window): closes the
+ * hours that ended, and moves each row's old edge to where its queue's
+ * window is now (history_retention calls it every minute). 0 or -1. */
+int	history_window(struct client *);
 
 /* tq purge: finished tasks of state (of queue, or all) older than
  * older_ms, through retention's path. Count or -1 (c->err). */

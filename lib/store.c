@@ -106,6 +106,26 @@ static int	rollup_one(struct store *, const struct uuid *,
 	"SELECT queue, outcome, UNIX_TIMESTAMP(hour) DIV 1, SUM(n) " \
 	"FROM tq_rollup WHERE hour >= FROM_UNIXTIME(?) " \
 	"GROUP BY hour, queue, outcome"
+/* The retention windows' counts (tq_window): the last hour closed, each
+ * row's old edge moved by the hours between two marks (a range of
+ * tq_rollup's key), the hours between the last two closings added. */
+#define SQL_WINDOW_CLOSED \
+	"SELECT UNIX_TIMESTAMP(closed) DIV 1 FROM tq_window_closed WHERE id = 1"
+#define SQL_WINDOW_ROWS \
+	"SELECT queue, outcome, UNIX_TIMESTAMP(expired) DIV 1, GREATEST(n, 0) " \
+	"FROM tq_window"
+#define SQL_WINDOW_MOVE \
+	"UPDATE tq_window SET n = n + ? * (SELECT IFNULL(SUM(r.n), 0) " \
+	"FROM tq_rollup r WHERE r.hour > FROM_UNIXTIME(?) " \
+	"AND r.hour <= FROM_UNIXTIME(?) AND r.queue = ? AND r.outcome = ?), " \
+	"expired = FROM_UNIXTIME(?) " \
+	"WHERE queue = ? AND outcome = ? AND expired = FROM_UNIXTIME(?)"
+#define SQL_WINDOW_ADD \
+	"INSERT INTO tq_window (queue, outcome, n, expired) " \
+	"SELECT queue, outcome, SUM(n), FROM_UNIXTIME(?) FROM tq_rollup " \
+	"WHERE hour > FROM_UNIXTIME(?) AND hour <= FROM_UNIXTIME(?) " \
+	"AND outcome <> 'retried' GROUP BY queue, outcome " \
+	"ON DUPLICATE KEY UPDATE n = tq_window.n + VALUES(n)"
 /* Retention: the queues that hold finished rows, with the oldest of each
  * (a loose index scan: one step per state and queue, whatever the rows),
  * then the oldest rows of one queue. A parent that a child still waits
@@ -151,6 +171,11 @@ const struct store_sql store_timed[] = {
 	{ "reconciler: cron", SQL_CRON_DUE, "" },
 	{ "leader, tq stats, tq top: live counts", SQL_LIVE, "" },
 	{ "tq stats, tq top: finished counts", SQL_ROLLUP_SINCE, "i" },
+	{ "tq stats, leader: windows closed", SQL_WINDOW_CLOSED, "" },
+	{ "tq stats, leader: windows", SQL_WINDOW_ROWS, "" },
+	{ "leader: a window's old edge", SQL_WINDOW_MOVE,
+	    "iiisiisii" },
+	{ "leader: hours closed", SQL_WINDOW_ADD, "iii" },
 	{ "retention: queues", SQL_DONE_QUEUES, "" },
 	{ "retention: expired", SQL_EXPIRED, "Ssii" },
 	{ "retention: parents waited for", SQL_WAITED_FOR "?)", "b" },
@@ -866,8 +891,28 @@ static const char *const schema_v4[] = {
 	NULL
 };
 
+/* v5: what the retention windows hold, counted without reading them:
+ * tq_window sums tq_rollup's closed hours per queue and outcome, less the
+ * hours that left the window (up to and including `expired`); the leader
+ * moves both edges (store_window_close, store_window_move). */
+static const char *const schema_v5[] = {
+	"CREATE TABLE IF NOT EXISTS tq_window ("
+	" queue VARCHAR(64) NOT NULL,"
+	" outcome ENUM('succeeded','failed','retried','cancelled') NOT NULL,"
+	" n BIGINT NOT NULL DEFAULT 0,"
+	" expired DATETIME NOT NULL,"
+	" PRIMARY KEY (queue, outcome)"
+	") ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS tq_window_closed ("
+	" id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" closed DATETIME NULL"
+	") ENGINE=InnoDB",
+	"INSERT IGNORE INTO tq_window_closed (id, closed) VALUES (1, NULL)",
+	NULL
+};
+
 static const char *const *const migrations[] = { NULL, schema_v1,
-	schema_v2, schema_v3, schema_v4 };
+	schema_v2, schema_v3, schema_v4, schema_v5 };
 
 static int
 version_row(void *arg, struct row *r)
@@ -3686,6 +3731,184 @@ store_rollup_prune(struct store *s, int64_t older_ms)
 	    "INTERVAL ? * 1000 MICROSECOND LIMIT 5000", &p, NULL);
 	params_release(&p);
 	return st == NULL ? -1 : 0;
+}
+
+/* ---- retention windows' counts ---- */
+
+struct mark {
+	int	set;
+	int64_t	v;
+};
+
+static int
+mark_row(void *arg, struct row *r)
+{
+	struct mark *m = arg;
+	uint64_t v;
+
+	if (u64_of(r->col[0], &v) == 0) {
+		m->set = 1;
+		m->v = (int64_t)v;
+	}
+	return 0;
+}
+
+static int
+window_closed(struct store *s, const char *sql, struct mark *m)
+{
+	MYSQL_STMT *st;
+
+	m->set = 0;
+	m->v = 0;
+	if ((st = stmt_run(s, sql, NULL, NULL)) == NULL ||
+	    stmt_rows(s, st, mark_row, m) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_window_closed(struct store *s, int64_t *closed)
+{
+	struct mark m;
+
+	if (window_closed(s, SQL_WINDOW_CLOSED, &m) == -1)
+		return -1;
+	*closed = m.v;
+	return m.set;
+}
+
+int
+store_window_close(struct store *s, int64_t upto)
+{
+	struct params p;
+	struct mark m;
+	int tries = 0, ret;
+
+again:
+	if (params_init(&p, 3) == -1)
+		return oom(s);
+	/* The mark's row lock makes two leaders' closings one after the
+	 * other: the second finds nothing to do. */
+	if (txn_begin(s) == -1 ||
+	    window_closed(s, SQL_WINDOW_CLOSED " FOR UPDATE", &m) == -1)
+		goto fail;
+	if (m.set && m.v >= upto) {
+		ret = 0;
+		txn_rollback(s);
+		goto done;
+	}
+	/* A row new to tq_window holds these hours only: its old edge is
+	 * the last mark. */
+	p_int(&p, m.v);
+	p_int(&p, m.v);
+	p_int(&p, upto);
+	if (stmt_run(s, SQL_WINDOW_ADD, &p, NULL) == NULL)
+		goto fail;
+	params_release(&p);
+	if (params_init(&p, 1) == -1) {
+		txn_rollback(s);
+		return oom(s);
+	}
+	p_int(&p, upto);
+	if (stmt_run(s, "UPDATE tq_window_closed SET closed = FROM_UNIXTIME(?) "
+	    "WHERE id = 1", &p, NULL) == NULL || txn_commit(s) == -1)
+		goto fail;
+	ret = 1;
+done:
+	params_release(&p);
+	return ret;
+fail:
+	params_release(&p);
+	txn_rollback(s);
+	if (txn_again(s, &tries))
+		goto again;
+	return -1;
+}
+
+int
+store_window_rows(struct store *s, struct rollup_row **out)
+{
+	struct rollup_scan rs = { NULL, 0, 0 };
+	MYSQL_STMT *st;
+
+	*out = NULL;
+	st = stmt_run(s, SQL_WINDOW_ROWS, NULL, NULL);
+	if (st == NULL || stmt_rows(s, st, rollup_row, &rs) == -1) {
+		free(rs.rows);
+		return -1;
+	}
+	*out = rs.rows;
+	return (int)rs.n;
+}
+
+int
+store_window_move(struct store *s, const char *queue, enum rollup_outcome o,
+    int64_t from, int64_t to)
+{
+	struct params p;
+	MYSQL_STMT *st;
+
+	if (from == to)
+		return 0;
+	if (params_init(&p, 9) == -1)
+		return oom(s);
+	/* Forward: the hours that left the window go; back (a window grew):
+	 * those that are in it again come back. */
+	p_int(&p, to > from ? -1 : 1);
+	p_int(&p, to > from ? from : to);
+	p_int(&p, to > from ? to : from);
+	p_str(&p, queue);
+	p_str(&p, rollup_outcome_name(o));
+	p_int(&p, to);
+	p_str(&p, queue);
+	p_str(&p, rollup_outcome_name(o));
+	p_int(&p, from);
+	st = stmt_run(s, SQL_WINDOW_MOVE, &p, NULL);
+	params_release(&p);
+	return st == NULL ? -1 : 0;
+}
+
+int
+store_window_snapshot(struct store *s, int64_t since, struct rollup_row **w,
+    struct rollup_row **open, int *nopen)
+{
+	struct rollup_scan ws = { NULL, 0, 0 }, os = { NULL, 0, 0 };
+	struct params p;
+	struct mark m;
+	MYSQL_STMT *st;
+
+	*w = *open = NULL;
+	*nopen = 0;
+	/* One snapshot: a closing between the reads would count its hours
+	 * twice or not at all. */
+	if (q(s, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY") ==
+	    -1 || window_closed(s, SQL_WINDOW_CLOSED, &m) == -1)
+		goto fail;
+	if (m.set) {
+		st = stmt_run(s, SQL_WINDOW_ROWS, NULL, NULL);
+		if (st == NULL || stmt_rows(s, st, rollup_row, &ws) == -1)
+			goto fail;
+		since = m.v + 3600;
+	}
+	if (params_init(&p, 1) == -1) {
+		oom(s);
+		goto fail;
+	}
+	p_int(&p, since < 0 ? 0 : since);
+	st = stmt_run(s, SQL_ROLLUP_SINCE, &p, NULL);
+	params_release(&p);
+	if (st == NULL || stmt_rows(s, st, rollup_row, &os) == -1 ||
+	    txn_commit(s) == -1)
+		goto fail;
+	*w = ws.rows;
+	*open = os.rows;
+	*nopen = (int)os.n;
+	return m.set ? (int)ws.n : -2;
+fail:
+	txn_rollback(s);
+	free(ws.rows);
+	free(os.rows);
+	return -1;
 }
 
 /* ---- plans ---- */

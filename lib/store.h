@@ -11,7 +11,7 @@
 #include "util.h"
 #include "uuid.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 /* Rows that go through one statement at most. */
 #define STORE_BATCH_MAX		500
 
@@ -288,6 +288,27 @@ int	store_rollup_since(struct store *, int64_t since,
 	    struct rollup_row **out);
 /* Deletes counts of hours older than older_ms. 0 or -1. */
 int	store_rollup_prune(struct store *, int64_t older_ms);
+
+/* What the retention windows hold, without reading it (tq_window): per
+ * queue and outcome (not retried), the sum of tq_rollup's hours after
+ * `expired` up to the last hour closed. Times are epoch seconds of an
+ * hour's start. The last hour closed: 1 with *closed, 0 none yet, -1. */
+int	store_window_closed(struct store *, int64_t *closed);
+/* Adds the hours after the last closed one up to upto, and marks upto
+ * closed, in one transaction: 1 done, 0 nothing to do, -1 error. */
+int	store_window_close(struct store *, int64_t upto);
+/* tq_window's rows, hour = expired; *out malloc'd. Rows or -1. */
+int	store_window_rows(struct store *, struct rollup_row **out);
+/* Moves a row's old edge from `from` to `to` (later: the hours between
+ * leave its sum; earlier: they come back), unless another did. 0 or -1. */
+int	store_window_move(struct store *, const char *queue,
+	    enum rollup_outcome, int64_t from, int64_t to);
+/* tq stats, in one snapshot: tq_window's rows (*w, hour = expired) and by
+ * hour what is not closed yet (*open, *nopen); when nothing was ever
+ * closed, *w is NULL and *open holds the hours since `since`. Returns the
+ * window rows, -2 when never closed, or -1. Free both. */
+int	store_window_snapshot(struct store *, int64_t since,
+	    struct rollup_row **w, struct rollup_row **open, int *nopen);
 
 /* A statement that runs on a timer, for the EXPLAIN test. Parameters:
  * i an integer, s a string (a queue), S a terminal state, b an id. */
