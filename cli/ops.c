@@ -261,39 +261,17 @@ usage_purge(FILE *fp)
 "this by itself (keep_succeeded, keep_failed, keep_cancelled).\n");
 }
 
+/* --older-than D: seconds, or a number with ms, s, m, h or d; at most a
+ * hundred years. */
 static long long
-duration_ms(const char *v)
+older_than_ms(const char *v)
 {
 	const char *errstr;
-	char num[32];
-	long long n, mult = 1000;
-	size_t len = strlen(v);
+	long long ms;
 
-	if (len == 0 || len >= sizeof(num))
-		die(EXIT_USAGE, "--older-than: bad duration \"%s\"", v);
-	memcpy(num, v, len + 1);
-	switch (num[len - 1]) {
-	case 's':
-		num[--len] = '\0';
-		break;
-	case 'm':
-		mult = 60000;
-		num[--len] = '\0';
-		break;
-	case 'h':
-		mult = 3600000;
-		num[--len] = '\0';
-		break;
-	case 'd':
-		mult = 86400000;
-		num[--len] = '\0';
-		break;
-	default:
-		break;
-	}
-	if (parse_num(num, 0, 100LL * 365 * 86400, &n, &errstr) == -1)
+	if (parse_duration(v, 100LL * 365 * 86400 * 1000, &ms, &errstr) == -1)
 		die(EXIT_USAGE, "--older-than: \"%s\" is %s", v, errstr);
-	return n * mult;
+	return ms;
 }
 
 int
@@ -331,7 +309,7 @@ cmd_purge(int argc, char **argv)
 				    "succeeded, failed or cancelled", optarg);
 			break;
 		case 'o':
-			older = duration_ms(optarg);
+			older = older_than_ms(optarg);
 			break;
 		case 'h':
 			usage_purge(stdout);
