@@ -22,7 +22,10 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
-	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
+	    lib/config.c lib/inifile.c lib/store.c lib/store_schema.c \
+	    lib/store_submit.c lib/store_run.c lib/store_reconcile.c \
+	    lib/store_inspect.c lib/store_rollup.c lib/store_ops.c \
+	    lib/store_cron.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
