@@ -390,6 +390,26 @@ done:
 	return ret;
 }
 
+/* rowsp is the address of a pointer of any type (struct cron_row **, ...):
+ * it is read and written with memcpy, not through a void **, which would
+ * alias it. */
+int
+scan_grow(void *rowsp, size_t *cap, size_t n, size_t size)
+{
+	void *rows, *a;
+	size_t want;
+
+	if (n < *cap)
+		return 0;
+	want = *cap ? *cap * 2 : 16;
+	memcpy(&rows, rowsp, sizeof(rows));
+	if ((a = reallocarray(rows, want, size)) == NULL)
+		return -1;
+	memcpy(rowsp, &a, sizeof(a));
+	*cap = want;
+	return 0;
+}
+
 int
 params_init(struct params *p, size_t cap)
 {

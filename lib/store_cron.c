@@ -93,15 +93,9 @@ cron_row_fill(void *arg, struct row *r)
 	struct cron_scan *cs = arg;
 	struct cron_row *c;
 	uint64_t v;
-	void *a;
 
-	if (cs->n == cs->cap) {
-		cs->cap = cs->cap ? cs->cap * 2 : 8;
-		if ((a = reallocarray(cs->rows, cs->cap, sizeof(*cs->rows))) ==
-		    NULL)
-			return -1;
-		cs->rows = a;
-	}
+	if (scan_grow(&cs->rows, &cs->cap, cs->n, sizeof(*cs->rows)) == -1)
+		return -1;
 	c = &cs->rows[cs->n];
 	memset(c, 0, sizeof(*c));
 	copy_col(c->name, sizeof(c->name), r->col[0]);

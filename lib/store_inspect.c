@@ -147,7 +147,7 @@ static int
 stat_row(void *arg, struct row *r)
 {
 	struct stat_scan *ss = arg;
-	struct stat_row *sr = NULL, *nr;
+	struct stat_row *sr = NULL;
 	size_t i;
 	int st;
 
@@ -157,13 +157,9 @@ stat_row(void *arg, struct row *r)
 		if (strcmp(ss->rows[i].queue, r->col[0]) == 0)
 			sr = &ss->rows[i];
 	if (sr == NULL) {
-		if (ss->n == ss->cap) {
-			ss->cap = ss->cap ? ss->cap * 2 : 8;
-			nr = reallocarray(ss->rows, ss->cap, sizeof(*nr));
-			if (nr == NULL)
-				return -1;
-			ss->rows = nr;
-		}
+		if (scan_grow(&ss->rows, &ss->cap, ss->n,
+		    sizeof(*ss->rows)) == -1)
+			return -1;
 		sr = &ss->rows[ss->n++];
 		memset(sr, 0, sizeof(*sr));
 		strlcpy(sr->queue, r->col[0], sizeof(sr->queue));

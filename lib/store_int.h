@@ -54,8 +54,9 @@ struct owned_scan {
 	struct uuid	*ids;
 	uint64_t	*fences;
 	char		(*owners)[129];
-	size_t		 n, cap;
+	size_t		 n, cap;	/* cap: of ids */
 	int		 with_owner;
+	size_t		 fcap, ocap;	/* of fences, of owners */
 };
 
 /* store.c: errors, statements, parameters, transactions, columns. */
@@ -63,6 +64,10 @@ int		 oom(struct store *);
 MYSQL_STMT	*stmt_run(struct store *, const char *sql, struct params *,
 		    unsigned long long *affected);
 int		 stmt_rows(struct store *, MYSQL_STMT *, row_fn, void *arg);
+/* For a row scanner: room for row n in *rowsp (the address of a pointer
+ * to an array of *cap rows of size bytes, of any type), doubled when it
+ * is full. 0, or -1 out of memory (*rowsp and *cap unchanged). */
+int		 scan_grow(void *rowsp, size_t *cap, size_t n, size_t size);
 void		 stmt_forget(struct store *, const char *sql);
 int		 params_init(struct params *, size_t cap);
 void		 params_release(struct params *);

@@ -67,7 +67,7 @@ int
 store_cancel_asked(struct store *s, const char *const *owners, size_t n,
     struct uuid **ids, uint64_t **fences, char (**owner)[129])
 {
-	struct owned_scan as = { NULL, NULL, NULL, 0, 0, 1 };
+	struct owned_scan as = { NULL, NULL, NULL, 0, 0, 1, 0, 0 };
 	struct buf sql = BUF_INIT;
 	struct params p;
 	MYSQL_STMT *st;
@@ -265,17 +265,12 @@ done_row(void *arg, struct row *r)
 	struct done_scan *ds = arg;
 	struct done_queue *d;
 	int st;
-	void *a;
 
 	if (r->col[0] == NULL || r->col[1] == NULL ||
 	    (st = task_state_parse(r->col[0])) < 0)
 		return 0;
-	if (ds->n == ds->cap) {
-		ds->cap = ds->cap ? ds->cap * 2 : 8;
-		if ((a = reallocarray(ds->q, ds->cap, sizeof(*ds->q))) == NULL)
-			return -1;
-		ds->q = a;
-	}
+	if (scan_grow(&ds->q, &ds->cap, ds->n, sizeof(*ds->q)) == -1)
+		return -1;
 	d = &ds->q[ds->n++];
 	d->state = (enum task_state)st;
 	copy_col(d->queue, sizeof(d->queue), r->col[1]);

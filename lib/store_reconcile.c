@@ -90,20 +90,14 @@ qname_row(void *arg, struct row *r)
 {
 	struct qname_scan *qs = arg;
 	size_t i;
-	void *p;
 
 	if (r->col[0] == NULL)
 		return 0;
 	for (i = 0; i < qs->n; i++)
 		if (strcmp(qs->names[i], r->col[0]) == 0)
 			return 0;
-	if (qs->n == qs->cap) {
-		qs->cap = qs->cap ? qs->cap * 2 : 4;
-		if ((p = reallocarray(qs->names, qs->cap,
-		    sizeof(*qs->names))) == NULL)
-			return -1;
-		qs->names = p;
-	}
+	if (scan_grow(&qs->names, &qs->cap, qs->n, sizeof(*qs->names)) == -1)
+		return -1;
 	strlcpy(qs->names[qs->n++], r->col[0], sizeof(qs->names[0]));
 	return 0;
 }
@@ -485,15 +479,9 @@ static int
 name_row(void *arg, struct row *r)
 {
 	struct names_scan *ns = arg;
-	void *a;
 
-	if (ns->n == ns->cap) {
-		ns->cap = ns->cap ? ns->cap * 2 : 8;
-		if ((a = reallocarray(ns->names, ns->cap,
-		    sizeof(*ns->names))) == NULL)
-			return -1;
-		ns->names = a;
-	}
+	if (scan_grow(&ns->names, &ns->cap, ns->n, sizeof(*ns->names)) == -1)
+		return -1;
 	copy_col(ns->names[ns->n++], sizeof(ns->names[0]), r->col[0]);
 	return 0;
 }

@@ -103,7 +103,6 @@ rollup_row(void *arg, struct row *r)
 	struct rollup_row *x;
 	uint64_t v;
 	int o;
-	void *a;
 
 	if (r->col[0] == NULL || r->col[1] == NULL)
 		return 0;
@@ -112,13 +111,8 @@ rollup_row(void *arg, struct row *r)
 			break;
 	if (o == RO_COUNT)
 		return 0;
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 64;
-		if ((a = reallocarray(rs->rows, rs->cap, sizeof(*rs->rows))) ==
-		    NULL)
-			return -1;
-		rs->rows = a;
-	}
+	if (scan_grow(&rs->rows, &rs->cap, rs->n, sizeof(*rs->rows)) == -1)
+		return -1;
 	x = &rs->rows[rs->n++];
 	memset(x, 0, sizeof(*x));
 	copy_col(x->queue, sizeof(x->queue), r->col[0]);

@@ -641,27 +641,15 @@ int
 owned_row(void *arg, struct row *r)
 {
 	struct owned_scan *os = arg;
-	void *a;
 
 	if (r->len[0] != UUID_LEN)
 		return 0;
-	if (os->n == os->cap) {
-		os->cap = os->cap ? os->cap * 2 : 16;
-		if ((a = reallocarray(os->ids, os->cap, sizeof(*os->ids))) ==
-		    NULL)
-			return -1;
-		os->ids = a;
-		if ((a = reallocarray(os->fences, os->cap,
-		    sizeof(*os->fences))) == NULL)
-			return -1;
-		os->fences = a;
-		if (os->with_owner) {
-			if ((a = reallocarray(os->owners, os->cap,
-			    sizeof(*os->owners))) == NULL)
-				return -1;
-			os->owners = a;
-		}
-	}
+	if (scan_grow(&os->ids, &os->cap, os->n, sizeof(*os->ids)) == -1 ||
+	    scan_grow(&os->fences, &os->fcap, os->n,
+	    sizeof(*os->fences)) == -1 || (os->with_owner &&
+	    scan_grow(&os->owners, &os->ocap, os->n,
+	    sizeof(*os->owners)) == -1))
+		return -1;
 	memcpy(os->ids[os->n].b, r->col[0], UUID_LEN);
 	if (u64_of(r->col[1], &os->fences[os->n]) == -1)
 		return 0;
@@ -675,7 +663,7 @@ int
 store_owned(struct store *s, const char *owner, const char *node,
     struct uuid **ids, uint64_t **fences)
 {
-	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0 };
+	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	struct params p;
 	char pat[300];
 	MYSQL_STMT *st;

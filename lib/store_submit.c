@@ -165,7 +165,7 @@ int
 deps_settle(struct store *s, const struct uuid *parent, enum task_state st,
     int depth)
 {
-	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0 };
+	struct owned_scan os = { NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	char ptxt[UUID_STRLEN + 1], why[128];
 	struct params p;
 	MYSQL_STMT *stmt;
