@@ -59,7 +59,8 @@ struct owned_scan {
 	size_t		 fcap, ocap;	/* of fences, of owners */
 };
 
-/* store.c: errors, statements, parameters, transactions, columns. */
+/* store.c: errors, statements, parameters, transactions, columns, the
+ * row scanners that several files use. */
 int		 oom(struct store *);
 MYSQL_STMT	*stmt_run(struct store *, const char *sql, struct params *,
 		    unsigned long long *affected);
@@ -88,6 +89,8 @@ int		 id_cmp(const void *, const void *);
 void		 copy_col(char *dst, size_t sz, const char *src);
 int		 u64_of(const char *, uint64_t *);
 unsigned	 uns_of(const char *);
+int		 state_row(void *, struct row *);
+int		 owned_row(void *, struct row *);
 
 /* store_submit.c: the insert, and the parents' side of dependencies. */
 int	uuid_zero(const struct uuid *);
@@ -99,10 +102,6 @@ int	deps_settle(struct store *, const struct uuid *parent,
 	    enum task_state, int depth);
 int	settle_if_parent(struct store *, const struct uuid *,
 	    enum task_state);
-
-/* store_run.c: row scanners. */
-int	state_row(void *, struct row *);
-int	owned_row(void *, struct row *);
 
 /* store_rollup.c */
 int	rollup_one(struct store *, const struct uuid *, const char *outcome);

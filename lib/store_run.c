@@ -559,16 +559,6 @@ done:
 }
 
 int
-state_row(void *arg, struct row *r)
-{
-	int st = r->col[0] ? task_state_parse(r->col[0]) : -1;
-
-	if (st >= 0)
-		*(enum task_state *)arg = (enum task_state)st;
-	return 0;
-}
-
-int
 store_release(struct store *s, const struct uuid *id, uint64_t fence,
     const char *reason, int charge, enum task_state *state)
 {
@@ -635,28 +625,6 @@ fail:
 done:
 	params_release(&p);
 	return ret;
-}
-
-int
-owned_row(void *arg, struct row *r)
-{
-	struct owned_scan *os = arg;
-
-	if (r->len[0] != UUID_LEN)
-		return 0;
-	if (scan_grow(&os->ids, &os->cap, os->n, sizeof(*os->ids)) == -1 ||
-	    scan_grow(&os->fences, &os->fcap, os->n,
-	    sizeof(*os->fences)) == -1 || (os->with_owner &&
-	    scan_grow(&os->owners, &os->ocap, os->n,
-	    sizeof(*os->owners)) == -1))
-		return -1;
-	memcpy(os->ids[os->n].b, r->col[0], UUID_LEN);
-	if (u64_of(r->col[1], &os->fences[os->n]) == -1)
-		return 0;
-	if (os->with_owner)
-		copy_col(os->owners[os->n], sizeof(os->owners[0]), r->col[2]);
-	os->n++;
-	return 0;
 }
 
 int
