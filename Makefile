@@ -33,7 +33,8 @@ CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c 
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
-	    supervisor/control.c supervisor/policy.c supervisor/metrics.c
+	    supervisor/control.c supervisor/policy.c supervisor/metrics.c \
+	    supervisor/loop.c
 PROXY_SRCS := chaos/proxy.c chaos/proxy_util.c chaos/proxy_relay.c \
 	      chaos/proxy_rules.c chaos/proxy_control.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
