@@ -22,7 +22,10 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
-	    lib/config.c lib/inifile.c lib/store.c lib/broker.c lib/client.c \
+	    lib/config.c lib/inifile.c lib/store.c lib/store_schema.c \
+	    lib/store_submit.c lib/store_run.c lib/store_reconcile.c \
+	    lib/store_inspect.c lib/store_rollup.c lib/store_ops.c \
+	    lib/store_cron.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
@@ -30,7 +33,8 @@ CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c 
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
-	    supervisor/control.c supervisor/policy.c supervisor/metrics.c
+	    supervisor/control.c supervisor/policy.c supervisor/metrics.c \
+	    supervisor/loop.c
 PROXY_SRCS := chaos/proxy.c chaos/proxy_util.c chaos/proxy_relay.c \
 	      chaos/proxy_rules.c chaos/proxy_control.c
 UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \

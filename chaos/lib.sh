@@ -120,6 +120,17 @@ workers_of() {	# N: pids of node N's workers
 	pgrep -P "${NODE_PID[$1]}" -f tq-worker 2>/dev/null || true
 }
 
+node_kill_all() {	# N: kill -9 node N's supervisor and its workers
+	local p
+	# The workers by pid, found before the supervisor dies (a name
+	# pattern would also match other runs' nodes of the same name).
+	p=$(workers_of "$1")
+	node_kill "$1" KILL
+	# shellcheck disable=SC2086
+	[ -n "$p" ] && kill -KILL $p 2>/dev/null
+	return 0
+}
+
 all_workers() {
 	local n
 	for n in "${!NODE_PID[@]}"; do workers_of "$n"; done

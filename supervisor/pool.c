@@ -12,6 +12,7 @@
 
 #include "inifile.h"
 #include "log.h"
+#include "loop.h"
 #include "supervisor.h"
 #include "task.h"
 #include "util.h"

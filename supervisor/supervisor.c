@@ -24,6 +24,7 @@
 #include "cron.h"
 #include "inifile.h"
 #include "log.h"
+#include "loop.h"
 #include "supervisor.h"
 #include "task.h"
 #include "util.h"
@@ -31,7 +32,6 @@
 #define TICK_MS	20
 
 struct sup S;
-static int epfd = -1;
 
 void pool_defaults(struct pool_conf *, const char *name);
 int pool_set(struct pool_conf *, const char *key, const char *v, char *err,
@@ -58,24 +58,6 @@ usage(FILE *fp)
 "SIGHUP: reload FILE; pools grow, shrink, appear and go without losing a\n"
 "task. exit status: 0 ok, 2 usage, 100 bad configuration (or the node\n"
 "name is used by another live supervisor), 111 a system call failed.\n");
-}
-
-void
-loop_watch(int fd)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		log_warn("epoll_ctl add %d", fd);
-}
-
-void
-loop_unwatch(int fd)
-{
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 static struct pool *
@@ -319,7 +301,7 @@ run(void)
 	    (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		log_fatalx(EXIT_TEMP, "signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if (loop_open() == -1)
 		log_fatalx(EXIT_TEMP, "epoll: %s", strerror(errno));
 	loop_watch(sfd);
 	if ((lfd = control_open(S.control)) == -1)
@@ -368,7 +350,7 @@ run(void)
 			notify("WATCHDOG=1");
 			next_dog = now + dog_ms;
 		}
-		n = epoll_wait(epfd, ev, 32, TICK_MS);
+		n = loop_wait(ev, 32, TICK_MS);
 		if (n == -1 && errno != EINTR)
 			log_fatalx(EXIT_TEMP, "epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
@@ -412,7 +394,7 @@ run(void)
 	metrics_stop();
 	control_close(lfd, S.control);
 	close(sfd);
-	close(epfd);
+	loop_close();
 	return S.name_taken ? EXIT_PERM : 0;
 }
 

@@ -176,8 +176,4 @@ int	control_open(const char *path);
 void	control_accept(int lfd);
 void	control_close(int lfd, const char *path);
 
-/* supervisor.c */
-void	loop_watch(int fd);
-void	loop_unwatch(int fd);
-
 #endif

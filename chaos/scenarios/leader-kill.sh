@@ -6,18 +6,13 @@ SCEN=leader-kill
 NODES=2 WORKERS=2 RATE=30 DURATION=22 TASK_MS=50
 
 nemesis() {
-	local n p
+	local n
 	sleep 5
 	n=$(leader_node)
 	[ -n "$n" ] || n=1
 	echo "leader is node $n"
 	fault_start "kill -9 leader node $n"
-	# Its workers by pid, found before the supervisor dies (a name
-	# pattern would also match other runs' nodes of the same name).
-	p=$(workers_of "$n")
-	node_kill "$n" KILL
-	# shellcheck disable=SC2086
-	[ -n "$p" ] && kill -KILL $p 2>/dev/null
+	node_kill_all "$n"
 	sleep 8
 	fault_end "kill -9 leader node $n"
 	echo "$n" >"$RUN/killed-node"

@@ -75,7 +75,7 @@ kill_workers() {	# COUNT: one random worker every 0.5 s
 }
 
 nemesis() {
-	local n p
+	local n
 	sampler &
 	echo $! >"$RUN/sampler.pid"
 	if [ "$RETENTION_BY" = sql ]; then
@@ -93,10 +93,7 @@ nemesis() {
 	[ -n "$n" ] || n=1
 	echo "leader is node $n"
 	fault_start "kill -9 leader node $n"
-	p=$(workers_of "$n")
-	node_kill "$n" KILL
-	# shellcheck disable=SC2086
-	[ -n "$p" ] && kill -KILL $p 2>/dev/null
+	node_kill_all "$n"
 	sleep 3
 	node_start "$n"
 	fault_end "kill -9 leader node $n"

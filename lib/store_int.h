@@ -1,0 +1,109 @@
+/* store_int.h: the store's private header, shared by lib/store*.c and by
+ * nothing else (not installed): struct store, the statements core and the
+ * helpers that more than one of those files calls. */
+#ifndef TQ_STORE_INT_H
+#define TQ_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "store.h"
+#include "util.h"
+
+#define STMT_CACHE	128
+
+struct stmt_ent {
+	char		*sql;
+	MYSQL_STMT	*st;
+	uint64_t	 used;
+};
+
+struct store {
+	MYSQL		*db;
+	struct url	 url;
+	struct tls_opts	 tls;
+	char		 err[TQ_ERRSZ];
+	unsigned	 errnum;
+	int		 err_temp;
+	struct stmt_ent	 cache[STMT_CACHE];
+	uint64_t	 tick;
+	unsigned long	 deadlocks;
+};
+
+/* Input parameters, with room for their values. */
+struct params {
+	MYSQL_BIND	*b;
+	unsigned long	*len;
+	long long	*iv;
+	size_t		 n, cap;
+};
+
+/* Columns of one fetched row: NULL pointer for SQL NULL, always
+ * NUL-terminated. */
+struct row {
+	char		**col;
+	unsigned long	 *len;
+	unsigned	  n;
+};
+typedef int (*row_fn)(void *arg, struct row *);
+
+/* Rows of (id, fence[, owner]): with_owner keeps the third column. */
+struct owned_scan {
+	struct uuid	*ids;
+	uint64_t	*fences;
+	char		(*owners)[129];
+	size_t		 n, cap;	/* cap: of ids */
+	int		 with_owner;
+	size_t		 fcap, ocap;	/* of fences, of owners */
+};
+
+/* store.c: errors, statements, parameters, transactions, columns, the
+ * row scanners that several files use. */
+int		 oom(struct store *);
+MYSQL_STMT	*stmt_run(struct store *, const char *sql, struct params *,
+		    unsigned long long *affected);
+int		 stmt_rows(struct store *, MYSQL_STMT *, row_fn, void *arg);
+/* For a row scanner: room for row n in *rowsp (the address of a pointer
+ * to an array of *cap rows of size bytes, of any type), doubled when it
+ * is full. 0, or -1 out of memory (*rowsp and *cap unchanged). */
+int		 scan_grow(void *rowsp, size_t *cap, size_t n, size_t size);
+void		 stmt_forget(struct store *, const char *sql);
+int		 params_init(struct params *, size_t cap);
+void		 params_release(struct params *);
+void		 p_blob(struct params *, const void *, size_t n);
+void		 p_str(struct params *, const char *);
+void		 p_id(struct params *, const struct uuid *);
+void		 p_int(struct params *, long long);
+size_t		 bucket(size_t n);
+void		 p_ids(struct params *, const struct uuid *, size_t n);
+int		 placeholders(struct buf *, const char *head, const char *one,
+		    size_t n, const char *tail);
+int		 q(struct store *, const char *sql);
+int		 txn_begin(struct store *);
+int		 txn_commit(struct store *);
+void		 txn_rollback(struct store *);
+int		 txn_again(struct store *, int *tries);
+int		 id_cmp(const void *, const void *);
+void		 copy_col(char *dst, size_t sz, const char *src);
+int		 u64_of(const char *, uint64_t *);
+unsigned	 uns_of(const char *);
+int		 state_row(void *, struct row *);
+int		 owned_row(void *, struct row *);
+
+/* store_submit.c: the insert, and the parents' side of dependencies. */
+int	uuid_zero(const struct uuid *);
+int	insert_chunk(struct store *, struct task_new *, size_t n,
+	    int64_t grace_ms, struct buf *sql);
+int	update_ids(struct store *, const char *head, const char *tail,
+	    struct uuid *ids, size_t n, long long *pre, size_t npre);
+int	deps_settle(struct store *, const struct uuid *parent,
+	    enum task_state, int depth);
+int	settle_if_parent(struct store *, const struct uuid *,
+	    enum task_state);
+
+/* store_rollup.c */
+int	rollup_one(struct store *, const struct uuid *, const char *outcome);
+
+#endif

@@ -1,0 +1,113 @@
+/* store_sql.h: the texts of the store's statements that more than one place
+ * reads: the files that run them and store_timed[] (store_inspect.c). */
+#ifndef TQ_STORE_SQL_H
+#define TQ_STORE_SQL_H
+
+/*
+ * The statements that run on a timer, named so that the EXPLAIN test
+ * (store_timed[] in store_inspect.c, tests/tools/explain) reads the very
+ * texts that run. Each is bounded by live work: an index range over the
+ * states that are not terminal, a key lookup, or a small table; none reads
+ * history.
+ */
+#define SQL_DUE \
+	"(SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'scheduled' AND due_at <= NOW(6) " \
+	"ORDER BY due_at LIMIT ?) UNION ALL " \
+	"(SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'pending' AND due_at <= NOW(6) " \
+	"ORDER BY due_at LIMIT ?)"
+#define SQL_STRANDED_QUEUES \
+	"SELECT queue FROM tasks WHERE state = 'queued' AND " \
+	"due_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND " \
+	"ORDER BY due_at LIMIT 1000"
+#define SQL_STRANDED \
+	"SELECT id, queue, name, payload, priority FROM tasks " \
+	"WHERE state = 'queued' AND due_at < NOW(6) - INTERVAL ? * 1000 " \
+	"MICROSECOND AND queue = ? ORDER BY due_at LIMIT ?"
+#define SQL_EXPIRED_LEASES \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND " \
+	"due_at < NOW(6) ORDER BY due_at LIMIT ?"
+#define SQL_OWNED_NODE \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND owner LIKE ?"
+#define SQL_OWNED \
+	"SELECT id, fence FROM tasks WHERE state = 'running' AND owner = ?"
+#define SQL_RENEW_OWNERS \
+	"UPDATE tasks SET due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND " \
+	"WHERE state = 'running' AND owner IN ("
+#define SQL_RENEW \
+	"UPDATE tasks SET due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND " \
+	"WHERE state = 'running' AND (id, fence) IN ("
+#define SQL_CANCEL_ASKED \
+	"SELECT id, fence, owner FROM tasks WHERE state = 'running' AND " \
+	"cancel_requested = 1 AND owner IN ("
+#define SQL_DEAD_NODES \
+	"SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - " \
+	"INTERVAL ? * 1000 MICROSECOND"
+#define SQL_NODE_BEAT \
+	"UPDATE tq_nodes SET seen_at = NOW(6) WHERE name = ? AND info = ?"
+#define SQL_CRON_DUE \
+	"SELECT name, spec, queue, task, payload, " \
+	"UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron " \
+	"WHERE next_tick <= NOW(6) ORDER BY next_tick LIMIT 100"
+/* Live counts: the states that are not terminal, an index-only range. */
+#define SQL_LIVE \
+	"SELECT queue, state, COUNT(*) FROM tasks " \
+	"WHERE state IN ('pending', 'queued', 'scheduled', 'running') " \
+	"GROUP BY state, queue"
+/* Finished tasks are counted as they finish (tq_rollup), by the hour. */
+#define SQL_ROLLUP_SINCE \
+	"SELECT queue, outcome, UNIX_TIMESTAMP(hour) DIV 1, SUM(n) " \
+	"FROM tq_rollup WHERE hour >= FROM_UNIXTIME(?) " \
+	"GROUP BY hour, queue, outcome"
+/* The retention windows' counts (tq_window): the last hour closed, each
+ * row's old edge moved by the hours between two marks (a range of
+ * tq_rollup's key), the hours between the last two closings added. */
+#define SQL_WINDOW_CLOSED \
+	"SELECT UNIX_TIMESTAMP(closed) DIV 1 FROM tq_window_closed WHERE id = 1"
+#define SQL_WINDOW_ROWS \
+	"SELECT queue, outcome, UNIX_TIMESTAMP(expired) DIV 1, GREATEST(n, 0) " \
+	"FROM tq_window"
+#define SQL_WINDOW_MOVE \
+	"UPDATE tq_window SET n = n + ? * (SELECT IFNULL(SUM(r.n), 0) " \
+	"FROM tq_rollup r WHERE r.hour > FROM_UNIXTIME(?) " \
+	"AND r.hour <= FROM_UNIXTIME(?) AND r.queue = ? AND r.outcome = ?), " \
+	"expired = FROM_UNIXTIME(?) " \
+	"WHERE queue = ? AND outcome = ? AND expired = FROM_UNIXTIME(?)"
+#define SQL_WINDOW_ADD \
+	"INSERT INTO tq_window (queue, outcome, n, expired) " \
+	"SELECT queue, outcome, SUM(n), FROM_UNIXTIME(?) FROM tq_rollup " \
+	"WHERE hour > FROM_UNIXTIME(?) AND hour <= FROM_UNIXTIME(?) " \
+	"AND outcome <> 'retried' GROUP BY queue, outcome " \
+	"ON DUPLICATE KEY UPDATE n = tq_window.n + VALUES(n)"
+/* Retention: the queues that hold finished rows, with the oldest of each
+ * (a loose index scan: one step per state and queue, whatever the rows),
+ * then the oldest rows of one queue. A parent that a child still waits
+ * for is kept. */
+#define SQL_DONE_QUEUES \
+	"SELECT state, queue, UNIX_TIMESTAMP(MIN(finished_at)) FROM tasks " \
+	"WHERE state IN ('succeeded', 'failed', 'cancelled') " \
+	"GROUP BY state, queue"
+#define SQL_EXPIRED \
+	"SELECT id, has_children FROM tasks WHERE state = ? AND queue = ? " \
+	"AND finished_at < NOW(6) - INTERVAL ? * 1000 MICROSECOND " \
+	"ORDER BY finished_at LIMIT ? FOR UPDATE"
+/* Of these parents, those that a child still waits for. */
+#define SQL_WAITED_FOR \
+	"SELECT DISTINCT d.parent FROM task_deps d STRAIGHT_JOIN tasks c " \
+	"ON c.id = d.child WHERE c.state IN ('pending', 'queued', " \
+	"'scheduled', 'running') AND d.parent IN ("
+#define SQL_FAILED_QUEUE \
+	"SELECT id, UNIX_TIMESTAMP(finished_at) FROM tasks " \
+	"WHERE state = 'failed' AND queue = ? ORDER BY finished_at DESC LIMIT ?"
+
+/* Per task, not on a timer, but once a scan of task_runs (see
+ * finish_successes). */
+#define SQL_RUNS_DONE_ONE \
+	"UPDATE task_runs SET outcome = 'succeeded', finished_at = NOW(6) " \
+	"WHERE task_id = ? AND fence = ?"
+#define SQL_RUNS_DONE \
+	"UPDATE task_runs SET outcome = 'succeeded', finished_at = NOW(6) " \
+	"WHERE (task_id, fence) IN ("
+
+#endif
