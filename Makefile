@@ -28,7 +28,8 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
-	       worker/plugin.c
+	       worker/plugin.c worker/spawn.c worker/serve.c \
+	       worker/serve_frame.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c supervisor/metrics.c
 PROXY_SRCS := chaos/proxy.c chaos/proxy_util.c chaos/proxy_relay.c \
@@ -248,7 +249,7 @@ FUZZ_SRCS_url	:= lib/url.c lib/util.c
 FUZZ_SRCS_config := lib/config.c lib/inifile.c lib/task.c lib/url.c \
 		   lib/util.c
 FUZZ_SRCS_cron	:= lib/cron.c
-FUZZ_SRCS_progress := worker/exec.c lib/inifile.c lib/task.c lib/util.c \
+FUZZ_SRCS_progress := worker/exec.c worker/spawn.c lib/inifile.c lib/task.c lib/util.c \
 		   lib/log.c
 
 $(FUZZ_O)/%.o: %.c
