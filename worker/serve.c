@@ -553,8 +553,10 @@ child_start(struct served *s, const struct task_conf *tc, struct hctx *h,
 		}
 		break;
 	default:
+		/* "served handler protocol error: X" */
 		snprintf(err, sizeof(err), "%.*s", (int)sizeof(err) - 1,
-		    h->error);
+		    strncmp(h->error, "served handler ", 15) == 0 ?
+		    h->error + 15 : h->error);
 		child_end(s, tc, END_KILL, NULL, err);
 		break;
 	}
