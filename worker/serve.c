@@ -413,6 +413,8 @@ child_end(struct served *s, const struct task_conf *tc, enum end_how how,
 			(void)!write(s->to, c.data, c.len);
 		buf_release(&c);
 		(void)kill(-s->pid, SIGTERM);
+		/* A stopped child gets its SIGTERM only when it runs. */
+		(void)kill(-s->pid, SIGCONT);
 	}
 	closefd(&s->to);
 	kill_at = now_ms() + tc->kill_grace_ms;

@@ -33,7 +33,8 @@ exec = $BIN/served
 serve = yes
 env = TQ_SERVED_BAD_READY
 CONF
-wpid=$(start_worker w -c "$T/tq.conf" --batch 1)
+start_worker w -c "$T/tq.conf" --batch 1 >"$T/w.pid"
+wpid=$(cat "$T/w.pid")
 wait_consuming w
 
 result() { "$BIN/tq" result "$1"; }
@@ -163,7 +164,8 @@ kill -TERM "$wpid"
 wait_for 10 eval "! alive $wpid" || fail "worker did not stop"
 for k in $kids; do alive "$k" && fail "served child $k outlived its worker's exit"; done
 grep -q 'reason="worker exit" status="exit status 0"' "$T/w.log" || fail "children not closed at exit"
-wpid=$(start_worker w2 -c "$T/tq.conf")
+start_worker w2 -c "$T/tq.conf" >"$T/w.pid"
+wpid=$(cat "$T/w.pid")
 wait_consuming w2
 k=$(result "$(run s pid)")
 kill -KILL "$wpid"
