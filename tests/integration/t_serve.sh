@@ -169,6 +169,7 @@ wpid=$(cat "$T/w.pid")
 wait_consuming w2
 k=$(result "$(run s pid)")
 kill -KILL "$wpid"
+wait "$wpid" 2>/dev/null || true
 wait_for 5 eval "! alive $k" || fail "served child $k outlived a SIGKILLed worker"
 
 # Bad settings are refused, naming what is wrong.
