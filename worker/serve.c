@@ -131,8 +131,11 @@ noise_read(struct served *s, int which)
 {
 	char chunk[4096];
 	ssize_t r, i;
+	int turns = 16;
 
-	while (s->out[which] != -1) {
+	/* Bounded: a child that never stops writing does not starve its
+	 * frames. */
+	while (s->out[which] != -1 && turns-- > 0) {
 		r = read(s->out[which], chunk, sizeof(chunk));
 		if (r == -1 && errno == EINTR)
 			continue;
