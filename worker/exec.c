@@ -168,12 +168,22 @@ exec_load(const char *file, char *err, size_t errsz)
 		return 0;
 	if (inifile_parse(file, tasks_cb, NULL, err, errsz) == -1)
 		return -1;
-	for (i = 0; i < nconfs; i++)
+	for (i = 0; i < nconfs; i++) {
 		if (confs[i].exec[0] == '\0') {
 			snprintf(err, errsz, "%s: [task %s] has no exec", file,
 			    confs[i].name);
 			return -1;
 		}
+		/* Limits of a served child on a program run per task: a
+		 * forgotten "serve = yes", most likely. */
+		if (!confs[i].serve && (confs[i].max_tasks_per_child > 0 ||
+		    confs[i].max_rss_mb > 0)) {
+			snprintf(err, errsz, "%s: [task %s]: max_tasks_per_child "
+			    "and max_rss_mb need serve = yes", file,
+			    confs[i].name);
+			return -1;
+		}
+	}
 	return nconfs;
 }
 

@@ -169,7 +169,7 @@ wpid=$(cat "$T/w.pid")
 wait_consuming w2
 k=$(result "$(run s pid)")
 kill -KILL "$wpid"
-wait "$wpid" 2>/dev/null || true
+{ wait "$wpid"; } 2>/dev/null || true
 wait_for 5 eval "! alive $k" || fail "served child $k outlived a SIGKILLed worker"
 
 # Bad settings are refused, naming what is wrong.
@@ -182,3 +182,7 @@ bad serve maybe 'serve: "maybe" is not yes or no'
 bad max_tasks_per_child -1 'max_tasks_per_child: "-1" is too small'
 bad max_rss_mb lots 'max_rss_mb: "lots" is invalid'
 bad serve_start_timeout_s 0 'serve_start_timeout_s: "0" is too small'
+printf '[task x]\nexec = %s\nmax_tasks_per_child = 5\n' "$BIN/served" >"$T/noserve.conf"
+expect 100 noserve "$BIN/tq-worker" -c "$T/noserve.conf"
+grep -q 'max_tasks_per_child and max_rss_mb need serve = yes' "$T/noserve.err" ||
+	fail "recycling keys without serve = yes: $(cat "$T/noserve.err")"
