@@ -16,7 +16,7 @@ CFLAGS	?= -O2 -g
 SANFLAGS ?=
 override CFLAGS += $(SANFLAGS)
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
-	   -Isupervisor \
+	   -Isupervisor -Iworker \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
@@ -31,7 +31,8 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
-	       worker/plugin.c
+	       worker/plugin.c worker/spawn.c worker/serve.c \
+	       worker/serve_frame.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c supervisor/metrics.c \
 	    supervisor/loop.c
@@ -41,7 +42,7 @@ UNIT_SRCS := tests/unit/main.c tests/unit/test_uuid.c tests/unit/test_url.c \
 	     tests/unit/test_task.c tests/unit/test_config.c \
 	     tests/unit/test_util.c tests/unit/test_proto.c \
 	     tests/unit/test_policy.c tests/unit/test_cron.c \
-	     tests/unit/test_history.c
+	     tests/unit/test_history.c tests/unit/test_serve.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -50,7 +51,8 @@ SUP_OBJS := $(SUP_SRCS:%.c=$(O)/%.o)
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(O)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
-	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o $(PROXY_OBJS) $(O)/examples/producer.o \
+	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o \
+	    $(O)/tests/tools/served.o $(PROXY_OBJS) $(O)/examples/producer.o \
 	    $(O)/tests/bench/bench.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
@@ -103,6 +105,11 @@ $(BIN)/rawpub: $(O)/tests/tools/rawpub.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A served handler in C, for the tests and chaos (speaks serve_frame.c).
+$(BIN)/served: $(O)/tests/tools/served.o $(O)/worker/serve_frame.o $(O)/libtq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/explain: $(O)/tests/tools/explain.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -111,7 +118,8 @@ $(BIN)/tq-bench: $(O)/tests/bench/bench.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o $(O)/libtq.a
+$(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o \
+    $(O)/worker/serve_frame.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
@@ -122,7 +130,7 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS) $(BIN)/rawpub $(BIN)/explain examples
+integration: $(PROGS) $(BIN)/rawpub $(BIN)/explain $(BIN)/served examples
 	bash tests/integration/run
 
 check: deps
@@ -149,7 +157,7 @@ compose-chaos:
 
 # make chaos [SCENARIO=name]: the standard suite, or one scenario.
 chaos: deps
-	$(MAKE) all $(BIN)/tq-proxy
+	$(MAKE) all $(BIN)/tq-proxy $(BIN)/served
 	bash chaos/run $(SCENARIO)
 
 # make bench: the broker's and the database's limits, then tq end to end,
@@ -164,7 +172,7 @@ bench: deps
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 asan: deps
 	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g" SANFLAGS="$(SAN)" \
-	    all bin-asan/test-unit bin-asan/rawpub bin-asan/explain bin-asan/example-producer \
+	    all bin-asan/test-unit bin-asan/rawpub bin-asan/explain bin-asan/served bin-asan/example-producer \
 	    bin-asan/example-plugin.so
 	rm -rf var/asan && mkdir -p var/asan
 	ASAN_OPTIONS=log_path=$(CURDIR)/var/asan/report:detect_leaks=1 \
@@ -182,7 +190,7 @@ asan: deps
 # system headers' iteration macros for it.
 cppcheck:
 	cppcheck --quiet --enable=warning,portability,performance \
-	    --inline-suppr --std=c11 -D_GNU_SOURCE -Ilib -Isupervisor \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE -Ilib -Isupervisor -Iworker \
 	    --include=ci/cppcheck.h --error-exitcode=1 \
 	    --template='{file}:{line}: {severity}: {message} [{id}]' \
 	    lib worker supervisor cli $(PROXY_SRCS) tests/bench tests/tools \
@@ -252,7 +260,7 @@ FUZZ_SRCS_url	:= lib/url.c lib/util.c
 FUZZ_SRCS_config := lib/config.c lib/inifile.c lib/task.c lib/url.c \
 		   lib/util.c
 FUZZ_SRCS_cron	:= lib/cron.c
-FUZZ_SRCS_progress := worker/exec.c lib/inifile.c lib/task.c lib/util.c \
+FUZZ_SRCS_progress := worker/exec.c worker/spawn.c lib/inifile.c lib/task.c lib/util.c \
 		   lib/log.c
 
 $(FUZZ_O)/%.o: %.c

@@ -22,6 +22,7 @@ TASK_MS=${TASK_MS:-5}		# how long each task sleeps
 DRAIN_S=${DRAIN_S:-90}		# how long the drain may take
 ALLOW_FAILED=${ALLOW_FAILED:-0}
 WATCH_ROWS=${WATCH_ROWS:-0}	# 1: record finished rows as they are seen
+NODE_CONF=${NODE_CONF:-}	# a config file for the supervisors (and workers)
 
 eval "$("$ROOT/ci/services" env)"
 DIRECT_AMQP=$TQ_AMQP_URL
@@ -94,8 +95,9 @@ fault_end() { echo "$(ms) end $1" >>"$RUN/faults.log"; say "fault over: $1"; }
 # ---- nodes ----
 
 node_start() {	# N
-	local n=$1
-	"$BIN/tq-supervisor" --node "chaos-$n" --queue "$TQ_QUEUE" \
+	local n=$1 conf=()
+	[ -n "$NODE_CONF" ] && conf=(-c "$NODE_CONF")
+	"$BIN/tq-supervisor" "${conf[@]}" --node "chaos-$n" --queue "$TQ_QUEUE" \
 		--workers "$WORKERS" --control "$RUN/ctl/node-$n.sock" \
 		--heartbeat-ms 200 --hang-timeout-ms 2000 \
 		>>"$RUN/node-$n.log" 2>&1 &

@@ -1,22 +1,18 @@
 /*
- * exec.c: a task name mapped to a program. No shell: the command line is
- * split on blanks and run with execve. The payload goes to stdin, stdout
- * is the result, exit 0 is success; anything else fails the attempt with
- * the tail of stderr. Lines "progress PCT [MESSAGE]" on fd 3 report
- * progress. The child gets a cleaned environment, no other descriptors,
- * resource limits, its own process group, and dies with the worker.
+ * exec.c: a task name mapped to a program ([task NAME] sections, also
+ * those of served handlers: serve.c). One run per task: the payload goes
+ * to stdin, stdout is the result, exit 0 is success; anything else fails
+ * the attempt with the tail of stderr. Lines "progress PCT [MESSAGE]" on
+ * fd 3 report progress. How the program is started (no shell, a cleaned
+ * environment, limits, its own process group) is spawn.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +21,7 @@
 #include "task.h"
 #include "worker.h"
 
-#define EXEC_ARGV_MAX	64
-#define EXEC_ENV_MAX	64
 #define ERR_TAIL	1024
-#define GROUPS_MAX	64
 
 static struct task_conf *confs;
 static int nconfs;
@@ -41,6 +34,7 @@ conf_defaults(struct task_conf *tc, const char *name)
 	tc->max_output = 1024 * 1024;
 	tc->kill_grace_ms = 2000;
 	tc->rlimit_nofile = 256;
+	tc->serve_start_timeout_ms = 30000;
 }
 
 static int
@@ -101,6 +95,28 @@ conf_set(struct task_conf *tc, const char *key, const char *v, char *err,
 		if (conf_num(key, v, 4, 1 << 20, &tc->rlimit_nofile, err,
 		    errsz) == -1)
 			return -1;
+	} else if (strcmp(key, "serve") == 0) {
+		if (strcmp(v, "yes") == 0)
+			tc->serve = 1;
+		else if (strcmp(v, "no") == 0)
+			tc->serve = 0;
+		else {
+			snprintf(err, errsz, "task %s: serve: \"%s\" is not "
+			    "yes or no", tc->name, v);
+			return -1;
+		}
+	} else if (strcmp(key, "max_tasks_per_child") == 0) {
+		if (conf_num(key, v, 0, 1LL << 40, &tc->max_tasks_per_child,
+		    err, errsz) == -1)
+			return -1;
+	} else if (strcmp(key, "max_rss_mb") == 0) {
+		if (conf_num(key, v, 0, 1 << 20, &tc->max_rss_mb, err,
+		    errsz) == -1)
+			return -1;
+	} else if (strcmp(key, "serve_start_timeout_s") == 0) {
+		if (conf_num(key, v, 1, 3600, &n, err, errsz) == -1)
+			return -1;
+		tc->serve_start_timeout_ms = n * 1000;
 	} else {
 		snprintf(err, errsz, "task %s: unknown setting \"%s\"", tc->name,
 		    key);
@@ -152,12 +168,22 @@ exec_load(const char *file, char *err, size_t errsz)
 		return 0;
 	if (inifile_parse(file, tasks_cb, NULL, err, errsz) == -1)
 		return -1;
-	for (i = 0; i < nconfs; i++)
+	for (i = 0; i < nconfs; i++) {
 		if (confs[i].exec[0] == '\0') {
 			snprintf(err, errsz, "%s: [task %s] has no exec", file,
 			    confs[i].name);
 			return -1;
 		}
+		/* Limits of a served child on a program run per task: a
+		 * forgotten "serve = yes", most likely. */
+		if (!confs[i].serve && (confs[i].max_tasks_per_child > 0 ||
+		    confs[i].max_rss_mb > 0)) {
+			snprintf(err, errsz, "%s: [task %s]: max_tasks_per_child "
+			    "and max_rss_mb need serve = yes", file,
+			    confs[i].name);
+			return -1;
+		}
+	}
 	return nconfs;
 }
 
@@ -208,125 +234,6 @@ exec_progress_line(const char *line, unsigned *pct, const char **msg)
 	return 0;
 }
 
-struct child_plan {
-	char		*argv[EXEC_ARGV_MAX];
-	char		*envp[EXEC_ENV_MAX + 8];
-	char		 cmd[1024];
-	char		 envbuf[EXEC_ENV_MAX + 8][256];
-	uid_t		 uid;
-	gid_t		 gid;
-	gid_t		 groups[GROUPS_MAX];
-	int		 ngroups;
-	int		 switch_user;
-};
-
-static int
-plan(const struct task_conf *tc, struct hctx *h, struct child_plan *cp)
-{
-	char names[512], *name, *save = NULL, *v;
-	struct passwd *pw;
-	int n = 0;
-
-	memset(cp, 0, sizeof(*cp));
-	snprintf(cp->cmd, sizeof(cp->cmd), "%s", tc->exec);
-	if (split_words(cp->cmd, cp->argv, EXEC_ARGV_MAX) == 0) {
-		snprintf(h->error, sizeof(h->error), "empty exec command");
-		return -1;
-	}
-	/* The environment: an allow-list, nothing inherited by default. */
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]),
-	    "PATH=/usr/local/bin:/usr/bin:/bin");
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "LANG=C.UTF-8");
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "TQ_TASK_ID=%s",
-	    h->id);
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "TQ_ATTEMPT=%u",
-	    h->attempt);
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "TQ_QUEUE=%s",
-	    h->queue ? h->queue : "");
-	snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "TQ_TASK_NAME=%s",
-	    h->name);
-	snprintf(names, sizeof(names), "%s", tc->env);
-	for (name = strtok_r(names, " \t,", &save); name && n < EXEC_ENV_MAX;
-	    name = strtok_r(NULL, " \t,", &save))
-		if ((v = getenv(name)) != NULL)
-			snprintf(cp->envbuf[n++], sizeof(cp->envbuf[0]), "%s=%s",
-			    name, v);
-	for (int i = 0; i < n; i++)
-		cp->envp[i] = cp->envbuf[i];
-	cp->envp[n] = NULL;
-	if (tc->user[0] != '\0') {
-		if ((pw = getpwnam(tc->user)) == NULL) {
-			snprintf(h->error, sizeof(h->error), "exec: user \"%s\" "
-			    "does not exist", tc->user);
-			return -1;
-		}
-		cp->uid = pw->pw_uid;
-		cp->gid = pw->pw_gid;
-		cp->ngroups = GROUPS_MAX;
-		if (getgrouplist(tc->user, pw->pw_gid, cp->groups,
-		    &cp->ngroups) == -1)
-			cp->ngroups = 0;
-		cp->switch_user = 1;
-	}
-	return 0;
-}
-
-/* Between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn))
-child(const struct task_conf *tc, const struct child_plan *cp, int in,
-    int out, int err, int prog, int ep)
-{
-	struct rlimit rl;
-	sigset_t none;
-	int e, fd;
-
-	setpgid(0, 0);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	/* Out of the way first, so that no target clobbers a source. */
-	if ((in = fcntl(in, F_DUPFD, 10)) == -1 ||
-	    (out = fcntl(out, F_DUPFD, 10)) == -1 ||
-	    (err = fcntl(err, F_DUPFD, 10)) == -1 ||
-	    (prog = fcntl(prog, F_DUPFD, 10)) == -1 ||
-	    (ep = fcntl(ep, F_DUPFD, 10)) == -1)
-		goto fail;
-	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1 ||
-	    dup2(prog, 3) == -1 || dup2(ep, 4) == -1)
-		goto fail;
-	(void)fcntl(4, F_SETFD, FD_CLOEXEC);
-	/* Nothing else leaks into the program. */
-	for (fd = 5; fd < 1024; fd++)
-		(void)close(fd);
-	if (tc->rlimit_cpu_s > 0) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)tc->rlimit_cpu_s;
-		if (setrlimit(RLIMIT_CPU, &rl) == -1)
-			goto fail;
-	}
-	if (tc->rlimit_as_mb > 0) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)tc->rlimit_as_mb << 20;
-		if (setrlimit(RLIMIT_AS, &rl) == -1)
-			goto fail;
-	}
-	if (tc->rlimit_nofile > 0) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)tc->rlimit_nofile;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			goto fail;
-	}
-	if (tc->cwd[0] != '\0' && chdir(tc->cwd) == -1)
-		goto fail;
-	if (cp->switch_user && (setgroups((size_t)cp->ngroups,
-	    cp->groups) == -1 || setgid(cp->gid) == -1 ||
-	    setuid(cp->uid) == -1))
-		goto fail;
-	execve(cp->argv[0], cp->argv, cp->envp);
-fail:
-	e = errno;
-	(void)!write(4, &e, sizeof(e));
-	_exit(127);
-}
-
 struct outbuf {
 	int	 fd;
 	int	 open;
@@ -335,52 +242,46 @@ struct outbuf {
 int
 exec_run(const struct task_conf *tc, struct hctx *h)
 {
-	struct child_plan cp;
+	struct spawn_plan sp;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 },
-	    pprog[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	    pprog[2] = { -1, -1 }, fds[4];
 	char tail[ERR_TAIL], chunk[16384], line[512], buf[64];
+	char v_id[64], v_att[32], v_queue[96], v_name[TASK_NAME_MAX + 16];
+	const char *vars[] = { v_id, v_att, v_queue, v_name, NULL };
 	size_t tail_len = 0, written = 0, line_len = 0, n;
 	struct pollfd pfd[4];
 	int64_t deadline, kill_at = 0;
-	int status = 0, e, nfd, i, reaped = 0, child_errno = 0, killed = 0;
+	int status = 0, e, nfd, i, reaped = 0, killed = 0;
 	const char *why = NULL, *msg;
 	unsigned pct;
 	ssize_t r;
 	pid_t pid;
 
-	if (plan(tc, h, &cp) == -1)
+	snprintf(v_id, sizeof(v_id), "TQ_TASK_ID=%s", h->id);
+	snprintf(v_att, sizeof(v_att), "TQ_ATTEMPT=%u", h->attempt);
+	snprintf(v_queue, sizeof(v_queue), "TQ_QUEUE=%s",
+	    h->queue ? h->queue : "");
+	snprintf(v_name, sizeof(v_name), "TQ_TASK_NAME=%s", h->name);
+	if (spawn_prepare(tc, vars, &sp, h->error, sizeof(h->error)) == -1)
 		return -1;
 	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
-	    pipe2(perr, O_CLOEXEC) == -1 || pipe2(pprog, O_CLOEXEC) == -1 ||
-	    pipe2(pe, O_CLOEXEC) == -1) {
+	    pipe2(perr, O_CLOEXEC) == -1 || pipe2(pprog, O_CLOEXEC) == -1) {
 		snprintf(h->error, sizeof(h->error), "exec: pipe: %s",
 		    strerror(errno));
 		goto closeall;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(h->error, sizeof(h->error), "exec: fork: %s",
-		    strerror(errno));
-		goto closeall;
-	}
-	if (pid == 0)
-		child(tc, &cp, pin[0], pout[1], perr[1], pprog[1], pe[1]);
+	fds[0] = pin[0];
+	fds[1] = pout[1];
+	fds[2] = perr[1];
+	fds[3] = pprog[1];
+	pid = spawn_start(tc, &sp, fds, 4, h->error, sizeof(h->error));
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
 	close(pprog[1]);
-	close(pe[1]);
-	pin[0] = pout[1] = perr[1] = pprog[1] = pe[1] = -1;
-	do
-		r = read(pe[0], &child_errno, sizeof(child_errno));
-	while (r == -1 && errno == EINTR);
-	close(pe[0]);
-	pe[0] = -1;
-	if (r == sizeof(child_errno)) {
-		(void)waitpid(pid, &status, 0);
-		snprintf(h->error, sizeof(h->error), "exec \"%s\": %s",
-		    cp.argv[0], strerror(child_errno));
+	pin[0] = pout[1] = perr[1] = pprog[1] = -1;
+	if (pid == -1)
 		goto closeall;
-	}
 	set_nonblock(pin[1]);
 	set_nonblock(pout[0]);
 	set_nonblock(perr[0]);
@@ -542,12 +443,7 @@ exec_run(const struct task_conf *tc, struct hctx *h)
 			close(pprog[0]);
 		return 0;
 	}
-	if (WIFEXITED(status))
-		snprintf(buf, sizeof(buf), "exit status %d",
-		    WEXITSTATUS(status));
-	else
-		snprintf(buf, sizeof(buf), "killed by signal %d",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	spawn_status(status, buf, sizeof(buf));
 	snprintf(h->error, sizeof(h->error), "%s%s%.*s", buf,
 	    tail_len ? ": " : "", (int)tail_len, tail);
 closeall:
@@ -560,8 +456,6 @@ closeall:
 			close(perr[i]);
 		if (pprog[i] != -1)
 			close(pprog[i]);
-		if (pe[i] != -1)
-			close(pe[i]);
 	}
 	return -1;
 }

@@ -218,6 +218,8 @@ run_job(struct job *j, size_t idx)
 	h.payload = j->payload;
 	h.len = j->len;
 	h.attempt = j->c.attempt;
+	h.max_attempts = j->c.max_attempts;
+	h.timeout_ms = j->c.timeout_ms;
 	uuid_fmt(&j->c.id, h.id);
 	h.result = &j->result;
 	h.cancel = &W.cancel;
@@ -227,7 +229,7 @@ run_job(struct job *j, size_t idx)
 		j->ok = 0;
 		snprintf(j->error, sizeof(j->error), "cancelled");
 	} else if ((tc = exec_find(j->name)) != NULL) {
-		j->ok = exec_run(tc, &h) == 0;
+		j->ok = (tc->serve ? serve_run(tc, &h) : exec_run(tc, &h)) == 0;
 		if (!j->ok)
 			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
 			    h.error : "program failed");
@@ -325,6 +327,9 @@ handler_main(void *arg)
 			log_warn("eventfd write");
 	}
 	pthread_mutex_unlock(&W.mu);
+	/* Served children go before this thread: they would die with it
+	 * (PR_SET_PDEATHSIG), but they are told and reaped. */
+	serve_shutdown();
 	return NULL;
 }
 

@@ -23,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, cron_suite());
 	srunner_add_suite(sr, history_suite());
+	srunner_add_suite(sr, serve_suite());
 	if (getenv("CK_FORK") == NULL)
 		srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);

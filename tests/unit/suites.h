@@ -13,5 +13,6 @@ Suite	*proto_suite(void);
 Suite	*policy_suite(void);
 Suite	*cron_suite(void);
 Suite	*history_suite(void);
+Suite	*serve_suite(void);
 
 #endif
