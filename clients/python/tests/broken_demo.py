@@ -1,0 +1,4 @@
+"""A handler module that cannot be imported."""
+import tq  # noqa: F401
+
+raise ImportError("no module named 'pillow_simd'")
