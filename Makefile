@@ -155,8 +155,13 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS) $(BIN)/rawpub $(BIN)/explain examples
+integration: $(PROGS) $(O)/libtq.so $(BIN)/rawpub $(BIN)/explain examples
 	bash tests/integration/run
+
+# The Python package alone (clients/python; part of integration).
+.PHONY: check-python
+check-python: $(PROGS) $(O)/libtq.so
+	bash tests/integration/run python
 
 check: deps
 	$(MAKE) all $(BIN)/test-unit
@@ -197,6 +202,7 @@ bench: deps
 # integration tests against it; any sanitizer report fails the run.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 asan: deps
+	$(MAKE) $(O)/libtq.so	# clients/python's tests load the plain one
 	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g" SANFLAGS="$(SAN)" \
 	    all bin-asan/test-unit bin-asan/rawpub bin-asan/explain bin-asan/example-producer \
 	    bin-asan/example-plugin.so
