@@ -121,7 +121,7 @@ def test_cancel_sets_job_cancelled(child):
 
 def test_eof_while_running_cancels_and_exits(child):
     id = child.task("wait_cancel")
-    assert child.recv()[0] == T_PROGRESS
+    assert child.recv() == (T_PROGRESS, id.encode() + b"\x01waiting")
     t0 = time.monotonic()
     assert child.close() == 0
     assert time.monotonic() - t0 < 2

@@ -27,7 +27,7 @@ import sys
 import threading
 import traceback
 from queue import SimpleQueue
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 from . import __version__
 from .handler import Handler, Job, registry
@@ -57,6 +57,8 @@ class _Conn:
         self.lock = threading.Lock()
         #: The task being run (its id as bytes), None when idle.
         self.current: Optional[bytes] = None
+        #: fd 3 reached its end: the worker wants this child gone.
+        self.eof = False
 
     def recv(self) -> Optional[Tuple[int, bytes]]:
         hdr = self._r.read(5)
@@ -114,6 +116,7 @@ def _reader(conn: _Conn, q: "SimpleQueue[object]") -> None:
         while True:
             fr = conn.recv()
             if fr is None:
+                conn.eof = True
                 break
             typ, body = fr
             if typ == T_TASK:
@@ -226,9 +229,21 @@ def serve(spec: str, rfd: int = 3, wfd: int = 4) -> int:
                 typ, body = T_OK, _result(fn(job.payload, job))
             except Exception as e:
                 typ, body = T_ERROR, describe(e)
-        with conn.lock:
-            conn.current = None
-            conn.write(typ, idb + body)
+            if len(body) > FRAME_MAX - 64:
+                # Larger is a protocol error, which would kill the child.
+                typ, body = T_ERROR, (b"result of %d bytes exceeds the "
+                                      b"served-handler frame limit" % len(body))
+        if conn.eof:
+            return 0	# the worker is gone or recycles this child
+        try:
+            with conn.lock:
+                conn.current = None
+                conn.write(typ, idb + body)
+        except OSError as e:
+            if conn.eof:
+                return 0
+            print("tq.serve: fd %d: %s" % (wfd, e), file=sys.stderr)
+            return 1
 
 
 def main(argv: Optional[list] = None) -> int:
