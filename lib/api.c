@@ -91,10 +91,11 @@ secs_ms(double v)
 
 /* One task's options over its queue's defaults into tn; its parents'
  * ids go to after (TQ_AFTER_MAX of them). what names the task in
- * errors. */
+ * errors. spec: from a struct tq_spec, whose max_attempts libtq 1.0 took
+ * unbounded (and takes so within 1.x). */
 static int
 task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
-    struct uuid *after, const char *what)
+    struct uuid *after, const char *what, int spec)
 {
 	size_t i;
 
@@ -112,12 +113,12 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 	config_queue(&t->c.cfg, tn->queue, &tn->max_attempts,
 	    &tn->backoff_base_ms, &tn->backoff_cap_ms, &tn->timeout_ms,
 	    &tn->priority);
-	if (s->max_attempts > 1000)
+	if (!spec && s->max_attempts > 1000)
 		return fail(t, 0, "%smax_attempts %u is not 1..1000", what,
 		    s->max_attempts);
 	if (s->max_attempts)
 		tn->max_attempts = s->max_attempts;
-	if (!secs_ok(s->delay_s) || !(s->at >= 0))
+	if ((!spec && !secs_ok(s->delay_s)) || !(s->at >= 0))
 		return fail(t, 0, "%sbad delay or time", what);
 	if (s->delay_s > 0 && s->at > 0)
 		return fail(t, 0, "%sdelay and at exclude each other", what);
@@ -162,10 +163,11 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 	return 0;
 }
 
-/* Submits n tasks of this library's struct tq_task in one transaction. */
+/* Submits n tasks of this library's struct tq_task in one transaction;
+ * spec as task_fill. */
 static int
 submit(tq_client *t, const struct tq_task *tasks, size_t n,
-    char (*ids)[TQ_ID_LEN + 1])
+    char (*ids)[TQ_ID_LEN + 1], int spec)
 {
 	struct task_new *tn;
 	struct uuid *after = NULL;
@@ -185,7 +187,8 @@ submit(tq_client *t, const struct tq_task *tasks, size_t n,
 	for (i = k = 0; i < n; i++) {
 		if (n > 1)
 			snprintf(what, sizeof(what), "task %zu: ", i);
-		if (task_fill(t, &tasks[i], &tn[i], after + k, what) == -1)
+		if (task_fill(t, &tasks[i], &tn[i], after + k, what,
+		    spec) == -1)
 			goto done;
 		k += tasks[i].nafter;
 	}
@@ -221,7 +224,7 @@ tq_submit_many(tq_client *t, const struct tq_spec *specs, size_t n,
 		tasks[i].max_attempts = specs[i].max_attempts;
 		tasks[i].delay_s = specs[i].delay_s > 0 ? specs[i].delay_s : 0;
 	}
-	r = submit(t, tasks, n, ids);
+	r = submit(t, tasks, n, ids, 1);
 	free(tasks);
 	return r;
 }
@@ -286,7 +289,7 @@ tq_submit_tasks(tq_client *t, const struct tq_task *tasks, size_t n,
 		if (task_copy(t, p, size, &copy[i]) == -1)
 			goto done;
 	}
-	r = submit(t, copy, n, ids);
+	r = submit(t, copy, n, ids, 0);
 done:
 	free(copy);
 	return r;
