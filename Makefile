@@ -137,7 +137,8 @@ $(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o $(O)/libtq.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 # libtq.so's ABI: exactly tq.h's producer functions exported under the
-# soname, the frozen layouts in place, struct tq_task read by its size.
+# soname, the frozen layouts in place, struct tq_task read by its size;
+# and what make install puts in place builds a program through tq.pc.
 $(BIN)/test-abi: $(O)/tests/abi/layout.o $(O)/libtq.so
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(O)/tests/abi/layout.o -L$(O) -ltq \
@@ -147,6 +148,7 @@ $(BIN)/test-abi: $(O)/tests/abi/layout.o $(O)/libtq.so
 abi: $(O)/libtq.so $(BIN)/tq-worker $(BIN)/test-abi
 	O=$(O) bash tests/abi/exports.sh $(O) $(BIN)
 	$(BIN)/test-abi
+	MAKE="$(MAKE)" bash tests/abi/install.sh
 
 deps:
 	@bash ci/install-deps
