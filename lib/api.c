@@ -118,8 +118,11 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 		    s->max_attempts);
 	if (s->max_attempts)
 		tn->max_attempts = s->max_attempts;
-	if ((!spec && !secs_ok(s->delay_s)) || !(s->at >= 0))
-		return fail(t, 0, "%sbad delay or time", what);
+	if (!spec && !secs_ok(s->delay_s))
+		return fail(t, 0, "%sdelay %g is not 0..%.0f seconds", what,
+		    s->delay_s, SECS_MAX);
+	if (!(s->at >= 0))
+		return fail(t, 0, "%sat %g is not a time", what, s->at);
 	if (s->delay_s > 0 && s->at > 0)
 		return fail(t, 0, "%sdelay and at exclude each other", what);
 	tn->delay_ms = s->delay_s > 0 ? (int64_t)(s->delay_s * 1000.0) : 0;
@@ -127,7 +130,9 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 		tn->delay_ms = (int64_t)(s->at * 1000.0) - wall_ms();
 	if (s->set & TQ_SET_BACKOFF) {
 		if (!secs_ok(s->backoff_base_s) || !secs_ok(s->backoff_cap_s))
-			return fail(t, 0, "%sbad backoff", what);
+			return fail(t, 0, "%sbackoff %g,%g is not 0..%.0f "
+			    "seconds", what, s->backoff_base_s,
+			    s->backoff_cap_s, SECS_MAX);
 		tn->backoff_base_ms = secs_ms(s->backoff_base_s);
 		if (s->backoff_cap_s > 0)
 			tn->backoff_cap_ms = secs_ms(s->backoff_cap_s);
@@ -137,7 +142,8 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 			return fail(t, 0, "%sbackoff cap below base", what);
 	}
 	if (!secs_ok(s->timeout_s))
-		return fail(t, 0, "%sbad timeout", what);
+		return fail(t, 0, "%stimeout %g is not 0..%.0f seconds", what,
+		    s->timeout_s, SECS_MAX);
 	if (s->timeout_s > 0)
 		tn->timeout_ms = secs_ms(s->timeout_s) ? secs_ms(s->timeout_s) :
 		    1;
@@ -187,8 +193,8 @@ submit(tq_client *t, const struct tq_task *tasks, size_t n,
 	for (i = k = 0; i < n; i++) {
 		if (n > 1)
 			snprintf(what, sizeof(what), "task %zu: ", i);
-		if (task_fill(t, &tasks[i], &tn[i], after + k, what,
-		    spec) == -1)
+		if (task_fill(t, &tasks[i], &tn[i], after ? after + k : NULL,
+		    what, spec) == -1)
 			goto done;
 		k += tasks[i].nafter;
 	}

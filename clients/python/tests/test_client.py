@@ -202,3 +202,13 @@ def test_threads_share_a_client(client):
         t.join()
     assert len(set(ids)) == 100
     assert client.wait(ids[-1], 30).succeeded
+
+
+def test_out_of_range_seconds(client):
+    for opts, msg in [(dict(delay=-1), "delay -1 is not 0..31536000 seconds"),
+                      (dict(delay=4e7), "delay 4e\\+07 is not"),
+                      (dict(timeout=dt.timedelta(days=400)), "timeout 3.456e\\+07 is not"),
+                      (dict(backoff=-2), "backoff -2,0 is not"),
+                      (dict(at=-5), "at -5 is not a time")]:
+        with pytest.raises(tq.PermanentError, match=msg):
+            client.submit("tq.echo", b"x", **opts)
