@@ -53,23 +53,45 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(O)/%.o)
 ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(WORKER_OBJS) $(SUP_OBJS) $(UNIT_OBJS) \
 	    $(O)/tests/tools/rawpub.o $(O)/tests/tools/explain.o \
 	    $(O)/tests/tools/served.o $(PROXY_OBJS) $(O)/examples/producer.o \
-	    $(O)/tests/bench/bench.o
+	    $(O)/tests/bench/bench.o $(O)/tests/abi/layout.o
 
 PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
+
+# libtq.so: the soname's number changes with the ABI, the minor number
+# with additions (lib/tq.h says which is which).
+TQ_SOVERSION := 1
+TQ_VERSION   := 1.0.0
+LIBTQ_SO     := $(O)/libtq.so.$(TQ_VERSION)
 
 
 .PHONY: all check unit integration chaos bench run install clean services \
 	asan valgrind deps examples cppcheck house
 
-all: $(PROGS)
+all: $(PROGS) $(O)/libtq.so
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# libtq's objects serve libtq.a and libtq.so alike: position-independent,
+# and hidden but for the TQ_API functions of tq.h. (The programs link
+# libtq.a: hidden symbols link statically as any other.)
+$(LIB_OBJS): override CFLAGS += -fPIC -fvisibility=hidden
+
 $(O)/libtq.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
+
+# The shared library for other programs and languages (the examples,
+# clients/python): its dependencies are its own (DT_NEEDED), so that
+# -ltq, or a dlopen, is all a user needs.
+$(LIBTQ_SO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libtq.so.$(TQ_SOVERSION) -Wl,-z,defs \
+	    $(filter-out -pie,$(LDFLAGS)) -o $@ $^ $(LDLIBS)
+
+$(O)/libtq.so: $(LIBTQ_SO)
+	ln -sf $(notdir $(LIBTQ_SO)) $(O)/libtq.so.$(TQ_SOVERSION)
+	ln -sf libtq.so.$(TQ_SOVERSION) $@
 
 $(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
@@ -92,9 +114,12 @@ $(BIN)/tq-proxy: $(PROXY_OBJS)
 # The examples of the C API (README: "The C API").
 examples: $(BIN)/example-producer $(BIN)/example-plugin.so
 
-$(BIN)/example-producer: $(O)/examples/producer.o $(O)/libtq.a
+# Linked as a user's program would be: against libtq.so, nothing else
+# (found here through its run path).
+$(BIN)/example-producer: $(O)/examples/producer.o $(O)/libtq.so
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(O)/examples/producer.o -L$(O) -ltq \
+	    -Wl,-rpath,$(abspath $(O))
 
 $(BIN)/example-plugin.so: examples/plugin.c lib/tq.h
 	@mkdir -p $(@D)
@@ -123,6 +148,20 @@ $(BIN)/test-unit: $(UNIT_OBJS) $(O)/supervisor/policy.o \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
+# libtq.so's ABI: exactly tq.h's producer functions exported under the
+# soname, the frozen layouts in place, struct tq_task read by its size;
+# and what make install puts in place builds a program through tq.pc.
+$(BIN)/test-abi: $(O)/tests/abi/layout.o $(O)/libtq.so
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(O)/tests/abi/layout.o -L$(O) -ltq \
+	    -Wl,-rpath,$(abspath $(O))
+
+.PHONY: abi
+abi: $(O)/libtq.so $(BIN)/tq-worker $(BIN)/test-abi
+	O=$(O) bash tests/abi/exports.sh $(O) $(BIN)
+	$(BIN)/test-abi
+	MAKE="$(MAKE)" bash tests/abi/install.sh
+
 deps:
 	@bash ci/install-deps
 
@@ -130,13 +169,19 @@ unit: $(BIN)/test-unit
 	CK_FORK=yes $(BIN)/test-unit
 
 # Integration tests start the local servers themselves (ci/services).
-integration: $(PROGS) $(BIN)/rawpub $(BIN)/explain $(BIN)/served examples
+integration: $(PROGS) $(O)/libtq.so $(BIN)/rawpub $(BIN)/explain $(BIN)/served examples
 	bash tests/integration/run
+
+# The Python package alone (clients/python; part of integration).
+.PHONY: check-python
+check-python: $(PROGS) $(O)/libtq.so
+	bash tests/integration/run python
 
 check: deps
 	$(MAKE) all $(BIN)/test-unit
 	$(MAKE) cppcheck
 	$(MAKE) unit
+	$(MAKE) abi
 	$(MAKE) integration
 	$(MAKE) compose-check
 
@@ -171,6 +216,7 @@ bench: deps
 # integration tests against it; any sanitizer report fails the run.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
 asan: deps
+	$(MAKE) $(O)/libtq.so	# clients/python's tests load the plain one
 	$(MAKE) O=build-asan BIN=bin-asan CFLAGS="-O1 -g" SANFLAGS="$(SAN)" \
 	    all bin-asan/test-unit bin-asan/rawpub bin-asan/explain bin-asan/served bin-asan/example-producer \
 	    bin-asan/example-plugin.so
@@ -194,7 +240,7 @@ cppcheck:
 	    --include=ci/cppcheck.h --error-exitcode=1 \
 	    --template='{file}:{line}: {severity}: {message} [{id}]' \
 	    lib worker supervisor cli $(PROXY_SRCS) tests/bench tests/tools \
-	    tests/fuzz examples
+	    tests/fuzz tests/abi examples
 	@echo "cppcheck: clean"
 
 # The shape of the tree (ci/house): the largest file, its share, the
@@ -215,15 +261,25 @@ run: deps
 services:
 	bash ci/services up
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the programs, libtq.a and
-# tq.h (the C API), the manual pages and the systemd unit.
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs, libtq (the
+# shared library with its soname links, and libtq.a), tq.h and tq.pc (the
+# C API), the manual pages and the systemd unit. Run ldconfig after an
+# install into a system directory.
 install: all $(O)/libtq.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(O)/libtq.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIBTQ_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(LIBTQ_SO)) \
+	    $(DESTDIR)$(PREFIX)/lib/libtq.so.$(TQ_SOVERSION)
+	ln -sf libtq.so.$(TQ_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtq.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(TQ_VERSION)|' \
+	    lib/tq.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tq.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/tq.pc
 	install -m 0644 lib/tq.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 man/tq.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/tq-supervisor.8 man/tq-worker.8 \

@@ -1,7 +1,7 @@
 /*
  * producer.c: submits tasks with the tq C API and waits for their results.
  *
- *   cc producer.c -o producer -ltq ...   (see the Makefile's examples target)
+ *   cc producer.c -o producer $(pkg-config --cflags --libs tq)
  *   TQ_MYSQL_URL=... TQ_AMQP_URL=... ./producer NAME PAYLOAD...
  */
 #include <stdio.h>
