@@ -2118,6 +2118,50 @@ fmt_i(double v, char *buf, size_t sz)
 	return fmt_n(v, buf, sz);
 }
 
+/* One rate of the serve stage, with its ratio to base's (same key). */
+static void
+serve_line(struct report *r, const char *what, const char *stage,
+    const char *base, const char *key)
+{
+	json_t *o = json_object_get(r->st, stage),
+	    *b = base ? json_object_get(r->st, base) : NULL;
+	char fig[96], b1[32];
+	double v = o ? num(o, key) : -1, bv = b ? num(b, key) : -1;
+
+	if (o == NULL)
+		snprintf(fig, sizeof(fig), "%s", absent(r, "serve"));
+	else if (bv > 0 && v >= 0)
+		snprintf(fig, sizeof(fig), "%s (%.2fx)", fmt_n(v, b1,
+		    sizeof(b1)), v / bv);
+	else
+		fmt_n(v, fig, sizeof(fig));
+	line(r, "serve", what, fig, v, "tasks/s", 0);
+}
+
+static void
+serve_lines(struct report *r)
+{
+	char what[128], b1[32];
+
+	if (json_object_get(r->st, "serve-echo") == NULL &&
+	    strcmp(absent(r, "serve"), "FAILED") != 0)
+		return;
+	printf("serve: handlers end to end, %d workers (x: of tq.echo); "
+	    "producers, no workers (x: of tq submit --from)\n",
+	    (int)num(r->meta, "workers"));
+	serve_line(r, "serve: built-in tq.echo", "serve-echo", NULL,
+	    "e2e_rate");
+	serve_line(r, "serve: Python function, served (tq.serve)",
+	    "serve-py", "serve-echo", "e2e_rate");
+	snprintf(what, sizeof(what), "serve: Python program, exec (%s tasks)",
+	    fmt_n(num(r->meta, "serve_exec_n"), b1, sizeof(b1)));
+	serve_line(r, what, "serve-pyexec", "serve-echo", "e2e_rate");
+	serve_line(r, "serve: producer, tq submit --from", "producer-cli",
+	    NULL, "submit_rate");
+	serve_line(r, "serve: producer, Python submit_many", "producer-python",
+	    "producer-cli", "submit_rate");
+}
+
 static void
 retention_lines(struct report *r)
 {
@@ -2185,7 +2229,9 @@ cmd_report(int argc, char **argv)
 		"history-empty-costs", "history-load", "history-loaded-e2e",
 		"history-loaded-drain-submit", "history-loaded-drain",
 		"history-loaded-latency", "history-loaded-costs",
-		"retention-load", "retention-off", "retention-on", NULL,
+		"retention-load", "retention-off", "retention-on",
+		"serve-echo", "serve-py", "serve-pyexec", "producer-cli",
+		"producer-python", NULL,
 	};
 	const char *dir = NULL, *out = NULL, *started, *qtype;
 	struct report r;
@@ -2321,6 +2367,7 @@ cmd_report(int argc, char **argv)
 	rss_line(&r, "RSS: one idle worker", "worker");
 
 	history_lines(&r);
+	serve_lines(&r);
 	retention_lines(&r);
 
 	printf("reference, NOT measured here (figures quoted in the issue)\n");
