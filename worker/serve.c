@@ -8,9 +8,9 @@
  *
  * Trouble ends the child, never the worker: a child that exits, crashes
  * or breaks the protocol fails only the running attempt (charged, so the
- * poison rule applies) and the next task starts a fresh child, after a
- * backoff; a timeout or a cancel sends CANCEL, then SIGTERM to the
- * child's process group and SIGKILL after kill_grace_ms. Recycling
+ * poison rule applies) and a fresh child starts after a backoff (at once
+ * while that is short); a timeout or a cancel sends CANCEL, then SIGTERM
+ * to the child's process group and SIGKILL after kill_grace_ms. Recycling
  * (max_tasks_per_child, max_rss_mb) closes fd 3 between tasks.
  *
  * Only the handler thread calls in here: the children are forked from it
@@ -35,6 +35,7 @@
 #define SERVE_BACKOFF_CAP_MS	5000
 #define SERVE_LINE_MAX		512
 #define SERVE_TICK_MS		50
+#define SERVE_RESPAWN_MS	1000	/* respawn at once below this backoff */
 /* The longest frame, other than OK, kept whole: READY's text and ERROR's
  * message past it are cut. */
 #define SERVE_KEEP_MAX		(64 * 1024)
@@ -633,6 +634,26 @@ child_check(struct served *s, const struct task_conf *tc, struct hctx *h)
 	}
 }
 
+/* After a child ended under a task (it died, broke the protocol, was
+ * killed for a time limit or a cancel): a fresh one now, when its
+ * backoff is short, so that the next task (often this one, retried)
+ * finds it started and a killed child is replaced within a second. A
+ * longer backoff (a child that keeps failing) waits for the next task. */
+static void
+respawn(struct served *s, const struct task_conf *tc, const struct hctx *h)
+{
+	volatile sig_atomic_t no = 0;
+	struct hctx q = *h;
+	int stopped;
+
+	if (s->pid != 0 || s->start_at - now_ms() > SERVE_RESPAWN_MS)
+		return;
+	while (now_ms() < s->start_at)
+		sleep_ms(SERVE_TICK_MS);
+	q.cancel = &no;
+	(void)child_start(s, tc, &q, &stopped);
+}
+
 int
 serve_run(const struct task_conf *tc, struct hctx *h)
 {
@@ -685,9 +706,11 @@ serve_run(const struct task_conf *tc, struct hctx *h)
 	case EV_STOP:
 		child_end(s, tc, END_KILL, h->id, "cancelled or timed out");
 		snprintf(h->error, sizeof(h->error), "cancelled");
+		respawn(s, tc, h);
 		return -1;
 	case EV_DEADLINE:
 		child_end(s, tc, END_KILL, h->id, "timed out");
+		respawn(s, tc, h);
 		goto timedout;
 	case EV_DIED:
 		child_end(s, tc, END_DEAD, NULL, "exited while running a "
@@ -706,6 +729,7 @@ serve_run(const struct task_conf *tc, struct hctx *h)
 			    s->last_err);
 		}
 		backoff(s);
+		respawn(s, tc, h);
 		return -1;
 	default:
 		log_warnx("event=served_protocol_error name=%s pid=%d "
@@ -713,6 +737,7 @@ serve_run(const struct task_conf *tc, struct hctx *h)
 		    h->error);
 		child_end(s, tc, END_KILL, NULL, "protocol error");
 		backoff(s);
+		respawn(s, tc, h);
 		return -1;
 	}
 timedout:
