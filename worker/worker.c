@@ -36,99 +36,9 @@
 #include "task.h"
 #include "util.h"
 #include "worker.h"
+#include "worker_int.h"
 
-#define PEND_MAX	1000
-#define ROUND_TARGET_US	5000.0	/* a claim round should last about this */
-
-#define STOP_TIMEOUT	1
-#define STOP_CANCEL	2
-#define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
-
-struct job {
-	struct claim	 c;
-	int		 skip;		/* cancelled before it started */
-	char		 name[TASK_NAME_MAX + 1];
-	const void	*payload;
-	size_t		 len;
-	void		*body;		/* the delivery body payload points into */
-	uint64_t	 tag;
-	/* outcome, written by the handler thread */
-	int		 ok;
-	int		 permanent;	/* fail without retry (unknown name) */
-	int		 timed_out;
-	struct buf	 result;
-	char		 error[1024];
-	int64_t		 us;
-};
-
-struct worker {
-	struct config	 cfg;
-	struct client	 cl;		/* store + publishing connection */
-	struct broker	*consumer;
-	char		 owner[PROTO_OWNER_MAX + 1];
-	int		 reconcile;
-
-	struct delivery	*pend;
-	size_t		 npend;
-
-	/* the batch, shared with the handler thread under mu */
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 efd;		/* handler -> main: a batch is done */
-	struct job	*jobs;
-	size_t		 njobs;
-	uint64_t	 batch_seq;	/* bumped when a batch is handed over */
-	int		 batch_done;
-	int		 ledgered;	/* "run" lines written for the batch */
-	int		 busy;
-	int		 quit;
-	volatile sig_atomic_t cancel;
-	unsigned	 prog_pct;
-	char		 prog_msg[256];
-	int		 prog_dirty;
-	size_t		 prog_job;
-	int64_t		 next_progress;
-
-	double		 avg_us;
-	int		 ledger;
-	unsigned long	 n_done, n_failed, n_dup, n_bad, n_stale;
-	int64_t		 next_renew, next_tick, next_lead;
-	int		 leader;
-	uint64_t	 lead_token;
-	int64_t		 broker_at, db_at;
-	unsigned	 broker_fails, db_fails;
-	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
-	atomic_int	 stopping;
-	int64_t		 stop_at;	/* standalone: give up stopping then */
-
-	/* supervisor link (TQ_SUPERVISOR_FD), served by its own thread so
-	 * heartbeats flow whatever the main loop waits on */
-	int		 sup;
-	int64_t		 hb_ms;
-	/* TQ_DEBUG_UNSAFE: deliberately broken modes that let the chaos
-	 * checker prove it can fail. Never for production. */
-	int		 unsafe_drop;
-	unsigned long	 n_seen;
-	pthread_t	 link;
-	atomic_llong	 loop_at;	/* main loop's last turn, now_ms() */
-	struct uuid	 cur;		/* the task in the handler, under mu */
-	uint64_t	 cur_fence;
-	int		 cur_set;
-	size_t		 cur_idx;
-	int64_t		 cur_started;
-	unsigned	 cur_timeout_ms;
-	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
-	int64_t		 hard_at;	/* the handler did not stop: exit then */
-	int64_t		 next_cancel_poll;
-	/* standalone: counts of finished tasks, written to tq_rollup by
-	 * the worker itself; and retention when it leads */
-	struct tally	 tally;
-	int64_t		 next_rollup;
-	struct retention retention;
-};
-
-static struct worker W;
+struct worker W;
 
 static void
 usage(FILE *fp)
@@ -153,7 +63,7 @@ usage(FILE *fp)
 
 /* ---- ledger: executions as this process saw them, for the checker ---- */
 
-static void
+void
 ledger_open(void)
 {
 	const char *dir = getenv("TQ_LEDGER_DIR");
@@ -169,10 +79,7 @@ ledger_open(void)
 		log_warn("ledger \"%s\"", path);
 }
 
-static void
-ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 ledger(const char *fmt, ...)
 {
 	char line[256];
@@ -297,7 +204,7 @@ task_frame(enum proto_type type, struct job *j)
 		log_warn("event=supervisor_send_failed frame=%d", (int)type);
 }
 
-static void *
+void *
 handler_main(void *arg)
 {
 	uint64_t seen = 0, one = 1;
@@ -333,14 +240,12 @@ handler_main(void *arg)
 	return NULL;
 }
 
-static void	db_error(const char *);
-
 /* ---- timeouts and cancellation ---- */
 
 /* A cancel request for one of our tasks: the running one is told (soft:
  * the handler sees the flag, an exec child gets SIGTERM), one not yet
  * started is skipped. */
-static void
+void
 cancel_task(const struct uuid *id)
 {
 	char idtxt[UUID_STRLEN + 1];
@@ -365,7 +270,7 @@ cancel_task(const struct uuid *id)
 /* Time limits, and handlers that ignore a stop: past the grace period the
  * outcome is written for them, and the process goes (a thread cannot be
  * killed; the supervisor restarts us and gives back the rest). */
-static void
+void
 watch_current(void)
 {
 	struct finish f;
@@ -412,7 +317,7 @@ watch_current(void)
 
 /* Standalone, the worker asks the database itself whether any of its
  * tasks is to be cancelled (supervised, the supervisor asks for all). */
-static void
+void
 poll_cancels(void)
 {
 	const char *owner = W.owner;
@@ -554,7 +459,7 @@ gone:
 	return NULL;
 }
 
-static void
+void
 link_start(void)
 {
 	struct frame f;
@@ -600,7 +505,7 @@ retry_delay(unsigned fails)
 	return backoff_ms(100, 5000, fails) + 50;
 }
 
-static void
+void
 consumer_lost(const char *why)
 {
 	size_t i;
@@ -617,7 +522,7 @@ consumer_lost(const char *why)
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
 }
 
-static void
+void
 consumer_connect(void)
 {
 	char err[TQ_ERRSZ];
@@ -655,7 +560,7 @@ db_lost(const char *why)
 	W.db_at = now_ms() + retry_delay(W.db_fails++);
 }
 
-static int
+int
 db_ready(void)
 {
 	if (W.cl.store != NULL)
@@ -676,7 +581,7 @@ db_ready(void)
 }
 
 /* A store error: connection-level ones drop the connection. */
-static void
+void
 db_error(const char *op)
 {
 	char why[TQ_ERRSZ + 64];
@@ -729,12 +634,11 @@ reject(struct delivery *d, const char *why)
 		consumer_lost(broker_errstr(W.consumer));
 }
 
-static struct finish	*finish_prepare(void);
-static void		 finish_post(struct finish *);
+static void	finish_post(struct finish *);
 
 /* A round: claims deliveries. With fin (the outcomes of the batch just
  * done), records them in the claim's transaction: one commit a round. */
-static void
+void
 start_round(struct finish *fin)
 {
 	struct claim *c = NULL;
@@ -931,7 +835,7 @@ out:
 }
 
 /* The outcomes of the finished batch, to record (NULL: out of memory). */
-static struct finish *
+struct finish *
 finish_prepare(void)
 {
 	struct finish *f;
@@ -973,7 +877,7 @@ finish_prepare(void)
 
 /* Records the finished batch; keeps it (and retries) while the database
  * is away. */
-static void
+void
 finish_round(void)
 {
 	struct finish *f;
@@ -1093,7 +997,7 @@ finish_post(struct finish *f)
 	pthread_mutex_unlock(&W.mu);
 }
 
-static void
+void
 batch_ledger(void)
 {
 	char idtxt[UUID_STRLEN + 1];
@@ -1113,7 +1017,7 @@ batch_ledger(void)
 
 /* Progress goes to the row at most five times a second; fenced, so a
  * stale worker's progress does not show. */
-static void
+void
 write_progress(void)
 {
 	struct uuid id;
@@ -1137,7 +1041,7 @@ write_progress(void)
 		db_error("progress");
 }
 
-static void
+void
 renew_leases(void)
 {
 	struct uuid ids[STORE_BATCH_MAX];
@@ -1153,7 +1057,7 @@ renew_leases(void)
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
 }
 
-static void
+void
 reconcile_tick(void)
 {
 	struct reconcile_stats rs;
@@ -1188,7 +1092,7 @@ reconcile_tick(void)
 
 /* A standalone worker writes its own counts of finished tasks to
  * tq_rollup (under a supervisor, the supervisor does). */
-static void
+void
 rollup_flush(void)
 {
 	struct rollup_row *r = NULL;
