@@ -1,7 +1,7 @@
 /*
  * worker_int.h: the state tq-worker's main loop shares between its files
  * (worker.c the loop and main, conn.c the broker and database links,
- * round.c a claim round and its outcomes, handler.c the handler thread,
+ * round.c a claim round and its outcomes, runner.c the handler thread,
  * link.c the supervisor link, periodic.c the loop's timed duties,
  * ledger.c the checker's ledger), and what they call across.
  */
@@ -123,7 +123,7 @@ void	ledger_open(void);
 void	ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	batch_ledger(void);
 
-/* handler.c: the handler thread, time limits and cancels. */
+/* runner.c: the handler thread, time limits and cancels. */
 void	*handler_main(void *);
 void	cancel_task(const struct uuid *);
 void	watch_current(void);
