@@ -16,7 +16,7 @@ retry_delay(unsigned fails)
 }
 
 void
-consumer_lost(const char *why)
+conn_broker_lost(const char *why)
 {
 	size_t i;
 
@@ -33,7 +33,7 @@ consumer_lost(const char *why)
 }
 
 void
-consumer_connect(void)
+conn_broker_open(void)
 {
 	char err[TQ_ERRSZ];
 	int temp;
@@ -49,7 +49,7 @@ consumer_connect(void)
 	/* After every reconnect: declare and consume again. */
 	if (broker_declare(W.consumer, W.cfg.queue) == -1 ||
 	    broker_consume(W.consumer, W.cfg.queue, (int)W.cfg.prefetch) == -1) {
-		consumer_lost(broker_errstr(W.consumer));
+		conn_broker_lost(broker_errstr(W.consumer));
 		return;
 	}
 	if (W.broker_fails > 0)
@@ -71,7 +71,7 @@ db_lost(const char *why)
 }
 
 int
-db_ready(void)
+conn_db_ready(void)
 {
 	if (W.cl.store != NULL)
 		return 1;
@@ -92,7 +92,7 @@ db_ready(void)
 
 /* A store error: connection-level ones drop the connection. */
 void
-db_error(const char *op)
+conn_db_error(const char *op)
 {
 	char why[TQ_ERRSZ + 64];
 

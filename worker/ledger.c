@@ -46,7 +46,7 @@ ledger(const char *fmt, ...)
 }
 
 void
-batch_ledger(void)
+ledger_batch(void)
 {
 	char idtxt[UUID_STRLEN + 1];
 	size_t i;

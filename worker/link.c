@@ -117,7 +117,7 @@ link_main(void *arg)
 			wake_main();
 			break;
 		case P_CANCEL:
-			cancel_task(&f.u.cancel.task);
+			runner_cancel(&f.u.cancel.task);
 			break;
 		default:
 			log_error("event=bad_frame from=supervisor type=%d",

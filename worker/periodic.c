@@ -25,11 +25,11 @@ poll_cancels(void)
 	W.next_cancel_poll = now_ms() + 250;
 	if ((n = store_cancel_asked(W.cl.store, &owner, 1, &ids, &fences,
 	    &owners)) == -1) {
-		db_error("cancel poll");
+		conn_db_error("cancel poll");
 		return;
 	}
 	for (i = 0; i < n; i++)
-		cancel_task(&ids[i]);
+		runner_cancel(&ids[i]);
 	free(ids);
 	free(fences);
 	free(owners);
@@ -58,7 +58,7 @@ write_progress(void)
 	pthread_mutex_unlock(&W.mu);
 	W.next_progress = now_ms() + 200;
 	if (ok && store_progress(W.cl.store, &id, fence, pct, msg) == -1)
-		db_error("progress");
+		conn_db_error("progress");
 }
 
 void
@@ -73,7 +73,7 @@ renew_leases(void)
 		fences[i] = W.jobs[i].c.fence;
 	}
 	if (store_renew(W.cl.store, ids, fences, n, W.cfg.lease_ms) == -1)
-		db_error("renew");
+		conn_db_error("renew");
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
 }
 
@@ -88,7 +88,7 @@ reconcile_tick(void)
 		r = store_lead(W.cl.store, "reconciler", W.owner,
 		    W.cfg.leader_ttl_ms, &W.lead_token);
 		if (r == -1) {
-			db_error("lead");
+			conn_db_error("lead");
 			return;
 		}
 		if (r != W.leader)
@@ -123,7 +123,7 @@ rollup_flush(void)
 		return;
 	if (store_rollup_add(W.cl.store, r, (size_t)n) == -1) {
 		tally_untake(&W.tally, r, (size_t)n);
-		db_error("rollup");
+		conn_db_error("rollup");
 	}
 	free(r);
 }

@@ -45,7 +45,7 @@ reject(struct delivery *d, const char *why)
 	    "action=dead_lettered", (unsigned long long)d->tag, d->message_id,
 	    why);
 	if (W.consumer && broker_reject(W.consumer, d->tag) == -1)
-		consumer_lost(broker_errstr(W.consumer));
+		conn_broker_lost(broker_errstr(W.consumer));
 }
 
 static void	finish_post(struct finish *);
@@ -53,7 +53,7 @@ static void	finish_post(struct finish *);
 /* A round: claims deliveries. With fin (the outcomes of the batch just
  * done), records them in the claim's transaction: one commit a round. */
 void
-start_round(struct finish *fin)
+round_start(struct finish *fin)
 {
 	struct claim *c = NULL;
 	struct job *jobs = NULL;
@@ -95,7 +95,7 @@ start_round(struct finish *fin)
 				uuid_fmt(&m.id, idtxt);
 				if (store_reject(W.cl.store, &m.id, why[i]) ==
 				    -1) {
-					db_error("reject");
+					conn_db_error("reject");
 					goto putback;
 				}
 				log_warnx("event=task_rejected task=%s "
@@ -135,7 +135,7 @@ start_round(struct finish *fin)
 	if (r == -1) {
 		/* Nothing claimed (nor recorded): the deliveries wait for the
 		 * next try, the outcomes are kept. */
-		db_error(fin ? "finish" : "claim");
+		conn_db_error(fin ? "finish" : "claim");
 		goto putback;
 	}
 	if (fin != NULL) {
@@ -190,7 +190,7 @@ start_round(struct finish *fin)
 	if (W.conn_gen == gen && nrej == 0 && maxtag > 0) {
 		/* The common case: one multiple ack settles the round. */
 		if (broker_ack(W.consumer, maxtag, 1) == -1)
-			consumer_lost(broker_errstr(W.consumer));
+			conn_broker_lost(broker_errstr(W.consumer));
 	} else if (W.conn_gen == gen) {
 		/* A multiple ack would settle the rejected ones twice (the
 		 * broker closes the channel for that): one by one. */
@@ -198,7 +198,7 @@ start_round(struct finish *fin)
 			if (slot[i] == -2)
 				reject(&dl[i], why[i]);
 			else if (broker_ack(W.consumer, dl[i].tag, 0) == -1)
-				consumer_lost(broker_errstr(W.consumer));
+				conn_broker_lost(broker_errstr(W.consumer));
 		}
 	}
 	/* If the connection is gone, the broker redelivers what was not
@@ -250,7 +250,7 @@ out:
 
 /* The outcomes of the finished batch, to record (NULL: out of memory). */
 struct finish *
-finish_prepare(void)
+round_outcomes(void)
 {
 	struct finish *f;
 	size_t i;
@@ -292,20 +292,20 @@ finish_prepare(void)
 /* Records the finished batch; keeps it (and retries) while the database
  * is away. */
 void
-finish_round(void)
+round_finish(void)
 {
 	struct finish *f;
 	int64_t t0;
 	int r;
 
-	if ((f = finish_prepare()) == NULL)
+	if ((f = round_outcomes()) == NULL)
 		return;
 	t0 = now_ms();
 	r = store_finish(W.cl.store, f, W.njobs);
 	slow("finish", t0, W.njobs);
 	if (r == -1) {
 		free(f);
-		db_error("finish");
+		conn_db_error("finish");
 		return;
 	}
 	finish_post(f);

@@ -123,7 +123,7 @@ task_frame(enum proto_type type, struct job *j)
 }
 
 void *
-handler_main(void *arg)
+runner_main(void *arg)
 {
 	uint64_t seen = 0, one = 1;
 	sigset_t all;
@@ -162,7 +162,7 @@ handler_main(void *arg)
  * the handler sees the flag, an exec child gets SIGTERM), one not yet
  * started is skipped. */
 void
-cancel_task(const struct uuid *id)
+runner_cancel(const struct uuid *id)
 {
 	char idtxt[UUID_STRLEN + 1];
 	size_t i;
@@ -187,7 +187,7 @@ cancel_task(const struct uuid *id)
  * outcome is written for them, and the process goes (a thread cannot be
  * killed; the supervisor restarts us and gives back the rest). */
 void
-watch_current(void)
+runner_watch(void)
 {
 	struct finish f;
 	char idtxt[UUID_STRLEN + 1];

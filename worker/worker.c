@@ -98,7 +98,7 @@ read_deliveries(void)
 		if (r == 0)
 			break;
 		if (r == -1) {
-			consumer_lost(broker_errstr(W.consumer));
+			conn_broker_lost(broker_errstr(W.consumer));
 			break;
 		}
 		W.pend[W.npend++] = d;
@@ -121,7 +121,7 @@ run(void)
 		log_fatalx(EXIT_TEMP, "out of memory");
 	pthread_mutex_init(&W.mu, NULL);
 	pthread_cond_init(&W.cv, NULL);
-	if (pthread_create(&W.th, NULL, handler_main, NULL) != 0)
+	if (pthread_create(&W.th, NULL, runner_main, NULL) != 0)
 		log_fatalx(EXIT_TEMP, "pthread_create failed");
 	atomic_store(&W.loop_at, now_ms());
 	link_start();
@@ -147,28 +147,28 @@ run(void)
 			}
 		}
 		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
-			consumer_connect();
-		(void)db_ready();
+			conn_broker_open();
+		(void)conn_db_ready();
 
 		pthread_mutex_lock(&W.mu);
 		done = W.busy && W.batch_done;
 		pthread_mutex_unlock(&W.mu);
 		if (done && W.cl.store != NULL) {
 			if (!W.ledgered)
-				batch_ledger();
+				ledger_batch();
 			W.ledgered = 1;
 			/* With deliveries waiting, the outcomes go with the
 			 * next claim, in one transaction. */
 			if (!W.stopping && W.npend > 0) {
-				struct finish *f = finish_prepare();
+				struct finish *f = round_outcomes();
 
 				if (f != NULL)
-					start_round(f);
+					round_start(f);
 			} else
-				finish_round();
+				round_finish();
 		}
 		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
-			start_round(NULL);
+			round_start(NULL);
 		/* Supervised, the supervisor renews every lease of the node in
 		 * one statement. */
 		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
@@ -178,7 +178,7 @@ run(void)
 		    now_ms() >= W.next_progress)
 			write_progress();
 		if (W.busy)
-			watch_current();
+			runner_watch();
 		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 		    now_ms() >= W.next_cancel_poll)
 			poll_cancels();

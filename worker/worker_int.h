@@ -121,26 +121,26 @@ extern struct worker W;
 /* ledger.c: executions as this process saw them, for the checker. */
 void	ledger_open(void);
 void	ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	batch_ledger(void);
+void	ledger_batch(void);
 
 /* runner.c: the handler thread, time limits and cancels. */
-void	*handler_main(void *);
-void	cancel_task(const struct uuid *);
-void	watch_current(void);
+void	*runner_main(void *);
+void	runner_cancel(const struct uuid *);
+void	runner_watch(void);
 
 /* link.c: the supervisor link (TQ_SUPERVISOR_FD), when there is one. */
 void	link_start(void);
 
 /* conn.c: the consumer and the store connection, and their reconnects. */
-void	consumer_lost(const char *why);
-void	consumer_connect(void);
-int	db_ready(void);
-void	db_error(const char *op);
+void	conn_broker_lost(const char *why);
+void	conn_broker_open(void);
+int	conn_db_ready(void);
+void	conn_db_error(const char *op);
 
 /* round.c: claim, ack, hand over; record the outcomes. */
-void	start_round(struct finish *);
-struct finish *finish_prepare(void);
-void	finish_round(void);
+void	round_start(struct finish *);
+struct finish *round_outcomes(void);
+void	round_finish(void);
 
 /* periodic.c: the loop's timed duties. */
 void	poll_cancels(void);
