@@ -50,202 +50,320 @@ reject(struct delivery *d, const char *why)
 
 static void	finish_post(struct finish *);
 
-/* A round: claims deliveries. With fin (the outcomes of the batch just
- * done), records them in the claim's transaction: one commit a round. */
-void
-round_start(struct finish *fin)
+/* What becomes of each delivery of a round, beside its claim. */
+enum slot {
+	SLOT_CLAIM = -1,	/* claimed (the row says whether it runs) */
+	SLOT_REJECT = -2,	/* dead-lettered, for why[] */
+	SLOT_DUP = -3,		/* its id came twice in the round */
+	SLOT_DROP = -4		/* TQ_DEBUG_UNSAFE=drop: acked, never run */
+};
+
+/* A round's deliveries, the claims made of them and their jobs. */
+struct round {
+	struct delivery	*dl;
+	size_t		 n;
+	struct claim	*c;
+	size_t		 nc;
+	struct job	*jobs;
+	size_t		 nj;
+	int		*slot;		/* enum slot, per delivery */
+	char		(*why)[256];	/* why a delivery is rejected */
+	uint64_t	 gen;		/* W.conn_gen when they were taken */
+};
+
+static int
+round_alloc(struct round *r, size_t n)
 {
-	struct claim *c = NULL;
-	struct job *jobs = NULL;
-	struct delivery *dl = NULL;
-	struct task_msg m;
-	char (*why)[256] = NULL, idtxt[UUID_STRLEN + 1];
-	size_t i, k, n, nj = 0, nc = 0;
-	uint64_t maxtag = 0, gen;
-	int *slot = NULL, owned, r, nrej;
-	int64_t t0;
-
-	n = round_size();
-	if (n > W.npend)
-		n = W.npend;
-
-	jobs = calloc(n, sizeof(*jobs));
-	c = calloc(n, sizeof(*c));
-	slot = calloc(n, sizeof(*slot));
-	dl = calloc(n, sizeof(*dl));
-	why = calloc(n, sizeof(*why));
-	if (jobs == NULL || c == NULL || slot == NULL || dl == NULL ||
-	    why == NULL) {
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->jobs = calloc(n, sizeof(*r->jobs));
+	r->c = calloc(n, sizeof(*r->c));
+	r->slot = calloc(n, sizeof(*r->slot));
+	r->dl = calloc(n, sizeof(*r->dl));
+	r->why = calloc(n, sizeof(*r->why));
+	if (r->jobs == NULL || r->c == NULL || r->slot == NULL ||
+	    r->dl == NULL || r->why == NULL) {
 		log_error("event=oom");
-		goto out;
+		return -1;
 	}
-	/* The round's deliveries leave the pending list now: a lost
-	 * connection below frees only what is left there. */
-	memcpy(dl, W.pend, n * sizeof(*dl));
-	memmove(W.pend, W.pend + n, (W.npend - n) * sizeof(*W.pend));
-	W.npend -= n;
-	gen = W.conn_gen;
-	for (i = 0; i < n; i++) {
-		slot[i] = -1;
-		if (task_msg_decode(dl[i].body, dl[i].len,
-		    (size_t)W.cfg.payload_max, &m, why[i],
-		    sizeof(why[i])) == -1) {
+	return 0;
+}
+
+static void
+round_free(struct round *r)
+{
+	free(r->jobs);
+	free(r->c);
+	free(r->slot);
+	free(r->dl);
+	free(r->why);
+}
+
+/* The round's deliveries leave the pending list now: a lost connection
+ * below frees only what is left there. */
+static void
+round_take(struct round *r)
+{
+	memcpy(r->dl, W.pend, r->n * sizeof(*r->dl));
+	memmove(W.pend, W.pend + r->n, (W.npend - r->n) * sizeof(*W.pend));
+	W.npend -= r->n;
+	r->gen = W.conn_gen;
+}
+
+/* Decodes the deliveries into claims and jobs; a message that does not
+ * decode is rejected (its row, if any, fails with the reason). -1 when
+ * the database failed. */
+static int
+round_decode(struct round *r)
+{
+	struct task_msg m;
+	char idtxt[UUID_STRLEN + 1];
+	struct job *j;
+	size_t i, k;
+
+	for (i = 0; i < r->n; i++) {
+		r->slot[i] = SLOT_CLAIM;
+		if (task_msg_decode(r->dl[i].body, r->dl[i].len,
+		    (size_t)W.cfg.payload_max, &m, r->why[i],
+		    sizeof(r->why[i])) == -1) {
 			if (m.has_id) {
-				/* Its row, if any, fails with the reason. */
 				uuid_fmt(&m.id, idtxt);
-				if (store_reject(W.cl.store, &m.id, why[i]) ==
-				    -1) {
+				if (store_reject(W.cl.store, &m.id,
+				    r->why[i]) == -1) {
 					conn_db_error("reject");
-					goto putback;
+					return -1;
 				}
 				log_warnx("event=task_rejected task=%s "
-				    "error=\"%s\"", idtxt, why[i]);
+				    "error=\"%s\"", idtxt, r->why[i]);
 			}
-			slot[i] = -2;
+			r->slot[i] = SLOT_REJECT;
 			continue;
 		}
 		if (W.unsafe_drop && ++W.n_seen % 10 == 0) {
 			/* Broken on purpose: acked, never claimed or run. */
 			uuid_fmt(&m.id, idtxt);
 			log_warnx("event=debug_drop task=%s", idtxt);
-			slot[i] = -4;
+			r->slot[i] = SLOT_DROP;
 			continue;
 		}
 		/* The same id twice in one round: the second is a duplicate. */
-		for (k = 0; k < nc; k++)
-			if (uuid_cmp(&c[k].id, &m.id) == 0)
+		for (k = 0; k < r->nc; k++)
+			if (uuid_cmp(&r->c[k].id, &m.id) == 0)
 				break;
-		if (k < nc) {
-			slot[i] = -3;
+		if (k < r->nc) {
+			r->slot[i] = SLOT_DUP;
 			continue;
 		}
-		c[nc++].id = m.id;
-		jobs[nj].c.id = m.id;
-		snprintf(jobs[nj].name, sizeof(jobs[nj].name), "%s", m.name);
-		jobs[nj].payload = m.payload;
-		jobs[nj].len = m.payload_len;
-		jobs[nj].body = dl[i].body;
-		jobs[nj].tag = dl[i].tag;
-		nj++;
+		r->c[r->nc++].id = m.id;
+		j = &r->jobs[r->nj++];
+		j->c.id = m.id;
+		snprintf(j->name, sizeof(j->name), "%s", m.name);
+		j->payload = m.payload;
+		j->len = m.payload_len;
+		j->body = r->dl[i].body;
+		j->tag = r->dl[i].tag;
 	}
-	t0 = now_ms();
-	r = nc > 0 || fin != NULL ? store_finish_claim(W.cl.store, fin,
-	    fin ? W.njobs : 0, W.owner, W.cfg.lease_ms, c, nc) : 0;
-	slow(fin ? "finish_claim" : "claim", t0, nc + (fin ? W.njobs : 0));
-	if (r == -1) {
-		/* Nothing claimed (nor recorded): the deliveries wait for the
-		 * next try, the outcomes are kept. */
+	return 0;
+}
+
+/* Claims the round's tasks and, with fin, records the batch before in
+ * the same transaction. -1: nothing claimed nor recorded. */
+static int
+round_claim(struct round *r, struct finish *fin)
+{
+	size_t nfin = fin != NULL ? W.njobs : 0;
+	int64_t t0 = now_ms();
+	int rc;
+
+	rc = r->nc > 0 || fin != NULL ? store_finish_claim(W.cl.store, fin,
+	    nfin, W.owner, W.cfg.lease_ms, r->c, r->nc) : 0;
+	slow(fin ? "finish_claim" : "claim", t0, r->nc + nfin);
+	if (rc == -1) {
 		conn_db_error(fin ? "finish" : "claim");
-		goto putback;
+		return -1;
 	}
-	if (fin != NULL) {
-		finish_post(fin);
-		fin = NULL;
-	}
-	/* store_claim sorted c; match results back by id. */
-	for (i = 0; i < nj; i++)
-		for (k = 0; k < nc; k++)
-			if (uuid_cmp(&c[k].id, &jobs[i].c.id) == 0) {
-				jobs[i].c = c[k];
+	return 0;
+}
+
+/* store_claim sorted the claims; match their results back by id. */
+static void
+round_match(struct round *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->nj; i++)
+		for (k = 0; k < r->nc; k++)
+			if (uuid_cmp(&r->c[k].id, &r->jobs[i].c.id) == 0) {
+				r->jobs[i].c = r->c[k];
 				break;
 			}
-	/* Settle every delivery of the round with the broker (if the
-	 * connection that delivered them still stands): rejects go to the
-	 * dead-letter queue, the rest are acked. */
-	nrej = 0;
-	for (i = 0; i < nj; i++) {
-		uuid_fmt(&jobs[i].c.id, idtxt);
-		switch (jobs[i].c.result) {
+}
+
+/* Reads the claims' results: orphans (no row) are to be dead-lettered,
+ * duplicates counted; only the tasks claimed stay jobs. The count of
+ * rejects, and in *maxtag the highest tag of the rest. */
+static int
+round_sort(struct round *r, uint64_t *maxtag)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i, k;
+	int nrej = 0;
+
+	for (i = 0; i < r->nj; i++) {
+		uuid_fmt(&r->jobs[i].c.id, idtxt);
+		switch (r->jobs[i].c.result) {
 		case CLAIM_OK:
 			break;
 		case CLAIM_NOROW:
 			log_warnx("event=orphan_message task=%s "
 			    "action=dead_lettered", idtxt);
-			for (k = 0; k < n; k++)
-				if (dl[k].tag == jobs[i].tag) {
-					slot[k] = -2;
-					snprintf(why[k], sizeof(why[k]),
+			for (k = 0; k < r->n; k++)
+				if (r->dl[k].tag == r->jobs[i].tag) {
+					r->slot[k] = SLOT_REJECT;
+					snprintf(r->why[k], sizeof(r->why[k]),
 					    "no such task");
 				}
 			break;
 		default:
 			W.n_dup++;
 			log_info("event=duplicate task=%s state=%s action=dropped",
-			    idtxt, task_state_name(jobs[i].c.state));
+			    idtxt, task_state_name(r->jobs[i].c.state));
 			break;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (slot[i] == -3)
+	*maxtag = 0;
+	for (i = 0; i < r->n; i++) {
+		if (r->slot[i] == SLOT_DUP)
 			W.n_dup++;
-		if (slot[i] == -2)
+		if (r->slot[i] == SLOT_REJECT)
 			nrej++;
-		else if (dl[i].tag > maxtag)
-			maxtag = dl[i].tag;
+		else if (r->dl[i].tag > *maxtag)
+			*maxtag = r->dl[i].tag;
 	}
-	for (i = 0, k = 0; i < nj; i++)
-		if (jobs[i].c.result == CLAIM_OK)
-			jobs[k++] = jobs[i];
-	nj = k;
-	if (W.conn_gen == gen && nrej == 0 && maxtag > 0) {
+	for (i = 0, k = 0; i < r->nj; i++)
+		if (r->jobs[i].c.result == CLAIM_OK)
+			r->jobs[k++] = r->jobs[i];
+	r->nj = k;
+	return nrej;
+}
+
+/* Settles every delivery of the round with the broker, if the connection
+ * that delivered them still stands: rejects go to the dead-letter queue,
+ * the rest are acked. If it is gone, the broker redelivers what was not
+ * settled: duplicates, dropped by their rows. */
+static void
+round_settle(struct round *r, int nrej, uint64_t maxtag)
+{
+	size_t i;
+
+	if (W.conn_gen == r->gen && nrej == 0 && maxtag > 0) {
 		/* The common case: one multiple ack settles the round. */
 		if (broker_ack(W.consumer, maxtag, 1) == -1)
 			conn_broker_lost(broker_errstr(W.consumer));
-	} else if (W.conn_gen == gen) {
+	} else if (W.conn_gen == r->gen) {
 		/* A multiple ack would settle the rejected ones twice (the
 		 * broker closes the channel for that): one by one. */
-		for (i = 0; i < n && W.conn_gen == gen; i++) {
-			if (slot[i] == -2)
-				reject(&dl[i], why[i]);
-			else if (broker_ack(W.consumer, dl[i].tag, 0) == -1)
+		for (i = 0; i < r->n && W.conn_gen == r->gen; i++) {
+			if (r->slot[i] == SLOT_REJECT)
+				reject(&r->dl[i], r->why[i]);
+			else if (broker_ack(W.consumer, r->dl[i].tag, 0) == -1)
 				conn_broker_lost(broker_errstr(W.consumer));
 		}
 	}
-	/* If the connection is gone, the broker redelivers what was not
-	 * settled: duplicates, dropped by their rows. */
-	for (i = 0; i < nj; i++) {
-		uuid_fmt(&jobs[i].c.id, idtxt);
+}
+
+/* The bodies of claimed tasks now belong to their jobs; the others are
+ * freed. */
+static void
+round_release(struct round *r)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i, k;
+	int owned;
+
+	for (i = 0; i < r->nj; i++) {
+		uuid_fmt(&r->jobs[i].c.id, idtxt);
 		log_debug("event=claimed task=%s fence=%llu attempt=%u", idtxt,
-		    (unsigned long long)jobs[i].c.fence, jobs[i].c.attempt);
+		    (unsigned long long)r->jobs[i].c.fence,
+		    r->jobs[i].c.attempt);
 	}
-	/* The bodies of claimed tasks now belong to their jobs. */
-	for (i = 0; i < n; i++) {
-		for (owned = 0, k = 0; k < nj; k++)
-			owned |= jobs[k].body == dl[i].body;
+	for (i = 0; i < r->n; i++) {
+		for (owned = 0, k = 0; k < r->nj; k++)
+			owned |= r->jobs[k].body == r->dl[i].body;
 		if (!owned)
-			delivery_release(&dl[i]);
+			delivery_release(&r->dl[i]);
 	}
-	if (nj == 0)
-		goto out;
+}
+
+/* The claimed jobs go to the handler thread, which owns them from now. */
+static void
+round_hand_over(struct round *r)
+{
 	pthread_mutex_lock(&W.mu);
-	W.jobs = jobs;
-	W.njobs = nj;
+	W.jobs = r->jobs;
+	W.njobs = r->nj;
 	W.batch_done = 0;
 	W.ledgered = 0;
 	W.busy = 1;
 	W.batch_seq++;
 	pthread_cond_signal(&W.cv);
 	pthread_mutex_unlock(&W.mu);
-	jobs = NULL;
+	r->jobs = NULL;
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
-	goto out;
-putback:
-	/* Back to the front of the list if their connection still stands;
-	 * else they are void (the broker redelivers them). */
-	if (W.conn_gen == gen && W.npend + n <= PEND_MAX) {
-		memmove(W.pend + n, W.pend, W.npend * sizeof(*W.pend));
-		memcpy(W.pend, dl, n * sizeof(*dl));
-		W.npend += n;
+}
+
+/* Not claimed: back to the front of the list if their connection still
+ * stands; else they are void (the broker redelivers them). */
+static void
+round_put_back(struct round *r)
+{
+	size_t i;
+
+	if (W.conn_gen == r->gen && W.npend + r->n <= PEND_MAX) {
+		memmove(W.pend + r->n, W.pend, W.npend * sizeof(*W.pend));
+		memcpy(W.pend, r->dl, r->n * sizeof(*r->dl));
+		W.npend += r->n;
 	} else
-		for (i = 0; i < n; i++)
-			delivery_release(&dl[i]);
+		for (i = 0; i < r->n; i++)
+			delivery_release(&r->dl[i]);
+}
+
+/* A round: claims deliveries. With fin (the outcomes of the batch just
+ * done), records them in the claim's transaction: one commit a round.
+ * Frees fin. */
+void
+round_start(struct finish *fin)
+{
+	struct round r;
+	uint64_t maxtag;
+	size_t n;
+	int nrej;
+
+	n = round_size();
+	if (n > W.npend)
+		n = W.npend;
+	if (round_alloc(&r, n) == -1)
+		goto out;
+	round_take(&r);
+	/* On a database error, the deliveries wait for the next try, the
+	 * outcomes are kept. */
+	if (round_decode(&r) == -1 || round_claim(&r, fin) == -1) {
+		round_put_back(&r);
+		goto out;
+	}
+	if (fin != NULL) {
+		finish_post(fin);
+		fin = NULL;
+	}
+	round_match(&r);
+	nrej = round_sort(&r, &maxtag);
+	round_settle(&r, nrej, maxtag);
+	round_release(&r);
+	if (r.nj > 0)
+		round_hand_over(&r);
 out:
 	free(fin);
-	free(jobs);
-	free(c);
-	free(slot);
-	free(dl);
-	free(why);
+	round_free(&r);
 }
 
 /* The outcomes of the finished batch, to record (NULL: out of memory). */
