@@ -9,33 +9,19 @@
  * broker's consumer_timeout never sees a long task.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <stdatomic.h>
-#include <sys/prctl.h>
-
-#include "broker.h"
-#include "client.h"
-#include "history.h"
-#include "proto.h"
-#include "config.h"
 #include "log.h"
-#include "store.h"
-#include "tally.h"
-#include "task.h"
-#include "util.h"
-#include "worker.h"
 #include "worker_int.h"
 
 struct worker W;
@@ -105,13 +91,12 @@ read_deliveries(void)
 	}
 }
 
+/* The handler thread, the supervisor link and what the loop waits on;
+ * the signalfd. */
 static int
-run(void)
+worker_start(void)
 {
-	struct pollfd pfd[3];
-	struct signalfd_siginfo si;
-	int64_t now, wait;
-	int sfd, nfd, done;
+	int sfd;
 
 	if ((sfd = signals_fd()) == -1)
 		log_fatalx(EXIT_TEMP, "signalfd: %s", strerror(errno));
@@ -125,111 +110,147 @@ run(void)
 		log_fatalx(EXIT_TEMP, "pthread_create failed");
 	atomic_store(&W.loop_at, now_ms());
 	link_start();
+	return sfd;
+}
 
-	for (;;) {
-		now = now_ms();
-		atomic_store(&W.loop_at, now);
-		if (W.stopping && !W.busy)
-			break;
-		/* A standalone worker that cannot record its last outcomes
-		 * (the database is away) does not wait forever: the leases
-		 * give those tasks to someone else. Supervised, the
-		 * supervisor's drain deadline decides. */
-		if (W.stopping && W.sup == -1) {
-			if (W.stop_at == 0)
-				W.stop_at = now + W.cfg.lease_ms;
-			else if (now >= W.stop_at) {
-				log_warnx("event=stop_abandoned tasks=%zu "
-				    "reason=\"outcomes not recorded in time; "
-				    "leases will expire\"", W.njobs);
-				/* The handler may still be running. */
-				_exit(EXIT_TEMP);
-			}
-		}
-		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
-			conn_broker_open();
-		(void)conn_db_ready();
-
-		pthread_mutex_lock(&W.mu);
-		done = W.busy && W.batch_done;
-		pthread_mutex_unlock(&W.mu);
-		if (done && W.cl.store != NULL) {
-			if (!W.ledgered)
-				ledger_batch();
-			W.ledgered = 1;
-			/* With deliveries waiting, the outcomes go with the
-			 * next claim, in one transaction. */
-			if (!W.stopping && W.npend > 0) {
-				struct finish *f = round_outcomes();
-
-				if (f != NULL)
-					round_start(f);
-			} else
-				round_finish();
-		}
-		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
-			round_start(NULL);
-		/* Supervised, the supervisor renews every lease of the node in
-		 * one statement. */
-		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
-		    now_ms() >= W.next_renew)
-			renew_leases();
-		if (W.prog_dirty && W.cl.store != NULL &&
-		    now_ms() >= W.next_progress)
-			write_progress();
-		if (W.busy)
-			runner_watch();
-		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
-		    now_ms() >= W.next_cancel_poll)
-			poll_cancels();
-		if (W.sup == -1 && W.cl.store != NULL &&
-		    now_ms() >= W.next_rollup)
-			rollup_flush();
-		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
-		    now_ms() >= W.next_tick) {
-			reconcile_tick();
-			client_keepalive(&W.cl);
-		}
-
-		nfd = 0;
-		pfd[nfd].fd = sfd;
-		pfd[nfd++].events = POLLIN;
-		pfd[nfd].fd = W.efd;
-		pfd[nfd++].events = POLLIN;
-		/* Stopping, deliveries are no longer read: the socket would
-		 * stay readable and spin the loop. */
-		if (W.consumer != NULL && !W.stopping) {
-			pfd[nfd].fd = broker_fd(W.consumer);
-			pfd[nfd++].events = POLLIN;
-		}
-		wait = 200;
-		if (W.reconcile && W.next_tick - now_ms() < wait)
-			wait = W.next_tick - now_ms();
-		if (W.consumer == NULL && W.broker_at - now_ms() < wait)
-			wait = W.broker_at - now_ms();
-		if (W.cl.store == NULL && W.db_at - now_ms() < wait)
-			wait = W.db_at - now_ms();
-		if (W.busy && wait > 50)
-			wait = 50;	/* time limits and cancels are watched */
-		if (!W.busy && W.npend > 0 && W.cl.store != NULL)
-			wait = 0;
-		if (W.consumer != NULL && broker_buffered(W.consumer))
-			wait = 0;
-		if (wait < 0)
-			wait = 0;
-		if (poll(pfd, (nfds_t)nfd, (int)wait) == -1 && errno != EINTR)
-			log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
-		drain_eventfd();
-		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGHUP)
-				continue;
-			if (!atomic_exchange(&W.stopping, 1))
-				log_info("event=stopping signal=%u busy=%d",
-				    si.ssi_signo, W.busy);
-		}
-		if (!W.stopping)
-			read_deliveries();
+/* A standalone worker that cannot record its last outcomes (the database
+ * is away) does not wait forever: the leases give those tasks to someone
+ * else. Supervised, the supervisor's drain deadline decides. */
+static void
+stop_deadline(int64_t now)
+{
+	if (!W.stopping || W.sup != -1)
+		return;
+	if (W.stop_at == 0)
+		W.stop_at = now + W.cfg.lease_ms;
+	else if (now >= W.stop_at) {
+		log_warnx("event=stop_abandoned tasks=%zu "
+		    "reason=\"outcomes not recorded in time; "
+		    "leases will expire\"", W.njobs);
+		/* The handler may still be running. */
+		_exit(EXIT_TEMP);
 	}
+}
+
+/* A batch the handler thread is done with: its "run" lines, then its
+ * outcomes recorded. */
+static void
+batch_collect(void)
+{
+	struct finish *f;
+	int done;
+
+	pthread_mutex_lock(&W.mu);
+	done = W.busy && W.batch_done;
+	pthread_mutex_unlock(&W.mu);
+	if (!done || W.cl.store == NULL)
+		return;
+	if (!W.ledgered)
+		ledger_batch();
+	W.ledgered = 1;
+	/* With deliveries waiting, the outcomes go with the next claim, in
+	 * one transaction. */
+	if (!W.stopping && W.npend > 0) {
+		if ((f = round_outcomes()) != NULL)
+			round_start(f);
+	} else
+		round_finish();
+}
+
+/* What falls due on the loop's turn: leases, progress, limits, cancels,
+ * counts, the reconciler. */
+static void
+loop_duties(void)
+{
+	/* Supervised, the supervisor renews every lease of the node in one
+	 * statement. */
+	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
+	    now_ms() >= W.next_renew)
+		renew_leases();
+	if (W.prog_dirty && W.cl.store != NULL &&
+	    now_ms() >= W.next_progress)
+		write_progress();
+	if (W.busy)
+		runner_watch();
+	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
+	    now_ms() >= W.next_cancel_poll)
+		poll_cancels();
+	if (W.sup == -1 && W.cl.store != NULL &&
+	    now_ms() >= W.next_rollup)
+		rollup_flush();
+	if (W.reconcile && W.cl.store != NULL && !W.stopping &&
+	    now_ms() >= W.next_tick) {
+		reconcile_tick();
+		client_keepalive(&W.cl);
+	}
+}
+
+/* How long the loop may sleep: until the next deadline, and not at all
+ * with work at hand. */
+static int64_t
+loop_timeout(void)
+{
+	int64_t wait = 200;
+
+	if (W.reconcile && W.next_tick - now_ms() < wait)
+		wait = W.next_tick - now_ms();
+	if (W.consumer == NULL && W.broker_at - now_ms() < wait)
+		wait = W.broker_at - now_ms();
+	if (W.cl.store == NULL && W.db_at - now_ms() < wait)
+		wait = W.db_at - now_ms();
+	if (W.busy && wait > 50)
+		wait = 50;	/* time limits and cancels are watched */
+	if (!W.busy && W.npend > 0 && W.cl.store != NULL)
+		wait = 0;
+	if (W.consumer != NULL && broker_buffered(W.consumer))
+		wait = 0;
+	if (wait < 0)
+		wait = 0;
+	return wait;
+}
+
+/* Waits for a signal, the handler thread or a delivery. */
+static void
+loop_poll(int sfd)
+{
+	struct pollfd pfd[3];
+	int nfd = 0;
+
+	pfd[nfd].fd = sfd;
+	pfd[nfd++].events = POLLIN;
+	pfd[nfd].fd = W.efd;
+	pfd[nfd++].events = POLLIN;
+	/* Stopping, deliveries are no longer read: the socket would stay
+	 * readable and spin the loop. */
+	if (W.consumer != NULL && !W.stopping) {
+		pfd[nfd].fd = broker_fd(W.consumer);
+		pfd[nfd++].events = POLLIN;
+	}
+	if (poll(pfd, (nfds_t)nfd, (int)loop_timeout()) == -1 &&
+	    errno != EINTR)
+		log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
+}
+
+/* SIGTERM and SIGINT stop the worker; SIGHUP changes nothing. */
+static void
+signals_read(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		if (!atomic_exchange(&W.stopping, 1))
+			log_info("event=stopping signal=%u busy=%d",
+			    si.ssi_signo, W.busy);
+	}
+}
+
+/* The handler thread joined, leadership given up, the last counts
+ * written, everything closed. */
+static void
+worker_stop(int sfd)
+{
 	pthread_mutex_lock(&W.mu);
 	W.quit = 1;
 	pthread_cond_signal(&W.cv);
@@ -251,6 +272,35 @@ run(void)
 	free(W.pend);
 	close(sfd);
 	close(W.efd);
+}
+
+static int
+run(void)
+{
+	int64_t now;
+	int sfd;
+
+	sfd = worker_start();
+	for (;;) {
+		now = now_ms();
+		atomic_store(&W.loop_at, now);
+		if (W.stopping && !W.busy)
+			break;
+		stop_deadline(now);
+		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
+			conn_broker_open();
+		(void)conn_db_ready();
+		batch_collect();
+		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
+			round_start(NULL);
+		loop_duties();
+		loop_poll(sfd);
+		drain_eventfd();
+		signals_read(sfd);
+		if (!W.stopping)
+			read_deliveries();
+	}
+	worker_stop(sfd);
 	return 0;
 }
 
