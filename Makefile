@@ -30,9 +30,10 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
-WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
-	       worker/plugin.c worker/spawn.c worker/serve.c \
-	       worker/serve_frame.c
+WORKER_SRCS := worker/worker.c worker/conn.c worker/round.c worker/runner.c \
+	       worker/link.c worker/periodic.c worker/ledger.c \
+	       worker/handlers.c worker/exec.c worker/plugin.c worker/spawn.c \
+	       worker/serve.c worker/serve_frame.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
 	    supervisor/control.c supervisor/policy.c supervisor/metrics.c \
 	    supervisor/loop.c

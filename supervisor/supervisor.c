@@ -398,8 +398,15 @@ run(void)
 	return S.name_taken ? EXIT_PERM : 0;
 }
 
-int
-main(int argc, char **argv)
+/* The command line's settings, before the configuration file is read. */
+struct flags {
+	const char	*queue, *workers, *node, *control, *wcmd, *hb, *hang;
+	int		 check;
+};
+
+/* 0 to go on; -1 to exit with *status (--help, a usage error). */
+static int
+parse_args(int argc, char **argv, struct flags *fl, int *status)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -413,58 +420,67 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *queue = NULL, *workers = NULL, *node = NULL,
-	    *control = NULL, *wcmd = NULL, *hb = NULL, *hang = NULL;
-	char err[TQ_ERRSZ], self[PATH_MAX], rnd[8];
-	struct confset cs;
-	int ch, check = 0, i, l;
-	ssize_t n;
+	int ch;
 
-	log_init("tq-supervisor", 0);
+	memset(fl, 0, sizeof(*fl));
 	while ((ch = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			S.conf_file = optarg;
 			break;
 		case 'n':
-			check = 1;
+			fl->check = 1;
 			break;
 		case 'q':
-			queue = optarg;
+			fl->queue = optarg;
 			break;
 		case 'w':
-			workers = optarg;
+			fl->workers = optarg;
 			break;
 		case 'N':
-			node = optarg;
+			fl->node = optarg;
 			break;
 		case 'C':
-			control = optarg;
+			fl->control = optarg;
 			break;
 		case 'W':
-			wcmd = optarg;
+			fl->wcmd = optarg;
 			break;
 		case 'H':
-			hb = optarg;
+			fl->hb = optarg;
 			break;
 		case 'T':
-			hang = optarg;
+			fl->hang = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			*status = EXIT_USAGE;
+			return -1;
 		}
 	if (optind != argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		*status = EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+/* [tq] of the file with --node and --control over it; then logging and
+ * the node's name. */
+static void
+settings_load(const struct flags *fl)
+{
+	char err[TQ_ERRSZ];
+	int l;
+
 	if (config_load(&S.cfg, S.conf_file, err, sizeof(err)) == -1 ||
-	    (node && config_set(&S.cfg, "node", node, err, sizeof(err)) ==
-	    -1) || (control && config_set(&S.cfg, "control_socket", control,
-	    err, sizeof(err)) == -1))
+	    (fl->node && config_set(&S.cfg, "node", fl->node, err,
+	    sizeof(err)) == -1) || (fl->control && config_set(&S.cfg,
+	    "control_socket", fl->control, err, sizeof(err)) == -1))
 		log_fatalx(EXIT_PERM, "%s", err);
 	if ((l = log_parselevel(S.cfg.log_level)) == -1)
 		log_fatalx(EXIT_PERM, "log_level: \"%s\" is not debug, info, "
@@ -475,7 +491,15 @@ main(int argc, char **argv)
 	node_set(S.cfg.node);
 	snprintf(S.node, sizeof(S.node), "%s", node_name());
 	snprintf(S.control, sizeof(S.control), "%s", S.cfg.control_socket);
-	/* The worker beside us unless told otherwise. */
+}
+
+/* The worker beside us unless told otherwise. */
+static void
+worker_command_set(const char *wcmd)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
 		self[n] = '\0';
 		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "%s/tq-worker",
@@ -484,64 +508,101 @@ main(int argc, char **argv)
 		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "tq-worker");
 	if (wcmd != NULL)
 		snprintf(S.worker_cmd, sizeof(S.worker_cmd), "%s", wcmd);
-	if (queue != NULL || workers != NULL) {
-		have_flag_pool = 1;
-		pool_defaults(&flag_pool, queue ? queue : S.cfg.queue);
-		if ((queue && pool_set(&flag_pool, "queue", queue, err,
-		    sizeof(err)) == -1) || (workers && pool_set(&flag_pool,
-		    "workers", workers, err, sizeof(err)) == -1) ||
-		    (hb && pool_set(&flag_pool, "heartbeat_ms", hb, err,
-		    sizeof(err)) == -1) || (hang && pool_set(&flag_pool,
-		    "hang_timeout_ms", hang, err, sizeof(err)) == -1))
-			log_fatalx(EXIT_USAGE, "%s", err);
-		if (flag_pool.hang_ms <= flag_pool.heartbeat_ms)
-			log_fatalx(EXIT_USAGE, "--hang-timeout-ms must exceed "
-			    "--heartbeat-ms");
+}
+
+/* The pool of --queue and --workers, if given. */
+static void
+flag_pool_set(const struct flags *fl)
+{
+	char err[TQ_ERRSZ];
+
+	if (fl->queue == NULL && fl->workers == NULL)
+		return;
+	have_flag_pool = 1;
+	pool_defaults(&flag_pool, fl->queue ? fl->queue : S.cfg.queue);
+	if ((fl->queue && pool_set(&flag_pool, "queue", fl->queue, err,
+	    sizeof(err)) == -1) || (fl->workers && pool_set(&flag_pool,
+	    "workers", fl->workers, err, sizeof(err)) == -1) ||
+	    (fl->hb && pool_set(&flag_pool, "heartbeat_ms", fl->hb, err,
+	    sizeof(err)) == -1) || (fl->hang && pool_set(&flag_pool,
+	    "hang_timeout_ms", fl->hang, err, sizeof(err)) == -1))
+		log_fatalx(EXIT_USAGE, "%s", err);
+	if (flag_pool.hang_ms <= flag_pool.heartbeat_ms)
+		log_fatalx(EXIT_USAGE, "--hang-timeout-ms must exceed "
+		    "--heartbeat-ms");
+}
+
+/* Workers read the same file for their [task NAME] programs. */
+static void
+conf_env_set(void)
+{
+	if (S.conf_file == NULL)
+		return;
+	if (realpath(S.conf_file, S.conf_abs) == NULL)
+		log_fatalx(EXIT_PERM, "config \"%s\": %s", S.conf_file,
+		    strerror(errno));
+	snprintf(S.conf_env, sizeof(S.conf_env), "TQ_CONFIG=%s", S.conf_abs);
+}
+
+/* -n: URLs and password files too, as the workers will read them. */
+static int
+config_report(const struct confset *cs)
+{
+	struct client cc;
+
+	if (client_init(&cc, &S.cfg) == -1)
+		log_fatalx(EXIT_PERM, "%s", cc.err);
+	client_close(&cc);
+	printf("configuration ok: %d pool%s, node %s\n", cs->n,
+	    cs->n == 1 ? "" : "s", S.node);
+	return 0;
+}
+
+/* Who we are, so that our successor on this host can tell we are dead
+ * instead of waiting for our row to go stale. */
+static void
+instance_set(void)
+{
+	char rnd[8], nonce[17];
+	FILE *fp;
+	int i;
+
+	if (rand_bytes(rnd, sizeof(rnd)) == -1)
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < 8; i++)
+		snprintf(nonce + i * 2, 3, "%02x", (unsigned char)rnd[i]);
+	snprintf(S.boot_id, sizeof(S.boot_id), "unknown");
+	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		if (fgets(S.boot_id, sizeof(S.boot_id), fp) == NULL)
+			snprintf(S.boot_id, sizeof(S.boot_id), "unknown");
+		fclose(fp);
+		S.boot_id[strcspn(S.boot_id, "\n")] = '\0';
 	}
+	snprintf(S.instance, sizeof(S.instance), "%s %s %d", nonce,
+	    S.boot_id, (int)getpid());
+}
+
+int
+main(int argc, char **argv)
+{
+	struct flags fl;
+	char err[TQ_ERRSZ];
+	struct confset cs;
+	int i, status;
+
+	log_init("tq-supervisor", 0);
+	if (parse_args(argc, argv, &fl, &status) == -1)
+		return status;
+	settings_load(&fl);
+	worker_command_set(fl.wcmd);
+	flag_pool_set(&fl);
 	if (conf_read(&cs, err, sizeof(err)) == -1 ||
 	    crons_load(err, sizeof(err)) == -1)
 		log_fatalx(EXIT_PERM, "%s", err);
-	/* Workers read the same file for their [task NAME] programs. */
-	if (S.conf_file != NULL) {
-		if (realpath(S.conf_file, S.conf_abs) == NULL)
-			log_fatalx(EXIT_PERM, "config \"%s\": %s", S.conf_file,
-			    strerror(errno));
-		snprintf(S.conf_env, sizeof(S.conf_env), "TQ_CONFIG=%s",
-		    S.conf_abs);
-	}
-	if (check) {
-		struct client cc;
-
-		/* URLs and password files too, as the workers will read them. */
-		if (client_init(&cc, &S.cfg) == -1)
-			log_fatalx(EXIT_PERM, "%s", cc.err);
-		client_close(&cc);
-		printf("configuration ok: %d pool%s, node %s\n", cs.n,
-		    cs.n == 1 ? "" : "s", S.node);
-		return 0;
-	}
-	if (rand_bytes(rnd, sizeof(rnd)) == -1)
-		memset(rnd, 0, sizeof(rnd));
-	{
-		char nonce[17];
-		FILE *fp;
-
-		for (i = 0; i < 8; i++)
-			snprintf(nonce + i * 2, 3, "%02x", (unsigned char)rnd[i]);
-		snprintf(S.boot_id, sizeof(S.boot_id), "unknown");
-		if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) !=
-		    NULL) {
-			if (fgets(S.boot_id, sizeof(S.boot_id), fp) == NULL)
-				snprintf(S.boot_id, sizeof(S.boot_id),
-				    "unknown");
-			fclose(fp);
-			S.boot_id[strcspn(S.boot_id, "\n")] = '\0';
-		}
-		/* Who we are, so that our successor on this host can tell we
-		 * are dead instead of waiting for our row to go stale. */
-		snprintf(S.instance, sizeof(S.instance), "%s %s %d", nonce,
-		    S.boot_id, (int)getpid());
-	}
+	conf_env_set();
+	if (fl.check)
+		return config_report(&cs);
+	instance_set();
 	for (i = 0; i < cs.n; i++)
 		if (pool_add(&cs.pc[i]) == -1)
 			log_fatalx(EXIT_PERM, "too many pools");

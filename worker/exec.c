@@ -239,23 +239,54 @@ struct outbuf {
 	int	 open;
 };
 
-int
-exec_run(const struct task_conf *tc, struct hctx *h)
+/* One run of a program: its pipes (our ends stay open, -1 once closed),
+ * what it said, and how far it got. */
+struct xrun {
+	int		 pin[2], pout[2], perr[2], pprog[2];
+	char		 tail[ERR_TAIL];	/* the end of its stderr */
+	size_t		 tail_len;
+	char		 line[512];		/* a progress line so far */
+	size_t		 line_len;
+	size_t		 written;		/* of the payload, to stdin */
+	pid_t		 pid;
+	int		 status;
+	int		 reaped;
+	int		 killed;		/* 1: SIGTERM sent, 2: SIGKILL */
+	int64_t		 kill_at;
+	const char	*why;		/* the attempt fails for this */
+};
+
+static void
+fd_close(int *fd)
+{
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void
+exec_close(struct xrun *x)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		fd_close(&x->pin[i]);
+		fd_close(&x->pout[i]);
+		fd_close(&x->perr[i]);
+		fd_close(&x->pprog[i]);
+	}
+}
+
+/* Starts the program with the pipes as its fds 0-3; the payload, when
+ * there is none, is an stdin closed at once. 0, or -1 with h->error. */
+static int
+exec_start(const struct task_conf *tc, struct hctx *h, struct xrun *x)
 {
 	struct spawn_plan sp;
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 },
-	    pprog[2] = { -1, -1 }, fds[4];
-	char tail[ERR_TAIL], chunk[16384], line[512], buf[64];
 	char v_id[64], v_att[32], v_queue[96], v_name[TASK_NAME_MAX + 16];
 	const char *vars[] = { v_id, v_att, v_queue, v_name, NULL };
-	size_t tail_len = 0, written = 0, line_len = 0, n;
-	struct pollfd pfd[4];
-	int64_t deadline, kill_at = 0;
-	int status = 0, e, nfd, i, reaped = 0, killed = 0;
-	const char *why = NULL, *msg;
-	unsigned pct;
-	ssize_t r;
-	pid_t pid;
+	int fds[4];
 
 	snprintf(v_id, sizeof(v_id), "TQ_TASK_ID=%s", h->id);
 	snprintf(v_att, sizeof(v_att), "TQ_ATTEMPT=%u", h->attempt);
@@ -264,198 +295,271 @@ exec_run(const struct task_conf *tc, struct hctx *h)
 	snprintf(v_name, sizeof(v_name), "TQ_TASK_NAME=%s", h->name);
 	if (spawn_prepare(tc, vars, &sp, h->error, sizeof(h->error)) == -1)
 		return -1;
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
-	    pipe2(perr, O_CLOEXEC) == -1 || pipe2(pprog, O_CLOEXEC) == -1) {
+	if (pipe2(x->pin, O_CLOEXEC) == -1 || pipe2(x->pout, O_CLOEXEC) == -1 ||
+	    pipe2(x->perr, O_CLOEXEC) == -1 ||
+	    pipe2(x->pprog, O_CLOEXEC) == -1) {
 		snprintf(h->error, sizeof(h->error), "exec: pipe: %s",
 		    strerror(errno));
-		goto closeall;
+		return -1;
 	}
-	fds[0] = pin[0];
-	fds[1] = pout[1];
-	fds[2] = perr[1];
-	fds[3] = pprog[1];
-	pid = spawn_start(tc, &sp, fds, 4, h->error, sizeof(h->error));
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	close(pprog[1]);
-	pin[0] = pout[1] = perr[1] = pprog[1] = -1;
-	if (pid == -1)
-		goto closeall;
-	set_nonblock(pin[1]);
-	set_nonblock(pout[0]);
-	set_nonblock(perr[0]);
-	set_nonblock(pprog[0]);
-	if (h->len == 0) {
-		close(pin[1]);
-		pin[1] = -1;
+	fds[0] = x->pin[0];
+	fds[1] = x->pout[1];
+	fds[2] = x->perr[1];
+	fds[3] = x->pprog[1];
+	x->pid = spawn_start(tc, &sp, fds, 4, h->error, sizeof(h->error));
+	fd_close(&x->pin[0]);
+	fd_close(&x->pout[1]);
+	fd_close(&x->perr[1]);
+	fd_close(&x->pprog[1]);
+	if (x->pid == -1)
+		return -1;
+	set_nonblock(x->pin[1]);
+	set_nonblock(x->pout[0]);
+	set_nonblock(x->perr[0]);
+	set_nonblock(x->pprog[0]);
+	if (h->len == 0)
+		fd_close(&x->pin[1]);
+	return 0;
+}
+
+/* The pipes still open, to poll; their count. */
+static int
+exec_pollfds(const struct xrun *x, struct pollfd *pfd)
+{
+	int nfd = 0;
+
+	if (x->pin[1] != -1) {
+		pfd[nfd].fd = x->pin[1];
+		pfd[nfd++].events = POLLOUT;
 	}
+	if (x->pout[0] != -1) {
+		pfd[nfd].fd = x->pout[0];
+		pfd[nfd++].events = POLLIN;
+	}
+	if (x->perr[0] != -1) {
+		pfd[nfd].fd = x->perr[0];
+		pfd[nfd++].events = POLLIN;
+	}
+	if (x->pprog[0] != -1) {
+		pfd[nfd].fd = x->pprog[0];
+		pfd[nfd++].events = POLLIN;
+	}
+	return nfd;
+}
+
+/* Time limit, cancel, oversized output: TERM the group, then KILL after
+ * the grace period. */
+static void
+exec_stop_due(const struct task_conf *tc, struct hctx *h, struct xrun *x,
+    int64_t deadline)
+{
+	if (!x->killed && (*h->cancel || (deadline != -1 &&
+	    now_ms() >= deadline) || x->why != NULL)) {
+		if (x->why == NULL)
+			x->why = *h->cancel ? "cancelled" : "timed out";
+		(void)kill(-x->pid, SIGTERM);
+		x->killed = 1;
+		x->kill_at = now_ms() + tc->kill_grace_ms;
+	}
+	if (x->killed == 1 && now_ms() >= x->kill_at) {
+		(void)kill(-x->pid, SIGKILL);
+		x->killed = 2;
+	}
+}
+
+/* A read or write that ended its pipe: EOF or an error but a retry. */
+static int
+pipe_ended(ssize_t r)
+{
+	return r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR);
+}
+
+static void
+exec_feed_stdin(struct xrun *x, const struct hctx *h)
+{
+	ssize_t r;
+
+	r = write(x->pin[1], (const char *)h->payload + x->written,
+	    h->len - x->written);
+	if (r > 0)
+		x->written += (size_t)r;
+	/* EPIPE: the program does not read its stdin; that is its
+	 * business. */
+	if ((r == -1 && errno != EAGAIN && errno != EINTR) ||
+	    x->written == h->len)
+		fd_close(&x->pin[1]);
+}
+
+static void
+exec_read_stdout(struct xrun *x, const struct task_conf *tc,
+    struct hctx *h)
+{
+	char chunk[16384];
+	ssize_t r;
+
+	r = read(x->pout[0], chunk, sizeof(chunk));
+	if (r > 0 && x->why == NULL) {
+		if (h->result->len + (size_t)r > tc->max_output)
+			x->why = "output exceeds max_output";
+		else if (buf_append(h->result, chunk, (size_t)r) == -1)
+			x->why = "out of memory";
+	}
+	if (pipe_ended(r))
+		fd_close(&x->pout[0]);
+}
+
+/* Keeps the tail of stderr: the last words. */
+static void
+exec_tail_keep(struct xrun *x, const char *chunk, size_t n)
+{
+	size_t drop;
+
+	if (n >= sizeof(x->tail)) {
+		memcpy(x->tail, chunk + n - sizeof(x->tail), sizeof(x->tail));
+		x->tail_len = sizeof(x->tail);
+		return;
+	}
+	if (x->tail_len + n > sizeof(x->tail)) {
+		drop = x->tail_len + n - sizeof(x->tail);
+		memmove(x->tail, x->tail + drop, x->tail_len - drop);
+		x->tail_len -= drop;
+	}
+	memcpy(x->tail + x->tail_len, chunk, n);
+	x->tail_len += n;
+}
+
+static void
+exec_read_stderr(struct xrun *x)
+{
+	char chunk[16384];
+	ssize_t r;
+
+	r = read(x->perr[0], chunk, sizeof(chunk));
+	if (r > 0)
+		exec_tail_keep(x, chunk, (size_t)r);
+	if (pipe_ended(r))
+		fd_close(&x->perr[0]);
+}
+
+/* Lines "progress PCT [MESSAGE]" on fd 3; longer lines are cut. */
+static void
+exec_read_progress(struct xrun *x, struct hctx *h)
+{
+	char chunk[16384];
+	const char *msg;
+	unsigned pct;
+	ssize_t r, e;
+
+	r = read(x->pprog[0], chunk, sizeof(chunk));
+	for (e = 0; e < r; e++) {
+		if (chunk[e] != '\n') {
+			if (x->line_len < sizeof(x->line) - 1)
+				x->line[x->line_len++] = chunk[e];
+			continue;
+		}
+		x->line[x->line_len] = '\0';
+		x->line_len = 0;
+		if (exec_progress_line(x->line, &pct, &msg) == 0)
+			h->progress(h, pct, msg);
+	}
+	if (pipe_ended(r))
+		fd_close(&x->pprog[0]);
+}
+
+/* Feeds stdin and reads stdout, stderr and fd 3 until the program is
+ * gone and its stdout and stderr are closed, stopping it when due. */
+static void
+exec_pump(const struct task_conf *tc, struct hctx *h, struct xrun *x)
+{
+	struct pollfd pfd[4];
+	int64_t deadline;
+	int nfd, i;
+
 	deadline = tc->timeout_ms > 0 ? now_ms() + tc->timeout_ms : -1;
 	for (;;) {
-		nfd = 0;
-		if (pin[1] != -1) {
-			pfd[nfd].fd = pin[1];
-			pfd[nfd++].events = POLLOUT;
-		}
-		if (pout[0] != -1) {
-			pfd[nfd].fd = pout[0];
-			pfd[nfd++].events = POLLIN;
-		}
-		if (perr[0] != -1) {
-			pfd[nfd].fd = perr[0];
-			pfd[nfd++].events = POLLIN;
-		}
-		if (pprog[0] != -1) {
-			pfd[nfd].fd = pprog[0];
-			pfd[nfd++].events = POLLIN;
-		}
-		if (!reaped && waitpid(pid, &status, WNOHANG) == pid)
-			reaped = 1;
-		if (reaped && pout[0] == -1 && perr[0] == -1)
+		nfd = exec_pollfds(x, pfd);
+		if (!x->reaped && waitpid(x->pid, &x->status, WNOHANG) == x->pid)
+			x->reaped = 1;
+		if (x->reaped && x->pout[0] == -1 && x->perr[0] == -1)
 			break;
-		/* Time limit, cancel, oversized output: TERM the group,
-		 * then KILL after the grace period. */
-		if (!killed && (*h->cancel || (deadline != -1 &&
-		    now_ms() >= deadline) || why != NULL)) {
-			if (why == NULL)
-				why = *h->cancel ? "cancelled" : "timed out";
-			(void)kill(-pid, SIGTERM);
-			killed = 1;
-			kill_at = now_ms() + tc->kill_grace_ms;
-		}
-		if (killed == 1 && now_ms() >= kill_at) {
-			(void)kill(-pid, SIGKILL);
-			killed = 2;
-		}
+		exec_stop_due(tc, h, x, deadline);
 		if (poll(pfd, (nfds_t)nfd, 50) == -1 && errno != EINTR) {
-			why = "poll failed";
+			x->why = "poll failed";
 			break;
 		}
 		for (i = 0; i < nfd; i++) {
 			if (pfd[i].revents == 0)
 				continue;
-			if (pfd[i].fd == pin[1]) {
-				r = write(pin[1], (const char *)h->payload +
-				    written, h->len - written);
-				if (r > 0)
-					written += (size_t)r;
-				if ((r == -1 && errno != EAGAIN &&
-				    errno != EINTR) || written == h->len) {
-					/* EPIPE: the program does not read
-					 * its stdin; that is its business. */
-					close(pin[1]);
-					pin[1] = -1;
-				}
-			} else if (pfd[i].fd == pout[0]) {
-				r = read(pout[0], chunk, sizeof(chunk));
-				if (r > 0 && why == NULL) {
-					if (h->result->len + (size_t)r >
-					    tc->max_output)
-						why = "output exceeds max_output";
-					else if (buf_append(h->result, chunk,
-					    (size_t)r) == -1)
-						why = "out of memory";
-				}
-				if (r == 0 || (r == -1 && errno != EAGAIN &&
-				    errno != EINTR)) {
-					close(pout[0]);
-					pout[0] = -1;
-				}
-			} else if (pfd[i].fd == perr[0]) {
-				r = read(perr[0], chunk, sizeof(chunk));
-				if (r > 0) {
-					/* Keep the tail: the last words. */
-					n = (size_t)r;
-					if (n >= sizeof(tail)) {
-						memcpy(tail, chunk + n -
-						    sizeof(tail), sizeof(tail));
-						tail_len = sizeof(tail);
-					} else {
-						if (tail_len + n > sizeof(tail)) {
-							size_t drop = tail_len +
-							    n - sizeof(tail);
-
-							memmove(tail, tail +
-							    drop, tail_len -
-							    drop);
-							tail_len -= drop;
-						}
-						memcpy(tail + tail_len, chunk,
-						    n);
-						tail_len += n;
-					}
-				}
-				if (r == 0 || (r == -1 && errno != EAGAIN &&
-				    errno != EINTR)) {
-					close(perr[0]);
-					perr[0] = -1;
-				}
-			} else if (pfd[i].fd == pprog[0]) {
-				r = read(pprog[0], chunk, sizeof(chunk));
-				for (e = 0; e < r; e++) {
-					if (chunk[e] != '\n') {
-						if (line_len < sizeof(line) - 1)
-							line[line_len++] =
-							    chunk[e];
-						continue;
-					}
-					line[line_len] = '\0';
-					line_len = 0;
-					if (exec_progress_line(line, &pct,
-					    &msg) == 0)
-						h->progress(h, pct, msg);
-				}
-				if (r == 0 || (r == -1 && errno != EAGAIN &&
-				    errno != EINTR)) {
-					close(pprog[0]);
-					pprog[0] = -1;
-				}
-			}
+			if (pfd[i].fd == x->pin[1])
+				exec_feed_stdin(x, h);
+			else if (pfd[i].fd == x->pout[0])
+				exec_read_stdout(x, tc, h);
+			else if (pfd[i].fd == x->perr[0])
+				exec_read_stderr(x);
+			else if (pfd[i].fd == x->pprog[0])
+				exec_read_progress(x, h);
 		}
 	}
-	if (!reaped) {
+}
+
+/* Reaps the program; leftovers of its group go too. */
+static void
+exec_reap(const struct task_conf *tc, struct xrun *x)
+{
+	if (!x->reaped) {
 		/* Its pipes closed but it lives on (a daemonizing program):
 		 * it had its time. */
-		if (killed == 0) {
-			(void)kill(-pid, SIGTERM);
-			kill_at = now_ms() + tc->kill_grace_ms;
-			while (waitpid(pid, &status, WNOHANG) == 0 &&
-			    now_ms() < kill_at)
+		if (x->killed == 0) {
+			(void)kill(-x->pid, SIGTERM);
+			x->kill_at = now_ms() + tc->kill_grace_ms;
+			while (waitpid(x->pid, &x->status, WNOHANG) == 0 &&
+			    now_ms() < x->kill_at)
 				sleep_ms(20);
 		}
-		(void)kill(-pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
+		(void)kill(-x->pid, SIGKILL);
+		(void)waitpid(x->pid, &x->status, 0);
 	}
-	/* Leftovers of its group go too. */
-	(void)kill(-pid, SIGKILL);
-	while (tail_len > 0 && (tail[tail_len - 1] == '\n' ||
-	    tail[tail_len - 1] == '\r'))
-		tail_len--;
-	if (why != NULL) {
-		snprintf(h->error, sizeof(h->error), "%s%s%.*s", why,
-		    tail_len ? ": " : "", (int)tail_len, tail);
-		goto closeall;
+	(void)kill(-x->pid, SIGKILL);
+}
+
+/* 0 for exit 0; else -1 with the reason and the tail of stderr in
+ * h->error. */
+static int
+exec_outcome(struct xrun *x, struct hctx *h)
+{
+	char buf[64];
+
+	while (x->tail_len > 0 && (x->tail[x->tail_len - 1] == '\n' ||
+	    x->tail[x->tail_len - 1] == '\r'))
+		x->tail_len--;
+	if (x->why != NULL) {
+		snprintf(h->error, sizeof(h->error), "%s%s%.*s", x->why,
+		    x->tail_len ? ": " : "", (int)x->tail_len, x->tail);
+		return -1;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (pin[1] != -1)
-			close(pin[1]);
-		if (pprog[0] != -1)
-			close(pprog[0]);
+	if (WIFEXITED(x->status) && WEXITSTATUS(x->status) == 0)
 		return 0;
-	}
-	spawn_status(status, buf, sizeof(buf));
+	spawn_status(x->status, buf, sizeof(buf));
 	snprintf(h->error, sizeof(h->error), "%s%s%.*s", buf,
-	    tail_len ? ": " : "", (int)tail_len, tail);
-closeall:
-	for (i = 0; i < 2; i++) {
-		if (pin[i] != -1)
-			close(pin[i]);
-		if (pout[i] != -1)
-			close(pout[i]);
-		if (perr[i] != -1)
-			close(perr[i]);
-		if (pprog[i] != -1)
-			close(pprog[i]);
-	}
+	    x->tail_len ? ": " : "", (int)x->tail_len, x->tail);
 	return -1;
+}
+
+int
+exec_run(const struct task_conf *tc, struct hctx *h)
+{
+	struct xrun x;
+	int rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.pin[0] = x.pin[1] = x.pout[0] = x.pout[1] = -1;
+	x.perr[0] = x.perr[1] = x.pprog[0] = x.pprog[1] = -1;
+	if (exec_start(tc, h, &x) == -1)
+		goto out;
+	exec_pump(tc, h, &x);
+	exec_reap(tc, &x);
+	rc = exec_outcome(&x, h);
+out:
+	exec_close(&x);
+	return rc;
 }

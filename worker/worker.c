@@ -9,126 +9,22 @@
  * broker's consumer_timeout never sees a long task.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <stdatomic.h>
-#include <sys/prctl.h>
-
-#include "broker.h"
-#include "client.h"
-#include "history.h"
-#include "proto.h"
-#include "config.h"
 #include "log.h"
-#include "store.h"
-#include "tally.h"
-#include "task.h"
-#include "util.h"
-#include "worker.h"
+#include "worker_int.h"
 
-#define PEND_MAX	1000
-#define ROUND_TARGET_US	5000.0	/* a claim round should last about this */
-
-#define STOP_TIMEOUT	1
-#define STOP_CANCEL	2
-#define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
-
-struct job {
-	struct claim	 c;
-	int		 skip;		/* cancelled before it started */
-	char		 name[TASK_NAME_MAX + 1];
-	const void	*payload;
-	size_t		 len;
-	void		*body;		/* the delivery body payload points into */
-	uint64_t	 tag;
-	/* outcome, written by the handler thread */
-	int		 ok;
-	int		 permanent;	/* fail without retry (unknown name) */
-	int		 timed_out;
-	struct buf	 result;
-	char		 error[1024];
-	int64_t		 us;
-};
-
-struct worker {
-	struct config	 cfg;
-	struct client	 cl;		/* store + publishing connection */
-	struct broker	*consumer;
-	char		 owner[PROTO_OWNER_MAX + 1];
-	int		 reconcile;
-
-	struct delivery	*pend;
-	size_t		 npend;
-
-	/* the batch, shared with the handler thread under mu */
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 efd;		/* handler -> main: a batch is done */
-	struct job	*jobs;
-	size_t		 njobs;
-	uint64_t	 batch_seq;	/* bumped when a batch is handed over */
-	int		 batch_done;
-	int		 ledgered;	/* "run" lines written for the batch */
-	int		 busy;
-	int		 quit;
-	volatile sig_atomic_t cancel;
-	unsigned	 prog_pct;
-	char		 prog_msg[256];
-	int		 prog_dirty;
-	size_t		 prog_job;
-	int64_t		 next_progress;
-
-	double		 avg_us;
-	int		 ledger;
-	unsigned long	 n_done, n_failed, n_dup, n_bad, n_stale;
-	int64_t		 next_renew, next_tick, next_lead;
-	int		 leader;
-	uint64_t	 lead_token;
-	int64_t		 broker_at, db_at;
-	unsigned	 broker_fails, db_fails;
-	uint64_t	 conn_gen;	/* bumped when the consumer is lost */
-	atomic_int	 stopping;
-	int64_t		 stop_at;	/* standalone: give up stopping then */
-
-	/* supervisor link (TQ_SUPERVISOR_FD), served by its own thread so
-	 * heartbeats flow whatever the main loop waits on */
-	int		 sup;
-	int64_t		 hb_ms;
-	/* TQ_DEBUG_UNSAFE: deliberately broken modes that let the chaos
-	 * checker prove it can fail. Never for production. */
-	int		 unsafe_drop;
-	unsigned long	 n_seen;
-	pthread_t	 link;
-	atomic_llong	 loop_at;	/* main loop's last turn, now_ms() */
-	struct uuid	 cur;		/* the task in the handler, under mu */
-	uint64_t	 cur_fence;
-	int		 cur_set;
-	size_t		 cur_idx;
-	int64_t		 cur_started;
-	unsigned	 cur_timeout_ms;
-	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
-	int64_t		 hard_at;	/* the handler did not stop: exit then */
-	int64_t		 next_cancel_poll;
-	/* standalone: counts of finished tasks, written to tq_rollup by
-	 * the worker itself; and retention when it leads */
-	struct tally	 tally;
-	int64_t		 next_rollup;
-	struct retention retention;
-};
-
-static struct worker W;
+struct worker W;
 
 static void
 usage(FILE *fp)
@@ -149,1059 +45,6 @@ usage(FILE *fp)
 "SIGTERM or SIGINT: stop taking tasks, finish the current ones, exit 0.\n"
 "exit status: 0 ok, 2 usage, 100 bad configuration or plugin, 111 its\n"
 "supervisor is gone, or a handler ignored a stop and the process left.\n");
-}
-
-/* ---- ledger: executions as this process saw them, for the checker ---- */
-
-static void
-ledger_open(void)
-{
-	const char *dir = getenv("TQ_LEDGER_DIR");
-	char path[1024];
-
-	W.ledger = -1;
-	if (dir == NULL || *dir == '\0')
-		return;
-	snprintf(path, sizeof(path), "%s/worker-%s-%d.log", dir, node_name(),
-	    (int)getpid());
-	if ((W.ledger = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0644)) == -1)
-		log_warn("ledger \"%s\"", path);
-}
-
-static void
-ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-ledger(const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	if (W.ledger == -1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(line) &&
-	    write(W.ledger, line, (size_t)n) != n)
-		log_warn("ledger write");
-}
-
-/* ---- handler thread ---- */
-
-static void
-report_progress(struct hctx *h, unsigned pct, const char *msg)
-{
-	pthread_mutex_lock(&W.mu);
-	W.prog_pct = pct > 100 ? 100 : pct;
-	snprintf(W.prog_msg, sizeof(W.prog_msg), "%s", msg ? msg : "");
-	W.prog_dirty = 1;
-	W.prog_job = (size_t)(uintptr_t)h->priv;
-	pthread_mutex_unlock(&W.mu);
-}
-
-static void
-run_job(struct job *j, size_t idx)
-{
-	const struct task_conf *tc;
-	int found;
-	struct hctx h;
-	handler_fn fn;
-	struct timespec a, b;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	memset(&h, 0, sizeof(h));
-	h.name = j->name;
-	h.queue = W.cfg.queue;
-	h.payload = j->payload;
-	h.len = j->len;
-	h.attempt = j->c.attempt;
-	h.max_attempts = j->c.max_attempts;
-	h.timeout_ms = j->c.timeout_ms;
-	uuid_fmt(&j->c.id, h.id);
-	h.result = &j->result;
-	h.cancel = &W.cancel;
-	h.progress = report_progress;
-	h.priv = (void *)(uintptr_t)idx;
-	if (j->skip) {
-		j->ok = 0;
-		snprintf(j->error, sizeof(j->error), "cancelled");
-	} else if ((tc = exec_find(j->name)) != NULL) {
-		j->ok = (tc->serve ? serve_run(tc, &h) : exec_run(tc, &h)) == 0;
-		if (!j->ok)
-			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
-			    h.error : "program failed");
-	} else if ((j->ok = plugin_run(j->name, &h, &found) == 0), found) {
-		if (!j->ok)
-			snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
-			    h.error : "handler failed");
-	} else if ((fn = handler_find(j->name)) == NULL) {
-		snprintf(j->error, sizeof(j->error), "unknown task name \"%s\"",
-		    j->name);
-		j->ok = 0;
-		j->permanent = 1;
-	} else if (fn(&h) == 0) {
-		j->ok = 1;
-	} else {
-		j->ok = 0;
-		snprintf(j->error, sizeof(j->error), "%s", h.error[0] ?
-		    h.error : "handler failed");
-	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	pthread_mutex_lock(&W.mu);
-	if (W.stop_why == STOP_TIMEOUT) {
-		j->ok = 0;
-		j->timed_out = 1;
-		snprintf(j->error, sizeof(j->error), "timed out after %u ms",
-		    j->c.timeout_ms);
-	} else if (W.stop_why == STOP_CANCEL && !j->ok)
-		snprintf(j->error, sizeof(j->error), "cancelled");
-	pthread_mutex_unlock(&W.mu);
-	j->us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 +
-	    (b.tv_nsec - a.tv_nsec) / 1000;
-}
-
-/* Tells the supervisor which task the handler holds: if the process dies
- * now, that task is the one charged with the attempt. */
-static void
-task_frame(enum proto_type type, struct job *j)
-{
-	struct frame f;
-
-	pthread_mutex_lock(&W.mu);
-	W.cur_set = type == P_TASK_BEGIN;
-	W.cur = j->c.id;
-	W.cur_fence = j->c.fence;
-	if (type == P_TASK_BEGIN) {
-		W.prog_pct = 0;
-		W.cur_idx = (size_t)(j - W.jobs);
-		W.cur_started = now_ms();
-		W.cur_timeout_ms = j->c.timeout_ms;
-		W.stop_why = 0;
-		W.hard_at = 0;
-		W.cancel = 0;
-	}
-	pthread_mutex_unlock(&W.mu);
-	if (W.sup == -1)
-		return;
-	memset(&f, 0, sizeof(f));
-	f.type = type;
-	f.u.task.task = j->c.id;
-	f.u.task.fence = j->c.fence;
-	f.u.task.attempt = j->c.attempt;
-	f.u.task.ok = (uint8_t)j->ok;
-	/* Blocking is fine here: the supervisor reads at once. */
-	if (proto_send(W.sup, &f) == -1 && errno != EAGAIN)
-		log_warn("event=supervisor_send_failed frame=%d", (int)type);
-}
-
-static void *
-handler_main(void *arg)
-{
-	uint64_t seen = 0, one = 1;
-	sigset_t all;
-	size_t i;
-
-	(void)arg;
-	/* Signals belong to the main thread's signalfd. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	pthread_mutex_lock(&W.mu);
-	for (;;) {
-		while (!W.quit && W.batch_seq == seen)
-			pthread_cond_wait(&W.cv, &W.mu);
-		if (W.quit)
-			break;
-		seen = W.batch_seq;
-		pthread_mutex_unlock(&W.mu);
-		for (i = 0; i < W.njobs; i++) {
-			task_frame(P_TASK_BEGIN, &W.jobs[i]);
-			run_job(&W.jobs[i], i);
-			task_frame(P_TASK_END, &W.jobs[i]);
-		}
-		pthread_mutex_lock(&W.mu);
-		W.batch_done = 1;
-		if (write(W.efd, &one, sizeof(one)) != sizeof(one))
-			log_warn("eventfd write");
-	}
-	pthread_mutex_unlock(&W.mu);
-	/* Served children go before this thread: they would die with it
-	 * (PR_SET_PDEATHSIG), but they are told and reaped. */
-	serve_shutdown();
-	return NULL;
-}
-
-static void	db_error(const char *);
-
-/* ---- timeouts and cancellation ---- */
-
-/* A cancel request for one of our tasks: the running one is told (soft:
- * the handler sees the flag, an exec child gets SIGTERM), one not yet
- * started is skipped. */
-static void
-cancel_task(const struct uuid *id)
-{
-	char idtxt[UUID_STRLEN + 1];
-	size_t i;
-
-	pthread_mutex_lock(&W.mu);
-	if (W.cur_set && uuid_cmp(&W.cur, id) == 0) {
-		if (W.stop_why == 0) {
-			W.stop_why = STOP_CANCEL;
-			W.cancel = 1;
-			W.hard_at = now_ms() + STOP_GRACE_MS;
-			uuid_fmt(id, idtxt);
-			log_info("event=cancel task=%s action=stop", idtxt);
-		}
-	} else if (W.busy)
-		for (i = 0; i < W.njobs; i++)
-			if (uuid_cmp(&W.jobs[i].c.id, id) == 0)
-				W.jobs[i].skip = 1;
-	pthread_mutex_unlock(&W.mu);
-}
-
-/* Time limits, and handlers that ignore a stop: past the grace period the
- * outcome is written for them, and the process goes (a thread cannot be
- * killed; the supervisor restarts us and gives back the rest). */
-static void
-watch_current(void)
-{
-	struct finish f;
-	char idtxt[UUID_STRLEN + 1];
-	int64_t now = now_ms();
-	int hard = 0;
-	struct job j;
-
-	pthread_mutex_lock(&W.mu);
-	if (W.cur_set && W.stop_why == 0 && W.cur_timeout_ms > 0 &&
-	    now - W.cur_started >= W.cur_timeout_ms) {
-		W.stop_why = STOP_TIMEOUT;
-		W.cancel = 1;
-		W.hard_at = now + STOP_GRACE_MS;
-		uuid_fmt(&W.cur, idtxt);
-		log_info("event=timeout task=%s timeout_ms=%u action=stop",
-		    idtxt, W.cur_timeout_ms);
-	}
-	if (W.cur_set && W.hard_at != 0 && now >= W.hard_at) {
-		hard = 1;
-		j = W.jobs[W.cur_idx];
-	}
-	pthread_mutex_unlock(&W.mu);
-	if (!hard)
-		return;
-	uuid_fmt(&j.c.id, idtxt);
-	log_warnx("event=stop_ignored task=%s action=exit", idtxt);
-	memset(&f, 0, sizeof(f));
-	f.id = j.c.id;
-	f.fence = j.c.fence;
-	f.attempt = j.c.attempt;
-	f.max_attempts = j.c.max_attempts;
-	f.backoff_base_ms = j.c.backoff_base_ms;
-	f.backoff_cap_ms = j.c.backoff_cap_ms;
-	f.outcome = W.stop_why == STOP_CANCEL ? FIN_CANCELLED : FIN_FAILED;
-	snprintf(j.error, sizeof(j.error), W.stop_why == STOP_TIMEOUT ?
-	    "timed out after %u ms (killed)" : "cancelled (killed)",
-	    j.c.timeout_ms);
-	f.error = j.error;
-	if (W.cl.store == NULL || store_finish(W.cl.store, &f, 1) == -1)
-		log_warnx("event=stop_record_failed task=%s", idtxt);
-	_exit(EXIT_TEMP);
-}
-
-/* Standalone, the worker asks the database itself whether any of its
- * tasks is to be cancelled (supervised, the supervisor asks for all). */
-static void
-poll_cancels(void)
-{
-	const char *owner = W.owner;
-	char (*owners)[129] = NULL;
-	uint64_t *fences = NULL;
-	struct uuid *ids = NULL;
-	int n, i;
-
-	W.next_cancel_poll = now_ms() + 250;
-	if ((n = store_cancel_asked(W.cl.store, &owner, 1, &ids, &fences,
-	    &owners)) == -1) {
-		db_error("cancel poll");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		cancel_task(&ids[i]);
-	free(ids);
-	free(fences);
-	free(owners);
-}
-
-/* ---- supervisor link ---- */
-
-static uint32_t
-rss_kb(void)
-{
-	unsigned long size, res;
-	FILE *fp;
-
-	if ((fp = fopen("/proc/self/statm", "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%lu %lu", &size, &res) != 2)
-		res = 0;
-	fclose(fp);
-	return (uint32_t)(res * (unsigned long)sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void
-wake_main(void)
-{
-	uint64_t one = 1;
-
-	if (write(W.efd, &one, sizeof(one)) != sizeof(one))
-		log_warn("eventfd write");
-}
-
-static int
-send_heartbeat(void)
-{
-	struct frame f;
-	int64_t age = now_ms() - atomic_load(&W.loop_at);
-
-	memset(&f, 0, sizeof(f));
-	f.type = P_HEARTBEAT;
-	pthread_mutex_lock(&W.mu);
-	f.u.hb.state = atomic_load(&W.stopping) ? WS_DRAINING :
-	    W.busy ? WS_BUSY : WS_IDLE;
-	f.u.hb.progress = (uint8_t)W.prog_pct;
-	f.u.hb.inflight = (uint16_t)(W.busy ? W.njobs : 0);
-	if (W.cur_set) {
-		f.u.hb.task = W.cur;
-		f.u.hb.fence = W.cur_fence;
-	}
-	f.u.hb.succeeded = W.n_done;
-	f.u.hb.failed = W.n_failed;
-	f.u.hb.duplicates = (uint32_t)W.n_dup;
-	pthread_mutex_unlock(&W.mu);
-	f.u.hb.rss_kb = rss_kb();
-	f.u.hb.loop_age_ms = age < 0 ? 0 : age > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)age;
-	return proto_send(W.sup, &f);
-}
-
-static void *
-link_main(void *arg)
-{
-	uint8_t buf[PROTO_MAX];
-	struct pollfd pfd;
-	struct frame f;
-	char err[128];
-	sigset_t all;
-	int64_t next = 0, wait;
-	ssize_t n;
-
-	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	pfd.fd = W.sup;
-	pfd.events = POLLIN;
-	for (;;) {
-		if (now_ms() >= next) {
-			if (send_heartbeat() == -1 && errno != EAGAIN)
-				break;
-			next = now_ms() + W.hb_ms;
-		}
-		wait = next - now_ms();
-		if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		n = recv(W.sup, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			break;
-		if (proto_decode(buf, (size_t)n, &f, err, sizeof(err)) == -1) {
-			log_error("event=bad_frame from=supervisor error=\"%s\"",
-			    err);
-			break;
-		}
-		switch (f.type) {
-		case P_DRAIN:
-		case P_SHUTDOWN:
-			if (!atomic_exchange(&W.stopping, 1))
-				log_info("event=stopping reason=%s",
-				    f.type == P_DRAIN ? "drain" : "shutdown");
-			wake_main();
-			break;
-		case P_CANCEL:
-			cancel_task(&f.u.cancel.task);
-			break;
-		default:
-			log_error("event=bad_frame from=supervisor type=%d",
-			    (int)f.type);
-			goto gone;
-		}
-	}
-gone:
-	/* No supervisor: nobody watches us, so stop. Its successor or the
-	 * cluster reconciler takes our tasks back. */
-	log_warnx("event=supervisor_lost action=exit");
-	atomic_store(&W.stopping, 1);
-	wake_main();
-	sleep_ms(1000);
-	_exit(EXIT_TEMP);
-	return NULL;
-}
-
-static void
-link_start(void)
-{
-	struct frame f;
-	const char *v, *errstr;
-	long long n;
-
-	W.sup = -1;
-	if ((v = getenv("TQ_SUPERVISOR_FD")) == NULL)
-		return;
-	if (parse_num(v, 3, 1024, &n, &errstr) == -1)
-		log_fatalx(EXIT_PERM, "TQ_SUPERVISOR_FD: \"%s\" is %s", v,
-		    errstr);
-	W.sup = (int)n;
-	(void)fcntl(W.sup, F_SETFD, FD_CLOEXEC);
-	W.hb_ms = 200;
-	if ((v = getenv("TQ_HEARTBEAT_MS")) != NULL &&
-	    parse_num(v, 10, 60000, &n, &errstr) == 0)
-		W.hb_ms = n;
-	/* Dies with the supervisor, even when frozen or killed -9. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The supervisor died before PR_SET_PDEATHSIG took: we were
-	 * reparented to pid 1. Unless the supervisor is pid 1 itself, as it
-	 * may be in a container. (A lost link is seen by the link thread.) */
-	v = getenv("TQ_SUPERVISOR_PID");
-	if (getppid() == 1 && (v == NULL || strcmp(v, "1") != 0))
-		log_fatalx(EXIT_TEMP, "supervisor already gone");
-	memset(&f, 0, sizeof(f));
-	f.type = P_HELLO;
-	f.u.hello.pid = (uint32_t)getpid();
-	snprintf(f.u.hello.owner, sizeof(f.u.hello.owner), "%s", W.owner);
-	if (proto_send(W.sup, &f) == -1)
-		log_fatalx(EXIT_TEMP, "supervisor hello: %s", strerror(errno));
-	if (pthread_create(&W.link, NULL, link_main, NULL) != 0)
-		log_fatalx(EXIT_TEMP, "pthread_create failed");
-}
-
-/* ---- connections ---- */
-
-static int64_t
-retry_delay(unsigned fails)
-{
-	/* 100 ms doubling to 5 s, full jitter, never 0. */
-	return backoff_ms(100, 5000, fails) + 50;
-}
-
-static void
-consumer_lost(const char *why)
-{
-	size_t i;
-
-	log_warnx("event=broker_lost error=\"%s\" dropped_deliveries=%zu", why,
-	    W.npend);
-	/* Unacked deliveries come back to someone when the channel dies. */
-	for (i = 0; i < W.npend; i++)
-		delivery_release(&W.pend[i]);
-	W.npend = 0;
-	W.conn_gen++;
-	broker_close(W.consumer);
-	W.consumer = NULL;
-	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
-}
-
-static void
-consumer_connect(void)
-{
-	char err[TQ_ERRSZ];
-	int temp;
-
-	W.consumer = client_broker_open(&W.cl, err, sizeof(err), &temp);
-	if (W.consumer == NULL) {
-		if (W.broker_fails == 0 || (W.broker_fails % 20) == 0)
-			log_warnx("event=broker_connect_failed error=\"%s\"",
-			    err);
-		W.broker_at = now_ms() + retry_delay(W.broker_fails++);
-		return;
-	}
-	/* After every reconnect: declare and consume again. */
-	if (broker_declare(W.consumer, W.cfg.queue) == -1 ||
-	    broker_consume(W.consumer, W.cfg.queue, (int)W.cfg.prefetch) == -1) {
-		consumer_lost(broker_errstr(W.consumer));
-		return;
-	}
-	if (W.broker_fails > 0)
-		log_info("event=broker_reconnected queue=%s after_failures=%u",
-		    W.cfg.queue, W.broker_fails);
-	else
-		log_info("event=consuming queue=%s prefetch=%lld owner=%s",
-		    W.cfg.queue, W.cfg.prefetch, W.owner);
-	W.broker_fails = 0;
-}
-
-static void
-db_lost(const char *why)
-{
-	log_warnx("event=db_lost error=\"%s\"", why);
-	store_close(W.cl.store);
-	W.cl.store = NULL;
-	W.db_at = now_ms() + retry_delay(W.db_fails++);
-}
-
-static int
-db_ready(void)
-{
-	if (W.cl.store != NULL)
-		return 1;
-	if (now_ms() < W.db_at)
-		return 0;
-	if (client_store(&W.cl) == -1) {
-		if (W.db_fails == 0 || (W.db_fails % 20) == 0)
-			log_warnx("event=db_connect_failed error=\"%s\"",
-			    W.cl.err);
-		W.db_at = now_ms() + retry_delay(W.db_fails++);
-		return 0;
-	}
-	if (W.db_fails > 0)
-		log_info("event=db_reconnected after_failures=%u", W.db_fails);
-	W.db_fails = 0;
-	return 1;
-}
-
-/* A store error: connection-level ones drop the connection. */
-static void
-db_error(const char *op)
-{
-	char why[TQ_ERRSZ + 64];
-
-	snprintf(why, sizeof(why), "%s: %s", op, store_errstr(W.cl.store));
-	if (store_err_temporary(W.cl.store))
-		db_lost(why);
-	else {
-		/* Not a lost connection, yet not ours to fix: back off, and
-		 * start over with a fresh connection. */
-		log_error("event=db_error error=\"%s\"", why);
-		db_lost(why);
-	}
-}
-
-/* A call that held the main loop for long says so: the loop is what
- * keeps deliveries, leases and outcomes moving. */
-static void
-slow(const char *op, int64_t t0, size_t n)
-{
-	int64_t ms = now_ms() - t0;
-
-	if (ms >= 1000)
-		log_warnx("event=slow op=%s ms=%lld tasks=%zu", op,
-		    (long long)ms, n);
-}
-
-/* ---- a round: claim, ack, hand over ---- */
-
-static size_t
-round_size(void)
-{
-	double n = ROUND_TARGET_US / (W.avg_us > 1 ? W.avg_us : 1);
-
-	if (n < 1)
-		n = 1;
-	if (n > (double)W.cfg.batch)
-		n = (double)W.cfg.batch;
-	return (size_t)n;
-}
-
-static void
-reject(struct delivery *d, const char *why)
-{
-	W.n_bad++;
-	log_warnx("event=bad_message tag=%llu message_id=\"%s\" error=\"%s\" "
-	    "action=dead_lettered", (unsigned long long)d->tag, d->message_id,
-	    why);
-	if (W.consumer && broker_reject(W.consumer, d->tag) == -1)
-		consumer_lost(broker_errstr(W.consumer));
-}
-
-static struct finish	*finish_prepare(void);
-static void		 finish_post(struct finish *);
-
-/* A round: claims deliveries. With fin (the outcomes of the batch just
- * done), records them in the claim's transaction: one commit a round. */
-static void
-start_round(struct finish *fin)
-{
-	struct claim *c = NULL;
-	struct job *jobs = NULL;
-	struct delivery *dl = NULL;
-	struct task_msg m;
-	char (*why)[256] = NULL, idtxt[UUID_STRLEN + 1];
-	size_t i, k, n, nj = 0, nc = 0;
-	uint64_t maxtag = 0, gen;
-	int *slot = NULL, owned, r, nrej;
-	int64_t t0;
-
-	n = round_size();
-	if (n > W.npend)
-		n = W.npend;
-
-	jobs = calloc(n, sizeof(*jobs));
-	c = calloc(n, sizeof(*c));
-	slot = calloc(n, sizeof(*slot));
-	dl = calloc(n, sizeof(*dl));
-	why = calloc(n, sizeof(*why));
-	if (jobs == NULL || c == NULL || slot == NULL || dl == NULL ||
-	    why == NULL) {
-		log_error("event=oom");
-		goto out;
-	}
-	/* The round's deliveries leave the pending list now: a lost
-	 * connection below frees only what is left there. */
-	memcpy(dl, W.pend, n * sizeof(*dl));
-	memmove(W.pend, W.pend + n, (W.npend - n) * sizeof(*W.pend));
-	W.npend -= n;
-	gen = W.conn_gen;
-	for (i = 0; i < n; i++) {
-		slot[i] = -1;
-		if (task_msg_decode(dl[i].body, dl[i].len,
-		    (size_t)W.cfg.payload_max, &m, why[i],
-		    sizeof(why[i])) == -1) {
-			if (m.has_id) {
-				/* Its row, if any, fails with the reason. */
-				uuid_fmt(&m.id, idtxt);
-				if (store_reject(W.cl.store, &m.id, why[i]) ==
-				    -1) {
-					db_error("reject");
-					goto putback;
-				}
-				log_warnx("event=task_rejected task=%s "
-				    "error=\"%s\"", idtxt, why[i]);
-			}
-			slot[i] = -2;
-			continue;
-		}
-		if (W.unsafe_drop && ++W.n_seen % 10 == 0) {
-			/* Broken on purpose: acked, never claimed or run. */
-			uuid_fmt(&m.id, idtxt);
-			log_warnx("event=debug_drop task=%s", idtxt);
-			slot[i] = -4;
-			continue;
-		}
-		/* The same id twice in one round: the second is a duplicate. */
-		for (k = 0; k < nc; k++)
-			if (uuid_cmp(&c[k].id, &m.id) == 0)
-				break;
-		if (k < nc) {
-			slot[i] = -3;
-			continue;
-		}
-		c[nc++].id = m.id;
-		jobs[nj].c.id = m.id;
-		snprintf(jobs[nj].name, sizeof(jobs[nj].name), "%s", m.name);
-		jobs[nj].payload = m.payload;
-		jobs[nj].len = m.payload_len;
-		jobs[nj].body = dl[i].body;
-		jobs[nj].tag = dl[i].tag;
-		nj++;
-	}
-	t0 = now_ms();
-	r = nc > 0 || fin != NULL ? store_finish_claim(W.cl.store, fin,
-	    fin ? W.njobs : 0, W.owner, W.cfg.lease_ms, c, nc) : 0;
-	slow(fin ? "finish_claim" : "claim", t0, nc + (fin ? W.njobs : 0));
-	if (r == -1) {
-		/* Nothing claimed (nor recorded): the deliveries wait for the
-		 * next try, the outcomes are kept. */
-		db_error(fin ? "finish" : "claim");
-		goto putback;
-	}
-	if (fin != NULL) {
-		finish_post(fin);
-		fin = NULL;
-	}
-	/* store_claim sorted c; match results back by id. */
-	for (i = 0; i < nj; i++)
-		for (k = 0; k < nc; k++)
-			if (uuid_cmp(&c[k].id, &jobs[i].c.id) == 0) {
-				jobs[i].c = c[k];
-				break;
-			}
-	/* Settle every delivery of the round with the broker (if the
-	 * connection that delivered them still stands): rejects go to the
-	 * dead-letter queue, the rest are acked. */
-	nrej = 0;
-	for (i = 0; i < nj; i++) {
-		uuid_fmt(&jobs[i].c.id, idtxt);
-		switch (jobs[i].c.result) {
-		case CLAIM_OK:
-			break;
-		case CLAIM_NOROW:
-			log_warnx("event=orphan_message task=%s "
-			    "action=dead_lettered", idtxt);
-			for (k = 0; k < n; k++)
-				if (dl[k].tag == jobs[i].tag) {
-					slot[k] = -2;
-					snprintf(why[k], sizeof(why[k]),
-					    "no such task");
-				}
-			break;
-		default:
-			W.n_dup++;
-			log_info("event=duplicate task=%s state=%s action=dropped",
-			    idtxt, task_state_name(jobs[i].c.state));
-			break;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (slot[i] == -3)
-			W.n_dup++;
-		if (slot[i] == -2)
-			nrej++;
-		else if (dl[i].tag > maxtag)
-			maxtag = dl[i].tag;
-	}
-	for (i = 0, k = 0; i < nj; i++)
-		if (jobs[i].c.result == CLAIM_OK)
-			jobs[k++] = jobs[i];
-	nj = k;
-	if (W.conn_gen == gen && nrej == 0 && maxtag > 0) {
-		/* The common case: one multiple ack settles the round. */
-		if (broker_ack(W.consumer, maxtag, 1) == -1)
-			consumer_lost(broker_errstr(W.consumer));
-	} else if (W.conn_gen == gen) {
-		/* A multiple ack would settle the rejected ones twice (the
-		 * broker closes the channel for that): one by one. */
-		for (i = 0; i < n && W.conn_gen == gen; i++) {
-			if (slot[i] == -2)
-				reject(&dl[i], why[i]);
-			else if (broker_ack(W.consumer, dl[i].tag, 0) == -1)
-				consumer_lost(broker_errstr(W.consumer));
-		}
-	}
-	/* If the connection is gone, the broker redelivers what was not
-	 * settled: duplicates, dropped by their rows. */
-	for (i = 0; i < nj; i++) {
-		uuid_fmt(&jobs[i].c.id, idtxt);
-		log_debug("event=claimed task=%s fence=%llu attempt=%u", idtxt,
-		    (unsigned long long)jobs[i].c.fence, jobs[i].c.attempt);
-	}
-	/* The bodies of claimed tasks now belong to their jobs. */
-	for (i = 0; i < n; i++) {
-		for (owned = 0, k = 0; k < nj; k++)
-			owned |= jobs[k].body == dl[i].body;
-		if (!owned)
-			delivery_release(&dl[i]);
-	}
-	if (nj == 0)
-		goto out;
-	pthread_mutex_lock(&W.mu);
-	W.jobs = jobs;
-	W.njobs = nj;
-	W.batch_done = 0;
-	W.ledgered = 0;
-	W.busy = 1;
-	W.batch_seq++;
-	pthread_cond_signal(&W.cv);
-	pthread_mutex_unlock(&W.mu);
-	jobs = NULL;
-	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
-	goto out;
-putback:
-	/* Back to the front of the list if their connection still stands;
-	 * else they are void (the broker redelivers them). */
-	if (W.conn_gen == gen && W.npend + n <= PEND_MAX) {
-		memmove(W.pend + n, W.pend, W.npend * sizeof(*W.pend));
-		memcpy(W.pend, dl, n * sizeof(*dl));
-		W.npend += n;
-	} else
-		for (i = 0; i < n; i++)
-			delivery_release(&dl[i]);
-out:
-	free(fin);
-	free(jobs);
-	free(c);
-	free(slot);
-	free(dl);
-	free(why);
-}
-
-/* The outcomes of the finished batch, to record (NULL: out of memory). */
-static struct finish *
-finish_prepare(void)
-{
-	struct finish *f;
-	size_t i;
-
-	if ((f = calloc(W.njobs, sizeof(*f))) == NULL) {
-		log_error("event=oom");
-		return NULL;
-	}
-	for (i = 0; i < W.njobs; i++) {
-		struct job *j = &W.jobs[i];
-
-		f[i].id = j->c.id;
-		f[i].fence = j->c.fence;
-		f[i].attempt = j->c.attempt;
-		f[i].max_attempts = j->permanent ? j->c.attempt :
-		    j->c.max_attempts;
-		f[i].backoff_base_ms = j->c.backoff_base_ms;
-		f[i].backoff_cap_ms = j->c.backoff_cap_ms;
-		if (j->ok && j->result.len > (size_t)W.cfg.result_max) {
-			j->ok = 0;
-			j->permanent = 1;
-			f[i].max_attempts = j->c.attempt;
-			snprintf(j->error, sizeof(j->error), "result of %zu "
-			    "bytes exceeds result_max (%lld)", j->result.len,
-			    W.cfg.result_max);
-		}
-		if (j->ok) {
-			f[i].outcome = FIN_SUCCEEDED;
-			f[i].result = j->result.data ? j->result.data : "";
-			f[i].result_len = j->result.len;
-		} else {
-			f[i].outcome = FIN_FAILED;
-			f[i].error = j->error;
-		}
-	}
-	return f;
-}
-
-/* Records the finished batch; keeps it (and retries) while the database
- * is away. */
-static void
-finish_round(void)
-{
-	struct finish *f;
-	int64_t t0;
-	int r;
-
-	if ((f = finish_prepare()) == NULL)
-		return;
-	t0 = now_ms();
-	r = store_finish(W.cl.store, f, W.njobs);
-	slow("finish", t0, W.njobs);
-	if (r == -1) {
-		free(f);
-		db_error("finish");
-		return;
-	}
-	finish_post(f);
-}
-
-/* Tells the supervisor a recorded outcome, for its counters of finished
- * tasks. */
-static void
-done_frame(const struct finish *f)
-{
-	struct frame fr;
-	const struct job *j = NULL;
-	size_t i;
-
-	for (i = 0; i < W.njobs; i++)
-		if (uuid_cmp(&W.jobs[i].c.id, &f->id) == 0)
-			j = &W.jobs[i];
-	if (j == NULL || j->name[0] == '\0')
-		return;
-	memset(&fr, 0, sizeof(fr));
-	fr.type = P_TASK_DONE;
-	switch (f->state) {
-	case TS_SUCCEEDED:
-		fr.u.done.outcome = RO_SUCCEEDED;
-		break;
-	case TS_SCHEDULED:
-		fr.u.done.outcome = RO_RETRIED;
-		break;
-	case TS_CANCELLED:
-		fr.u.done.outcome = RO_CANCELLED;
-		break;
-	default:
-		fr.u.done.outcome = RO_FAILED;
-		break;
-	}
-	fr.u.done.timed_out = (uint8_t)j->timed_out;
-	fr.u.done.run_us = j->us >= 0 ? (uint64_t)j->us : UINT64_MAX;
-	/* The queue wait of a first attempt; a retry waited for its
-	 * backoff. */
-	fr.u.done.wait_us = j->c.attempt == 1 && j->c.wait_us >= 0 ?
-	    (uint64_t)j->c.wait_us : UINT64_MAX;
-	snprintf(fr.u.done.name, sizeof(fr.u.done.name), "%s", j->name);
-	if (W.sup == -1) {
-		if (tally_add(&W.tally, W.cfg.queue, j->name,
-		    (enum rollup_outcome)fr.u.done.outcome, j->us,
-		    fr.u.done.wait_us == UINT64_MAX ? -1 :
-		    (int64_t)fr.u.done.wait_us, j->timed_out) == -1)
-			log_warnx("event=oom what=\"task counters\"");
-		return;
-	}
-	if (proto_send(W.sup, &fr) == -1 && errno != EAGAIN)
-		log_warn("event=supervisor_send_failed frame=%d",
-		    (int)P_TASK_DONE);
-}
-
-/* The batch's outcomes are recorded: ledger, counts, and the batch is
- * released. Frees f. */
-static void
-finish_post(struct finish *f)
-{
-	char idtxt[UUID_STRLEN + 1];
-	size_t i;
-	double us;
-
-	/* store_finish sorted f by id; report in its order. */
-	for (i = 0; i < W.njobs; i++) {
-		uuid_fmt(&f[i].id, idtxt);
-		if (!f[i].applied) {
-			W.n_stale++;
-			log_warnx("event=stale_finish task=%s fence=%llu "
-			    "action=discarded", idtxt,
-			    (unsigned long long)f[i].fence);
-			continue;
-		}
-		ledger("done %s %llu %s %lld\n", idtxt,
-		    (unsigned long long)f[i].fence, task_state_name(f[i].state),
-		    (long long)wall_ms());
-		done_frame(&f[i]);
-		if (f[i].state == TS_SUCCEEDED)
-			W.n_done++;
-		else {
-			W.n_failed++;
-			log_info("event=task_failed task=%s attempt=%u/%u "
-			    "state=%s error=\"%s\"", idtxt, f[i].attempt,
-			    f[i].max_attempts, task_state_name(f[i].state),
-			    f[i].error);
-		}
-	}
-	for (i = 0; i < W.njobs; i++) {
-		us = (double)W.jobs[i].us;
-		W.avg_us = W.avg_us * 0.8 + us * 0.2;
-		buf_release(&W.jobs[i].result);
-		free(W.jobs[i].body);
-	}
-	free(f);
-	pthread_mutex_lock(&W.mu);
-	free(W.jobs);
-	W.jobs = NULL;
-	W.njobs = 0;
-	W.busy = 0;
-	W.batch_done = 0;
-	W.prog_dirty = 0;
-	pthread_mutex_unlock(&W.mu);
-}
-
-static void
-batch_ledger(void)
-{
-	char idtxt[UUID_STRLEN + 1];
-	size_t i;
-
-	for (i = 0; i < W.njobs; i++) {
-		struct job *j = &W.jobs[i];
-
-		uuid_fmt(&j->c.id, idtxt);
-		ledger("run %s %llu %u %s %zu %016llx %lld\n", idtxt,
-		    (unsigned long long)j->c.fence, j->c.attempt,
-		    j->ok ? "ok" : "fail", j->result.len,
-		    (unsigned long long)fnv64(j->result.data ? j->result.data :
-		    "", j->result.len), (long long)wall_ms());
-	}
-}
-
-/* Progress goes to the row at most five times a second; fenced, so a
- * stale worker's progress does not show. */
-static void
-write_progress(void)
-{
-	struct uuid id;
-	uint64_t fence;
-	unsigned pct;
-	char msg[256];
-	int ok = 0;
-
-	pthread_mutex_lock(&W.mu);
-	if (W.busy && W.prog_job < W.njobs) {
-		id = W.jobs[W.prog_job].c.id;
-		fence = W.jobs[W.prog_job].c.fence;
-		pct = W.prog_pct;
-		snprintf(msg, sizeof(msg), "%s", W.prog_msg);
-		ok = 1;
-	}
-	W.prog_dirty = 0;
-	pthread_mutex_unlock(&W.mu);
-	W.next_progress = now_ms() + 200;
-	if (ok && store_progress(W.cl.store, &id, fence, pct, msg) == -1)
-		db_error("progress");
-}
-
-static void
-renew_leases(void)
-{
-	struct uuid ids[STORE_BATCH_MAX];
-	uint64_t fences[STORE_BATCH_MAX];
-	size_t i, n = W.njobs < STORE_BATCH_MAX ? W.njobs : STORE_BATCH_MAX;
-
-	for (i = 0; i < n; i++) {
-		ids[i] = W.jobs[i].c.id;
-		fences[i] = W.jobs[i].c.fence;
-	}
-	if (store_renew(W.cl.store, ids, fences, n, W.cfg.lease_ms) == -1)
-		db_error("renew");
-	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
-}
-
-static void
-reconcile_tick(void)
-{
-	struct reconcile_stats rs;
-	int64_t now = now_ms();
-	int r;
-
-	if (now >= W.next_lead) {
-		r = store_lead(W.cl.store, "reconciler", W.owner,
-		    W.cfg.leader_ttl_ms, &W.lead_token);
-		if (r == -1) {
-			db_error("lead");
-			return;
-		}
-		if (r != W.leader)
-			log_info("event=%s role=reconciler token=%llu",
-			    r ? "leader" : "follower",
-			    (unsigned long long)W.lead_token);
-		W.leader = r;
-		W.next_lead = now + W.cfg.leader_ttl_ms / 3;
-	}
-	if (W.leader && client_reconcile(&W.cl, &rs) == -1)
-		client_reconcile_failed(&W.cl);
-	else if (W.leader && (rs.expired || rs.published || rs.stranded || rs.cron))
-		log_info("event=reconciled expired=%d due=%d published=%d "
-		    "stranded=%d cron=%d", rs.expired, rs.due, rs.published,
-		    rs.stranded, rs.cron);
-	if (W.leader && W.cl.store != NULL && history_retention(&W.cl,
-	    &W.retention, 50) == -1)
-		log_warnx("event=retention_failed error=\"%s\"", W.cl.err);
-	W.next_tick = now + W.cfg.reconcile_ms;
-}
-
-/* A standalone worker writes its own counts of finished tasks to
- * tq_rollup (under a supervisor, the supervisor does). */
-static void
-rollup_flush(void)
-{
-	struct rollup_row *r = NULL;
-	int n;
-
-	W.next_rollup = now_ms() + 5000;
-	if ((n = tally_take(&W.tally, &r)) <= 0)
-		return;
-	if (store_rollup_add(W.cl.store, r, (size_t)n) == -1) {
-		tally_untake(&W.tally, r, (size_t)n);
-		db_error("rollup");
-	}
-	free(r);
 }
 
 /* ---- main loop ---- */
@@ -1241,20 +84,19 @@ read_deliveries(void)
 		if (r == 0)
 			break;
 		if (r == -1) {
-			consumer_lost(broker_errstr(W.consumer));
+			conn_broker_lost(broker_errstr(W.consumer));
 			break;
 		}
 		W.pend[W.npend++] = d;
 	}
 }
 
+/* The handler thread, the supervisor link and what the loop waits on;
+ * the signalfd. */
 static int
-run(void)
+worker_start(void)
 {
-	struct pollfd pfd[3];
-	struct signalfd_siginfo si;
-	int64_t now, wait;
-	int sfd, nfd, done;
+	int sfd;
 
 	if ((sfd = signals_fd()) == -1)
 		log_fatalx(EXIT_TEMP, "signalfd: %s", strerror(errno));
@@ -1264,115 +106,151 @@ run(void)
 		log_fatalx(EXIT_TEMP, "out of memory");
 	pthread_mutex_init(&W.mu, NULL);
 	pthread_cond_init(&W.cv, NULL);
-	if (pthread_create(&W.th, NULL, handler_main, NULL) != 0)
+	if (pthread_create(&W.th, NULL, runner_main, NULL) != 0)
 		log_fatalx(EXIT_TEMP, "pthread_create failed");
 	atomic_store(&W.loop_at, now_ms());
 	link_start();
+	return sfd;
+}
 
-	for (;;) {
-		now = now_ms();
-		atomic_store(&W.loop_at, now);
-		if (W.stopping && !W.busy)
-			break;
-		/* A standalone worker that cannot record its last outcomes
-		 * (the database is away) does not wait forever: the leases
-		 * give those tasks to someone else. Supervised, the
-		 * supervisor's drain deadline decides. */
-		if (W.stopping && W.sup == -1) {
-			if (W.stop_at == 0)
-				W.stop_at = now + W.cfg.lease_ms;
-			else if (now >= W.stop_at) {
-				log_warnx("event=stop_abandoned tasks=%zu "
-				    "reason=\"outcomes not recorded in time; "
-				    "leases will expire\"", W.njobs);
-				/* The handler may still be running. */
-				_exit(EXIT_TEMP);
-			}
-		}
-		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
-			consumer_connect();
-		(void)db_ready();
-
-		pthread_mutex_lock(&W.mu);
-		done = W.busy && W.batch_done;
-		pthread_mutex_unlock(&W.mu);
-		if (done && W.cl.store != NULL) {
-			if (!W.ledgered)
-				batch_ledger();
-			W.ledgered = 1;
-			/* With deliveries waiting, the outcomes go with the
-			 * next claim, in one transaction. */
-			if (!W.stopping && W.npend > 0) {
-				struct finish *f = finish_prepare();
-
-				if (f != NULL)
-					start_round(f);
-			} else
-				finish_round();
-		}
-		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
-			start_round(NULL);
-		/* Supervised, the supervisor renews every lease of the node in
-		 * one statement. */
-		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
-		    now_ms() >= W.next_renew)
-			renew_leases();
-		if (W.prog_dirty && W.cl.store != NULL &&
-		    now_ms() >= W.next_progress)
-			write_progress();
-		if (W.busy)
-			watch_current();
-		if (W.sup == -1 && W.busy && W.cl.store != NULL &&
-		    now_ms() >= W.next_cancel_poll)
-			poll_cancels();
-		if (W.sup == -1 && W.cl.store != NULL &&
-		    now_ms() >= W.next_rollup)
-			rollup_flush();
-		if (W.reconcile && W.cl.store != NULL && !W.stopping &&
-		    now_ms() >= W.next_tick) {
-			reconcile_tick();
-			client_keepalive(&W.cl);
-		}
-
-		nfd = 0;
-		pfd[nfd].fd = sfd;
-		pfd[nfd++].events = POLLIN;
-		pfd[nfd].fd = W.efd;
-		pfd[nfd++].events = POLLIN;
-		/* Stopping, deliveries are no longer read: the socket would
-		 * stay readable and spin the loop. */
-		if (W.consumer != NULL && !W.stopping) {
-			pfd[nfd].fd = broker_fd(W.consumer);
-			pfd[nfd++].events = POLLIN;
-		}
-		wait = 200;
-		if (W.reconcile && W.next_tick - now_ms() < wait)
-			wait = W.next_tick - now_ms();
-		if (W.consumer == NULL && W.broker_at - now_ms() < wait)
-			wait = W.broker_at - now_ms();
-		if (W.cl.store == NULL && W.db_at - now_ms() < wait)
-			wait = W.db_at - now_ms();
-		if (W.busy && wait > 50)
-			wait = 50;	/* time limits and cancels are watched */
-		if (!W.busy && W.npend > 0 && W.cl.store != NULL)
-			wait = 0;
-		if (W.consumer != NULL && broker_buffered(W.consumer))
-			wait = 0;
-		if (wait < 0)
-			wait = 0;
-		if (poll(pfd, (nfds_t)nfd, (int)wait) == -1 && errno != EINTR)
-			log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
-		drain_eventfd();
-		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGHUP)
-				continue;
-			if (!atomic_exchange(&W.stopping, 1))
-				log_info("event=stopping signal=%u busy=%d",
-				    si.ssi_signo, W.busy);
-		}
-		if (!W.stopping)
-			read_deliveries();
+/* A standalone worker that cannot record its last outcomes (the database
+ * is away) does not wait forever: the leases give those tasks to someone
+ * else. Supervised, the supervisor's drain deadline decides. */
+static void
+stop_deadline(int64_t now)
+{
+	if (!W.stopping || W.sup != -1)
+		return;
+	if (W.stop_at == 0)
+		W.stop_at = now + W.cfg.lease_ms;
+	else if (now >= W.stop_at) {
+		log_warnx("event=stop_abandoned tasks=%zu "
+		    "reason=\"outcomes not recorded in time; "
+		    "leases will expire\"", W.njobs);
+		/* The handler may still be running. */
+		_exit(EXIT_TEMP);
 	}
+}
+
+/* A batch the handler thread is done with: its "run" lines, then its
+ * outcomes recorded. */
+static void
+batch_collect(void)
+{
+	struct finish *f;
+	int done;
+
+	pthread_mutex_lock(&W.mu);
+	done = W.busy && W.batch_done;
+	pthread_mutex_unlock(&W.mu);
+	if (!done || W.cl.store == NULL)
+		return;
+	if (!W.ledgered)
+		ledger_batch();
+	W.ledgered = 1;
+	/* With deliveries waiting, the outcomes go with the next claim, in
+	 * one transaction. */
+	if (!W.stopping && W.npend > 0) {
+		if ((f = round_outcomes()) != NULL)
+			round_start(f);
+	} else
+		round_finish();
+}
+
+/* What falls due on the loop's turn: leases, progress, limits, cancels,
+ * counts, the reconciler. */
+static void
+loop_duties(void)
+{
+	/* Supervised, the supervisor renews every lease of the node in one
+	 * statement. */
+	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
+	    now_ms() >= W.next_renew)
+		renew_leases();
+	if (W.prog_dirty && W.cl.store != NULL &&
+	    now_ms() >= W.next_progress)
+		write_progress();
+	if (W.busy)
+		runner_watch();
+	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
+	    now_ms() >= W.next_cancel_poll)
+		poll_cancels();
+	if (W.sup == -1 && W.cl.store != NULL &&
+	    now_ms() >= W.next_rollup)
+		rollup_flush();
+	if (W.reconcile && W.cl.store != NULL && !W.stopping &&
+	    now_ms() >= W.next_tick) {
+		reconcile_tick();
+		client_keepalive(&W.cl);
+	}
+}
+
+/* How long the loop may sleep: until the next deadline, and not at all
+ * with work at hand. */
+static int64_t
+loop_timeout(void)
+{
+	int64_t wait = 200;
+
+	if (W.reconcile && W.next_tick - now_ms() < wait)
+		wait = W.next_tick - now_ms();
+	if (W.consumer == NULL && W.broker_at - now_ms() < wait)
+		wait = W.broker_at - now_ms();
+	if (W.cl.store == NULL && W.db_at - now_ms() < wait)
+		wait = W.db_at - now_ms();
+	if (W.busy && wait > 50)
+		wait = 50;	/* time limits and cancels are watched */
+	if (!W.busy && W.npend > 0 && W.cl.store != NULL)
+		wait = 0;
+	if (W.consumer != NULL && broker_buffered(W.consumer))
+		wait = 0;
+	if (wait < 0)
+		wait = 0;
+	return wait;
+}
+
+/* Waits for a signal, the handler thread or a delivery. */
+static void
+loop_poll(int sfd)
+{
+	struct pollfd pfd[3];
+	int nfd = 0;
+
+	pfd[nfd].fd = sfd;
+	pfd[nfd++].events = POLLIN;
+	pfd[nfd].fd = W.efd;
+	pfd[nfd++].events = POLLIN;
+	/* Stopping, deliveries are no longer read: the socket would stay
+	 * readable and spin the loop. */
+	if (W.consumer != NULL && !W.stopping) {
+		pfd[nfd].fd = broker_fd(W.consumer);
+		pfd[nfd++].events = POLLIN;
+	}
+	if (poll(pfd, (nfds_t)nfd, (int)loop_timeout()) == -1 &&
+	    errno != EINTR)
+		log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
+}
+
+/* SIGTERM and SIGINT stop the worker; SIGHUP changes nothing. */
+static void
+signals_read(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		if (!atomic_exchange(&W.stopping, 1))
+			log_info("event=stopping signal=%u busy=%d",
+			    si.ssi_signo, W.busy);
+	}
+}
+
+/* The handler thread joined, leadership given up, the last counts
+ * written, everything closed. */
+static void
+worker_stop(int sfd)
+{
 	pthread_mutex_lock(&W.mu);
 	W.quit = 1;
 	pthread_cond_signal(&W.cv);
@@ -1394,6 +272,35 @@ run(void)
 	free(W.pend);
 	close(sfd);
 	close(W.efd);
+}
+
+static int
+run(void)
+{
+	int64_t now;
+	int sfd;
+
+	sfd = worker_start();
+	for (;;) {
+		now = now_ms();
+		atomic_store(&W.loop_at, now);
+		if (W.stopping && !W.busy)
+			break;
+		stop_deadline(now);
+		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
+			conn_broker_open();
+		(void)conn_db_ready();
+		batch_collect();
+		if (!W.busy && !W.stopping && W.npend > 0 && W.cl.store != NULL)
+			round_start(NULL);
+		loop_duties();
+		loop_poll(sfd);
+		drain_eventfd();
+		signals_read(sfd);
+		if (!W.stopping)
+			read_deliveries();
+	}
+	worker_stop(sfd);
 	return 0;
 }
 
