@@ -6,7 +6,7 @@ PREFIX	?= /usr/local
 O	?= build
 BIN	?= bin
 
-PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
+PKGS	:= librabbitmq libmariadb libbsd-overlay jansson libmicrohttpd
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -25,11 +25,16 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/store_schema.c \
 	    lib/store_submit.c lib/store_run.c lib/store_reconcile.c \
 	    lib/store_inspect.c lib/store_rollup.c lib/store_ops.c \
-	    lib/store_cron.c lib/broker.c lib/client.c \
+	    lib/store_cron.c lib/store_web.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
-	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
+	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c cli/web.c \
+	    cli/web_http.c cli/web_api.c cli/web_act.c
+# tq web's pages, built into bin/tq (cli/web/embed writes them as C).
+WEB_FILES := cli/web/index.html cli/web/app.js cli/web/app.css \
+	     cli/web/vendor/uPlot.iife.min.js cli/web/vendor/uPlot.min.css \
+	     cli/web/vendor/LICENSE.uplot
 WORKER_SRCS := worker/worker.c worker/handlers.c worker/exec.c \
 	       worker/plugin.c
 SUP_SRCS := supervisor/supervisor.c supervisor/pool.c supervisor/db.c \
@@ -69,9 +74,30 @@ $(O)/libtq.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
+$(BIN)/tq: $(CLI_OBJS) $(O)/cli/web_assets.o $(O)/libtq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A tool of the build, run on the build machine.
+$(O)/embed: cli/web/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ cli/web/embed.c
+
+$(O)/cli/web_assets.c: $(O)/embed $(WEB_FILES)
+	@mkdir -p $(@D)
+	$(O)/embed $@ $(WEB_FILES)
+
+$(O)/cli/web_assets.o: $(O)/cli/web_assets.c cli/web.h
+	$(CC) $(CFLAGS) -Icli -c $< -o $@
+
+# uPlot, from npm at the version cli/web/package-lock.json pins, copied
+# into cli/web/vendor/ (kept in the tree, so a build needs no npm).
+.PHONY: web-vendor
+web-vendor:
+	cd cli/web && npm ci --no-audit --no-fund
+	cp cli/web/node_modules/uplot/dist/uPlot.iife.min.js \
+	    cli/web/node_modules/uplot/dist/uPlot.min.css cli/web/vendor/
+	cp cli/web/node_modules/uplot/LICENSE cli/web/vendor/LICENSE.uplot
 
 # Plugins call the tq_job_* functions of the worker: export them.
 $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a

@@ -281,6 +281,18 @@ const struct store_sql store_timed[] = {
 	{ "tq top: latest failures", SQL_FAILED_QUEUE, "si" },
 	{ "worker: a lone task's run finished", SQL_RUNS_DONE_ONE, "bi" },
 	{ "worker: runs finished", SQL_RUNS_DONE "(?,?),(?,?))", "bibi" },
+	{ "tq web: tasks, newest", SQL_WEB_TASKS_ANY, "bi" },
+	{ "tq web: tasks of a live state", SQL_WEB_TASKS_LIVE, "Lbssssi" },
+	{ "tq web: tasks of a state and queue", SQL_WEB_TASKS_DONE,
+	    "SsTTbi" },
+	{ "tq web: nodes", SQL_WEB_NODES, "" },
+	{ "tq web: leader", SQL_WEB_LEADER, "" },
+	{ "tq web: running tasks", SQL_WEB_RUNNING, "i" },
+	{ "tq web: a task's runs", SQL_WEB_RUNS, "b" },
+	{ "tq web: a task's parents", SQL_WEB_PARENTS, "b" },
+	{ "tq web: a task's children", SQL_WEB_CHILDREN, "b" },
+	{ "tq web: a task's cron tick", SQL_WEB_CRON_OF, "b" },
+	{ "tq web: a schedule's ticks", SQL_WEB_CRON_TICKS, "si" },
 	{ NULL, NULL, NULL },
 };
 
@@ -327,6 +339,12 @@ store_explain(struct store *s, const char *sql, const char *params,
 			break;
 		case 'S':
 			p_str(&p, "succeeded");
+			break;
+		case 'L':
+			p_str(&p, "queued");
+			break;
+		case 'T':
+			p_str(&p, "9999-12-31 23:59:59.999999");
 			break;
 		default:
 			p_str(&p, "default");
