@@ -24,11 +24,17 @@ function el(tag, attrs, ...kids) {
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null) continue;
     e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
   return e;
+}
+
+/* Replaces v's children, as el() adds them. */
+function put(v, ...kids) {
+  v.replaceChildren(...kids.flat(Infinity).filter((k) => k !== undefined && k !== null)
+    .map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
 }
 
 function fmtNum(n) { return Number(n || 0).toLocaleString('en-US'); }
@@ -120,7 +126,7 @@ views.overview = {
       el('div', { class: 'card' }, el('b', {}, ok + bad ? (100 * bad / (ok + bad)).toFixed(2) + ' %' : '—'), 'failure rate, 24 h'),
       el('div', { class: 'card' }, el('b', {}, fmtNum((f.succeeded[last] || 0) + (f.failed[last] || 0))), 'finished this hour'));
     const chart = el('div', { class: 'chart', id: 'chart' });
-    v.replaceChildren(el('h1', {}, 'Overview'), cards,
+    put(v, el('h1', {}, 'Overview'), cards,
       el('h2', {}, 'Queues (live counts now; finished: over each queue\'s retention window)'),
       table([{ t: 'queue' }].concat(STATES.map((s) => ({ t: s, num: true }))), rows, { id: 'queues' }),
       el('h2', {}, 'Finished per hour, last 24 h (tq_rollup)'), chart);
@@ -224,7 +230,7 @@ function taskList(kind) {
         kids.push(el('h2', {}, 'Tasks'));
       }
       kids.push(table(head, taskRows(d.tasks, kind === 'failed'), { id: 'tasks' }), pager);
-      v.replaceChildren(...kids);
+      put(v, ...kids);
     },
   };
 }
@@ -249,7 +255,7 @@ views.task = {
       ['owner', t.owner || '—'], ['fence', t.fence], ['created', fmtTime(t.created_at)],
       ['started', fmtTime(t.started_at)], ['finished', fmtTime(t.finished_at)], ['due', fmtTime(t.due_at)],
       ['periodic', t.cron ? t.cron.name + ' (tick ' + t.cron.tick + ')' : '—']];
-    v.replaceChildren(el('h1', {}, 'Task ', el('span', { class: 'mono' }, t.id)), acts,
+    put(v, el('h1', {}, 'Task ', el('span', { class: 'mono' }, t.id)), acts,
       el('dl', { class: 'kv' }, kv.map(([k, x]) => [el('dt', {}, k), el('dd', {}, x)])),
       t.error ? [el('h2', {}, 'Error'), el('pre', { class: 'blob', id: 'error' }, t.error)] : null,
       blob('Payload', t.payload, t.payload_len, t.payload_truncated),
@@ -270,7 +276,7 @@ views.nodes = {
   render(v, d) {
     const byNode = {};
     d.running.forEach((r) => { const n = (r.owner || '').split(':')[0]; (byNode[n] = byNode[n] || []).push(r); });
-    v.replaceChildren(el('h1', {}, 'Nodes & workers'),
+    put(v, el('h1', {}, 'Nodes & workers'),
       el('h2', {}, 'Leader'),
       table(['lease', 'holder', { t: 'token', num: true }, 'expires', 'state'], d.leaders.map((l) =>
         el('tr', {}, el('td', {}, l.name), el('td', { class: 'mono' }, l.holder || '—'), el('td', { class: 'num' }, l.token),
@@ -294,7 +300,7 @@ views.cron = {
   title: 'Periodic',
   async load() { return api('cron'); },
   render(v, d) {
-    v.replaceChildren(el('h1', {}, 'Periodic schedules (tq_cron, UTC)'),
+    put(v, el('h1', {}, 'Periodic schedules (tq_cron, UTC)'),
       d.schedules.length ? table(['name', 'spec', 'queue', 'task', 'payload', 'next tick', 'last runs'], d.schedules.map((c) =>
         el('tr', { 'data-cron': c.name }, el('td', {}, c.name), el('td', { class: 'mono' }, c.spec), el('td', {}, c.queue),
           el('td', {}, c.task), el('td', { class: 'mono wrap' }, c.payload), el('td', {}, new Date(c.next_tick * 1000).toISOString().replace('.000', '')),
@@ -327,7 +333,7 @@ async function refresh() {
     status('updated ' + new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
   } catch (e) {
     if (gen !== S.gen) return;
-    if (S.view !== r.name) v.replaceChildren(el('h1', {}, view.title));
+    if (S.view !== r.name) put(v, el('h1', {}, view.title));
     S.view = r.name;
     status(e.message, true);
   }
