@@ -312,7 +312,7 @@ int	store_window_snapshot(struct store *, int64_t since,
 
 /* A statement that runs on a timer, for the EXPLAIN test. Parameters:
  * i an integer, s a string (a queue), S a terminal state, L a live one,
- * T a time (DATETIME text), b an id. */
+ * T a time (DATETIME text), b an id (all zero), B the highest id. */
 struct store_sql {
 	const char	*what;
 	const char	*sql;
