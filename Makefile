@@ -185,6 +185,13 @@ bench: deps
 	$(MAKE) all $(BIN)/tq-bench
 	bash tests/bench/run
 
+# make bench-web: tq web's server time with a million finished rows
+# (WEB_ROWS), and its memory with five dashboards open (tests/bench/web).
+.PHONY: bench-web
+bench-web: deps
+	$(MAKE) all
+	bash tests/bench/web
+
 # Sanitized build (ASan + UBSan) of everything, then the unit and
 # integration tests against it; any sanitizer report fails the run.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
