@@ -250,7 +250,7 @@ install: all $(O)/libtq.a
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(O)/libtq.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 lib/tq.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 man/tq.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/tq.1 man/tq-web.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/tq-supervisor.8 man/tq-worker.8 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 supervisor/tq-supervisor.service \
