@@ -360,7 +360,7 @@ serve(void *cls, struct MHD_Connection *conn, const char *url,
 	if (get) {
 		if (strcmp(r.path, "session") == 0) {
 			snprintf(setcookie, sizeof(setcookie), "tq_csrf=%s; "
-			    "Path=/; SameSite=Strict", W.csrf);
+			    "Path=/; SameSite=Strict; HttpOnly", W.csrf);
 			cookie = setcookie;
 		}
 		web_api_get(&r, &w);

@@ -12,7 +12,7 @@ const POLL_MS = 1000;
 
 const S = {
   csrf: '', write: false, token: sessionStorage.getItem('tq-token') || '',
-  timer: null, view: null, chart: null, gen: 0, queues: [],
+  timer: null, view: null, chart: null, chartBox: null, gen: 0, queues: [],
 };
 
 /* el('td', {class: 'num'}, 'text', child...): strings become text nodes. */
@@ -125,7 +125,8 @@ views.overview = {
       el('div', { class: 'card' }, el('b', {}, fmtNum(bad)), 'failed, 24 h'),
       el('div', { class: 'card' }, el('b', {}, ok + bad ? (100 * bad / (ok + bad)).toFixed(2) + ' %' : '—'), 'failure rate, 24 h'),
       el('div', { class: 'card' }, el('b', {}, fmtNum((f.succeeded[last] || 0) + (f.failed[last] || 0))), 'finished this hour'));
-    const chart = el('div', { class: 'chart', id: 'chart' });
+    /* The chart's box outlives a redraw: uPlot takes new data in place. */
+    const chart = S.chartBox || (S.chartBox = el('div', { class: 'chart', id: 'chart' }));
     put(v, el('h1', {}, 'Overview'), cards,
       el('h2', {}, 'Queues (live counts now; finished: over each queue\'s retention window)'),
       table([{ t: 'queue' }].concat(STATES.map((s) => ({ t: s, num: true }))), rows, { id: 'queues' }),
@@ -138,6 +139,7 @@ function drawChart(box, f) {
   if (typeof uPlot === 'undefined') { box.append(message('chart library not loaded', 'error')); return; }
   const data = [f.hours, f.succeeded, f.failed, f.retried, f.cancelled];
   const width = Math.max(280, Math.min(1200, box.clientWidth || 800));
+  if (S.chart && Math.abs(S.chart.width - width) < 2) { S.chart.setData(data); return; }
   if (S.chart) { S.chart.destroy(); S.chart = null; }
   S.chart = new uPlot({
     width, height: 240,
@@ -255,7 +257,7 @@ views.task = {
       ['owner', t.owner || '—'], ['fence', t.fence], ['created', fmtTime(t.created_at)],
       ['started', fmtTime(t.started_at)], ['finished', fmtTime(t.finished_at)], ['due', fmtTime(t.due_at)],
       ['periodic', t.cron ? t.cron.name + ' (tick ' + t.cron.tick + ')' : '—']];
-    put(v, el('h1', {}, 'Task ', el('span', { class: 'mono' }, t.id)), acts,
+    put(v, el('h1', { 'data-task': t.id }, 'Task ', el('span', { class: 'mono' }, t.id)), acts,
       el('dl', { class: 'kv' }, kv.map(([k, x]) => [el('dt', {}, k), el('dd', {}, x)])),
       t.error ? [el('h2', {}, 'Error'), el('pre', { class: 'blob', id: 'error' }, t.error)] : null,
       blob('Payload', t.payload, t.payload_len, t.payload_truncated),

@@ -62,7 +62,7 @@ expect_json=$(sql "SELECT CONCAT('{', GROUP_CONCAT(CONCAT('\"', s, '\": ', n)), 
 	SELECT 'cancelled') st) x")
 # A running task, whose progress the page must see move (in a queue of
 # its own, so that the counts above hold while it runs).
-p=$("$BIN/tq" submit -q "$TQ_QUEUE.p" tq.progress 15000)
+p=$("$BIN/tq" submit -q "$TQ_QUEUE.p" tq.progress 30000)
 
 umask 077
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/token"

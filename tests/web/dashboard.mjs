@@ -25,7 +25,7 @@ const FLAG = env('TQ_WEB_FLAG');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail) {
-  if (ok) { passed++; console.log(`ok   ${what}`); }
+  if (ok) { passed++; console.log(`ok   ${what}${detail ? ' (' + detail + ')' : ''}`); }
   else { failed++; console.log(`FAIL ${what}${detail ? ': ' + detail : ''}`); }
 }
 
@@ -115,8 +115,10 @@ try {
   await shot(page, 'overview');
 
   // The hostile payload is text: no dialog, no element made of it.
+  // (Each task page is waited for by its id: the page before it stays
+  // until the new one is drawn.)
   await page.goto(URL + '/#/task/' + HOSTILE_ID);
-  await page.locator('#payload').waitFor({ timeout: 10000 });
+  await page.locator(`h1[data-task="${HOSTILE_ID}"]`).waitFor({ timeout: 10000 });
   await page.waitForTimeout(1500);
   check(await page.locator('#payload').textContent() === HOSTILE, 'a hostile payload is shown as text');
   check(await page.locator('#payload script, #payload img, #result img').count() === 0,
@@ -126,8 +128,8 @@ try {
 
   // A running task's progress moves on the page while it is open.
   await page.goto(URL + '/#/task/' + PROGRESS_ID);
+  await page.locator(`h1[data-task="${PROGRESS_ID}"]`).waitFor({ timeout: 10000 });
   const prog = page.locator('#progress');
-  await prog.waitFor({ timeout: 10000 });
   const p0 = Number(await prog.getAttribute('data-progress'));
   let p1 = p0;
   for (let i = 0; i < 40 && p1 <= p0; i++) {
@@ -157,6 +159,7 @@ try {
   await page.fill('#token', TOKEN);
   await page.click('#unlock');
   await page.goto(URL + '/#/task/' + FAILED_ID);
+  await page.locator(`h1[data-task="${FAILED_ID}"]`).waitFor({ timeout: 10000 });
   await page.locator('[data-action="retry"]').waitFor({ timeout: 10000 });
   fs.writeFileSync(FLAG, '');
   await page.click('[data-action="retry"]');
