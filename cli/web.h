@@ -32,7 +32,7 @@ struct web_req {
 	const char	*path;		/* "tasks/ID", "overview", ... */
 	char		 remote[64];	/* who asked, for the log */
 };
-/* A query argument, or def when absent. */
+/* web_util.c: a query argument, or def when absent. */
 const char	*web_arg(const struct web_req *, const char *name,
 		    const char *def);
 
