@@ -6,7 +6,10 @@ PREFIX	?= /usr/local
 O	?= build
 BIN	?= bin
 
-PKGS	:= librabbitmq libmariadb libbsd-overlay jansson libmicrohttpd
+PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
+# libmicrohttpd: tq web's HTTP, linked into bin/tq only (the supervisor and
+# the workers stay without it and GnuTLS).
+WEB_PKGS := libmicrohttpd
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -17,7 +20,8 @@ SANFLAGS ?=
 override CFLAGS += $(SANFLAGS)
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
 	   -Isupervisor \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	   $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
@@ -76,7 +80,8 @@ $(O)/libtq.a: $(LIB_OBJS)
 
 $(BIN)/tq: $(CLI_OBJS) $(O)/cli/web_assets.o $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
 
 # A tool of the build, run on the build machine.
 $(O)/embed: cli/web/embed.c
