@@ -7,6 +7,9 @@ O	?= build
 BIN	?= bin
 
 PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
+# libmicrohttpd: tq web's HTTP, linked into bin/tq only (the supervisor and
+# the workers stay without it and GnuTLS).
+WEB_PKGS := libmicrohttpd
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -17,7 +20,8 @@ SANFLAGS ?=
 override CFLAGS += $(SANFLAGS)
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) -Ilib \
 	   -Isupervisor -Iworker \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	   $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
@@ -25,11 +29,16 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/store_schema.c \
 	    lib/store_submit.c lib/store_run.c lib/store_reconcile.c \
 	    lib/store_inspect.c lib/store_rollup.c lib/store_ops.c \
-	    lib/store_cron.c lib/broker.c lib/client.c \
+	    lib/store_cron.c lib/store_web.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
-	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c
+	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c cli/web.c \
+	    cli/web_http.c cli/web_api.c cli/web_act.c cli/web_util.c
+# tq web's pages, built into bin/tq (cli/web/embed writes them as C).
+WEB_FILES := cli/web/index.html cli/web/app.js cli/web/app.css cli/web/favicon.svg \
+	     cli/web/vendor/uPlot.iife.min.js cli/web/vendor/uPlot.min.css \
+	     cli/web/vendor/LICENSE.uplot
 WORKER_SRCS := worker/worker.c worker/conn.c worker/round.c worker/runner.c \
 	       worker/link.c worker/periodic.c worker/ledger.c \
 	       worker/handlers.c worker/exec.c worker/plugin.c worker/spawn.c \
@@ -94,9 +103,31 @@ $(O)/libtq.so: $(LIBTQ_SO)
 	ln -sf $(notdir $(LIBTQ_SO)) $(O)/libtq.so.$(TQ_SOVERSION)
 	ln -sf libtq.so.$(TQ_SOVERSION) $@
 
-$(BIN)/tq: $(CLI_OBJS) $(O)/libtq.a
+$(BIN)/tq: $(CLI_OBJS) $(O)/cli/web_assets.o $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
+
+# A tool of the build, run on the build machine.
+$(O)/embed: cli/web/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ cli/web/embed.c
+
+$(O)/cli/web_assets.c: $(O)/embed $(WEB_FILES)
+	@mkdir -p $(@D)
+	$(O)/embed $@ $(WEB_FILES)
+
+$(O)/cli/web_assets.o: $(O)/cli/web_assets.c cli/web.h
+	$(CC) $(CFLAGS) -Icli -c $< -o $@
+
+# uPlot, from npm at the version cli/web/package-lock.json pins, copied
+# into cli/web/vendor/ (kept in the tree, so a build needs no npm).
+.PHONY: web-vendor
+web-vendor:
+	cd cli/web && npm ci --no-audit --no-fund
+	cp cli/web/node_modules/uplot/dist/uPlot.iife.min.js \
+	    cli/web/node_modules/uplot/dist/uPlot.min.css cli/web/vendor/
+	cp cli/web/node_modules/uplot/LICENSE cli/web/vendor/LICENSE.uplot
 
 # Plugins call the tq_job_* functions of the worker: export them.
 $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
@@ -213,6 +244,13 @@ bench: deps
 	$(MAKE) all $(BIN)/tq-bench
 	bash tests/bench/run
 
+# make bench-web: tq web's server time with a million finished rows
+# (WEB_ROWS), and its memory with five dashboards open (tests/bench/web).
+.PHONY: bench-web
+bench-web: deps
+	$(MAKE) all
+	bash tests/bench/web
+
 # Sanitized build (ASan + UBSan) of everything, then the unit and
 # integration tests against it; any sanitizer report fails the run.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -282,7 +320,7 @@ install: all $(O)/libtq.a
 	    lib/tq.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tq.pc
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/tq.pc
 	install -m 0644 lib/tq.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 man/tq.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/tq.1 man/tq-web.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/tq-supervisor.8 man/tq-worker.8 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 supervisor/tq-supervisor.service \

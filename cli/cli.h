@@ -59,5 +59,6 @@ int	cmd_migrate(int, char **);
 int	cmd_reconcile(int, char **);
 int	cmd_config(int, char **);
 int	cmd_workers(int, char **);
+int	cmd_web(int, char **);
 
 #endif

@@ -44,6 +44,7 @@ usage_main(FILE *fp)
 "  doctor     check servers, schema and durability settings\n"
 "  top        a live view of queues, workers and failures\n"
 "  config     print the effective configuration\n"
+"  web        serve the dashboard (pages and a JSON API) over HTTP\n"
 "\n"
 "Run 'tq COMMAND --help' for a command's options.\n"
 "Settings come from the config file ([tq] section), then TQ_* environment\n"
@@ -74,6 +75,7 @@ static const struct cmd {
 	{ "doctor", cmd_doctor },
 	{ "top", cmd_top },
 	{ "config", cmd_config },
+	{ "web", cmd_web },
 	{ NULL, NULL },
 };
 

@@ -311,7 +311,8 @@ int	store_window_snapshot(struct store *, int64_t since,
 	    struct rollup_row **w, struct rollup_row **open, int *nopen);
 
 /* A statement that runs on a timer, for the EXPLAIN test. Parameters:
- * i an integer, s a string (a queue), S a terminal state, b an id. */
+ * i an integer, s a string (a queue), S a terminal state, L a live one,
+ * T a time (DATETIME text), b an id (all zero), B the highest id. */
 struct store_sql {
 	const char	*what;
 	const char	*sql;
@@ -371,5 +372,60 @@ int	store_lead(struct store *, const char *name, const char *holder,
 	    int64_t ttl_ms, uint64_t *token);
 /* Gives leadership up when held. */
 int	store_unlead(struct store *, const char *name, const char *holder);
+
+/* tq web's reads (store_web.c). Rows come as text cells, NULL for SQL
+ * NULL, ids as their canonical text. */
+struct store_table {
+	unsigned	 ncol;
+	size_t		 n, cap;	/* rows, and room for them */
+	char		**cell;		/* row i column j: cell[i * ncol + j] */
+};
+#define STORE_TABLE_INIT { 0, 0, 0, NULL }
+void	store_table_free(struct store_table *);
+/* The cell of row i, column j, or NULL. */
+const char *store_cell(const struct store_table *, size_t i, unsigned j);
+
+/* tq_nodes: name, started_at, seen_at, age_ms, info. Rows or -1. */
+int	store_web_nodes(struct store *, struct store_table *);
+/* tq_leader: name, holder, token, expires_at, live (1 or 0). */
+int	store_web_leader(struct store *, struct store_table *);
+/* Running tasks, lease ending first: owner, id, queue, name, progress,
+ * progress_msg, started_at, lease_left_ms. */
+int	store_web_running(struct store *, size_t max, struct store_table *);
+
+/* A page of the task list, newest first. state -1: any; queue and name
+ * "" for any. cursor "" starts at the newest; *next gets the cursor of
+ * the page after (or "" at the end). Every statement is bounded: a page
+ * reads at most STORE_WEB_WINDOW rows of an index range per queue, and a
+ * filter the index cannot serve (a name among finished tasks, a queue
+ * among all) is applied to that window, so a page may hold fewer than
+ * limit rows while *next is not "". Columns: id, queue, name, state,
+ * attempts, max_attempts, progress, created_at, finished_at, error (its
+ * head). Rows or -1 (a bad cursor is an error of the store, EINVAL-like,
+ * with store_err_temporary 0). */
+#define STORE_WEB_WINDOW	2000
+#define STORE_WEB_CURSOR	96
+struct web_filter {
+	int		 state;
+	const char	*queue;
+	const char	*name;
+	const char	*cursor;
+	size_t		 limit;		/* 1..500 */
+};
+int	store_web_tasks(struct store *, const struct web_filter *,
+	    struct store_table *, char next[STORE_WEB_CURSOR]);
+/* A task's attempts (task_runs), newest first: fence, attempt, owner,
+ * outcome, error, started_at, finished_at. */
+int	store_web_runs(struct store *, const struct uuid *,
+	    struct store_table *);
+/* Its --after parents and its children: id, state (NULL: deleted). */
+int	store_web_deps(struct store *, const struct uuid *,
+	    struct store_table *parents, struct store_table *children);
+/* The cron schedule that enqueued it: name, tick; 0 rows when none. */
+int	store_web_cron_of(struct store *, const struct uuid *,
+	    struct store_table *);
+/* A schedule's last ticks: tick, id, state. */
+int	store_web_cron_ticks(struct store *, const char *name, size_t max,
+	    struct store_table *);
 
 #endif

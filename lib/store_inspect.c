@@ -281,6 +281,18 @@ const struct store_sql store_timed[] = {
 	{ "tq top: latest failures", SQL_FAILED_QUEUE, "si" },
 	{ "worker: a lone task's run finished", SQL_RUNS_DONE_ONE, "bi" },
 	{ "worker: runs finished", SQL_RUNS_DONE "(?,?),(?,?))", "bibi" },
+	{ "tq web: tasks, newest", SQL_WEB_TASKS_ANY, "Bi" },
+	{ "tq web: tasks of a live state", SQL_WEB_TASKS_LIVE, "LBssssi" },
+	{ "tq web: tasks of a state and queue", SQL_WEB_TASKS_DONE,
+	    "SsTTBi" },
+	{ "tq web: nodes", SQL_WEB_NODES, "" },
+	{ "tq web: leader", SQL_WEB_LEADER, "" },
+	{ "tq web: running tasks", SQL_WEB_RUNNING, "i" },
+	{ "tq web: a task's runs", SQL_WEB_RUNS, "b" },
+	{ "tq web: a task's parents", SQL_WEB_PARENTS, "b" },
+	{ "tq web: a task's children", SQL_WEB_CHILDREN, "b" },
+	{ "tq web: a task's cron tick", SQL_WEB_CRON_OF, "b" },
+	{ "tq web: a schedule's ticks", SQL_WEB_CRON_TICKS, "si" },
 	{ NULL, NULL, NULL },
 };
 
@@ -304,6 +316,7 @@ store_explain(struct store *s, const char *sql, const char *params,
     struct buf *out)
 {
 	static const struct uuid zero;
+	struct uuid top;
 	struct buf q = BUF_INIT;
 	struct params p;
 	MYSQL_STMT *st;
@@ -312,6 +325,7 @@ store_explain(struct store *s, const char *sql, const char *params,
 
 	if (params_init(&p, strlen(params)) == -1)
 		return oom(s);
+	memset(top.b, 0xff, sizeof(top.b));
 	/* ANALYZE runs it: r_rows are the rows each step really read. */
 	if (buf_printf(&q, "ANALYZE %s", sql) == -1) {
 		oom(s);
@@ -325,8 +339,17 @@ store_explain(struct store *s, const char *sql, const char *params,
 		case 'b':
 			p_id(&p, &zero);
 			break;
+		case 'B':	/* the top of a list paged down by id */
+			p_id(&p, &top);
+			break;
 		case 'S':
 			p_str(&p, "succeeded");
+			break;
+		case 'L':
+			p_str(&p, "queued");
+			break;
+		case 'T':
+			p_str(&p, "9999-12-31 23:59:59.999999");
 			break;
 		default:
 			p_str(&p, "default");

@@ -110,4 +110,55 @@
 	"UPDATE task_runs SET outcome = 'succeeded', finished_at = NOW(6) " \
 	"WHERE (task_id, fence) IN ("
 
+/* tq web. Its pages poll these every second: each is a key lookup, a
+ * range of an index bounded by LIMIT, an index range over the states that
+ * are not terminal, or a small table. Task lists page by key, never by
+ * OFFSET: by id (newest first) where the states are live or any, and by
+ * (finished_at, id) within one terminal state and queue, the order of
+ * tasks_state_queue. */
+#define WEB_TS(c) "DATE_FORMAT(" c ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+#define WEB_TASK_COLS \
+	"SELECT id, queue, name, state, attempts, max_attempts, progress, " \
+	WEB_TS("created_at") ", " WEB_TS("finished_at") ", " \
+	"LEFT(error, 300), DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s.%f') " \
+	"FROM tasks "
+#define SQL_WEB_TASKS_ANY \
+	WEB_TASK_COLS "WHERE id < ? ORDER BY id DESC LIMIT ?"
+#define SQL_WEB_TASKS_LIVE \
+	WEB_TASK_COLS "WHERE state = ? AND id < ? AND (? = '' OR queue = ?) " \
+	"AND (? = '' OR name = ?) ORDER BY id DESC LIMIT ?"
+#define SQL_WEB_TASKS_DONE \
+	WEB_TASK_COLS "WHERE state = ? AND queue = ? AND (finished_at < ? OR " \
+	"(finished_at = ? AND id < ?)) ORDER BY finished_at DESC, id DESC " \
+	"LIMIT ?"
+#define SQL_WEB_NODES \
+	"SELECT name, " WEB_TS("started_at") ", " WEB_TS("seen_at") ", " \
+	"TIMESTAMPDIFF(MICROSECOND, seen_at, NOW(6)) DIV 1000, info " \
+	"FROM tq_nodes ORDER BY name LIMIT 1000"
+#define SQL_WEB_LEADER \
+	"SELECT name, holder, token, " WEB_TS("expires_at") ", " \
+	"IFNULL(expires_at > NOW(6), 0) FROM tq_leader ORDER BY name"
+#define SQL_WEB_RUNNING \
+	"SELECT owner, id, queue, name, progress, progress_msg, " \
+	WEB_TS("started_at") ", " \
+	"TIMESTAMPDIFF(MICROSECOND, NOW(6), due_at) DIV 1000 FROM tasks " \
+	"WHERE state = 'running' ORDER BY due_at LIMIT ?"
+#define SQL_WEB_RUNS \
+	"SELECT fence, attempt, owner, outcome, LEFT(error, 2000), " \
+	WEB_TS("started_at") ", " WEB_TS("finished_at") " FROM task_runs " \
+	"WHERE task_id = ? ORDER BY fence DESC LIMIT 100"
+#define SQL_WEB_PARENTS \
+	"SELECT d.parent, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"ON t.id = d.parent WHERE d.child = ? LIMIT 100"
+#define SQL_WEB_CHILDREN \
+	"SELECT d.child, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"ON t.id = d.child WHERE d.parent = ? LIMIT 100"
+#define SQL_WEB_CRON_OF \
+	"SELECT name, DATE_FORMAT(tick, '%Y-%m-%dT%H:%i:%sZ') " \
+	"FROM tq_cron_ticks WHERE task_id = ? LIMIT 1"
+#define SQL_WEB_CRON_TICKS \
+	"SELECT DATE_FORMAT(k.tick, '%Y-%m-%dT%H:%i:%sZ'), k.task_id, " \
+	"t.state FROM tq_cron_ticks k LEFT JOIN tasks t ON t.id = k.task_id " \
+	"WHERE k.name = ? ORDER BY k.tick DESC LIMIT ?"
+
 #endif

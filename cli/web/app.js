@@ -1,0 +1,383 @@
+/*
+ * tq web: the pages. Every value from the server goes into the page as
+ * text (textContent, never innerHTML): a payload that holds markup shows
+ * as markup, it does not run. Views poll their API every second.
+ */
+'use strict';
+
+const STATES = ['pending', 'queued', 'scheduled', 'running', 'succeeded',
+  'failed', 'cancelled'];
+const LIVE = ['pending', 'queued', 'scheduled', 'running'];
+const POLL_MS = 1000;
+
+const S = {
+  csrf: '', write: false, token: sessionStorage.getItem('tq-token') || '',
+  timer: null, view: null, chart: null, chartBox: null, gen: 0, queues: [],
+};
+
+/* el('td', {class: 'num'}, 'text', child...): strings become text nodes. */
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const k of kids.flat(Infinity)) {
+    if (k === undefined || k === null) continue;
+    e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  }
+  return e;
+}
+
+/* Replaces v's children, as el() adds them. */
+function put(v, ...kids) {
+  v.replaceChildren(...kids.flat(Infinity).filter((k) => k !== undefined && k !== null)
+    .map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
+}
+
+function fmtNum(n) { return Number(n || 0).toLocaleString('en-US'); }
+function fmtTime(s) { return s ? s.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'; }
+function stateBadge(s) { return el('span', { class: 'st st-' + s, 'data-state': s }, s || 'deleted'); }
+function taskLink(id, text) { return el('a', { href: '#/task/' + id, class: 'mono' }, text || id); }
+function bar(pct) {
+  const p = Math.max(0, Math.min(100, Math.round((pct || 0) / 10) * 10));
+  return el('span', { class: 'bar', title: (pct || 0) + '%' }, el('span', { class: 'p' + p }));
+}
+function status(text, bad) {
+  const s = document.getElementById('status');
+  s.textContent = text;
+  s.className = bad ? 'error' : '';
+}
+function message(text, kind) { return el('div', { class: 'msg ' + (kind || '') , role: 'status' }, text); }
+
+async function api(path) {
+  const r = await fetch('/api/' + path, { credentials: 'same-origin', cache: 'no-store' });
+  let body;
+  try { body = await r.json(); } catch (e) { body = { error: 'bad answer (' + r.status + ')' }; }
+  if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+  return body;
+}
+
+async function post(path) {
+  const r = await fetch('/api/' + path, {
+    method: 'POST', credentials: 'same-origin', cache: 'no-store',
+    headers: { 'Authorization': 'Bearer ' + S.token, 'X-TQ-CSRF': S.csrf },
+  });
+  let body;
+  try { body = await r.json(); } catch (e) { body = { error: 'bad answer (' + r.status + ')' }; }
+  if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+  return body;
+}
+
+/* A button that asks once more, in the page, before it acts. */
+function action(label, cls, run, done) {
+  const wrap = el('span', { class: 'confirm' });
+  const first = el('button', { type: 'button', class: cls, 'data-action': label.toLowerCase(),
+    onclick: () => {
+      wrap.replaceChildren(el('span', {}, label + '?'),
+        el('button', { type: 'button', class: cls, 'data-confirm': label.toLowerCase(), onclick: async () => {
+          wrap.replaceChildren(el('span', { class: 'muted' }, 'working…'));
+          try { const r = await run(); wrap.replaceChildren(message(done(r), 'ok')); }
+          catch (e) { wrap.replaceChildren(message(label + ': ' + e.message, 'error')); }
+          refresh();
+        } }, 'Yes'),
+        el('button', { type: 'button', onclick: () => wrap.replaceChildren(first) }, 'No'));
+    } }, label);
+  if (!S.write || !S.token) return el('span', {});
+  wrap.append(first);
+  return wrap;
+}
+
+function table(head, rows, opts) {
+  const t = el('table', opts || {},
+    el('thead', {}, el('tr', {}, head.map((h) => el('th', { class: h.num ? 'num' : '' }, h.t || h)))),
+    el('tbody', {}, rows));
+  return el('div', { class: 'scroll' }, t);
+}
+
+/* ---- views ---- */
+
+const views = {};
+
+views.overview = {
+  title: 'Overview',
+  async load() { return api('overview'); },
+  render(v, d) {
+    const totals = {};
+    STATES.forEach((s) => { totals[s] = 0; });
+    S.queues = d.queues.map((q) => q.queue);
+    const rows = d.queues.map((q) => {
+      STATES.forEach((s) => { totals[s] += q.counts[s]; });
+      return el('tr', { 'data-queue': q.queue },
+        el('td', {}, el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) }, q.queue)),
+        STATES.map((s) => el('td', { class: 'num', 'data-count': s },
+          el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) + '&state=' + s }, fmtNum(q.counts[s])))));
+    });
+    rows.push(el('tr', { class: 'total' }, el('td', {}, 'all queues'),
+      STATES.map((s) => el('td', { class: 'num', 'data-total': s }, fmtNum(totals[s])))));
+    const f = d.finished, sum = (a) => a.reduce((x, y) => x + y, 0);
+    const ok = sum(f.succeeded), bad = sum(f.failed), last = f.hours.length - 1;
+    const cards = el('div', { class: 'cards' },
+      el('div', { class: 'card' }, el('b', { id: 'live-total' }, fmtNum(LIVE.reduce((x, s) => x + totals[s], 0))), 'live tasks'),
+      el('div', { class: 'card' }, el('b', {}, fmtNum(ok)), 'succeeded, 24 h'),
+      el('div', { class: 'card' }, el('b', {}, fmtNum(bad)), 'failed, 24 h'),
+      el('div', { class: 'card' }, el('b', {}, ok + bad ? (100 * bad / (ok + bad)).toFixed(2) + ' %' : '—'), 'failure rate, 24 h'),
+      el('div', { class: 'card' }, el('b', {}, fmtNum((f.succeeded[last] || 0) + (f.failed[last] || 0))), 'finished this hour'));
+    /* The chart's box outlives a redraw: uPlot takes new data in place. */
+    const chart = S.chartBox || (S.chartBox = el('div', { class: 'chart', id: 'chart' }));
+    put(v, el('h1', {}, 'Overview'), cards,
+      el('h2', {}, 'Queues (live counts now; finished: over each queue\'s retention window)'),
+      table([{ t: 'queue' }].concat(STATES.map((s) => ({ t: s, num: true }))), rows, { id: 'queues' }),
+      el('h2', {}, 'Finished per hour, last 24 h (tq_rollup)'), chart);
+    drawChart(chart, f);
+  },
+};
+
+function drawChart(box, f) {
+  if (typeof uPlot === 'undefined') { box.append(message('chart library not loaded', 'error')); return; }
+  const data = [f.hours, f.succeeded, f.failed, f.retried, f.cancelled];
+  const width = Math.max(280, Math.min(1200, box.clientWidth || 800));
+  if (S.chart && Math.abs(S.chart.width - width) < 2) { S.chart.setData(data); return; }
+  if (S.chart) { S.chart.destroy(); S.chart = null; }
+  S.chart = new uPlot({
+    width, height: 240,
+    series: [{},
+      { label: 'succeeded', stroke: '#2e8540', width: 2 },
+      { label: 'failed', stroke: '#c62828', width: 2 },
+      { label: 'retried', stroke: '#d08a00', width: 1 },
+      { label: 'cancelled', stroke: '#6d6d6d', width: 1 }],
+    axes: [{}, { size: 60 }],
+    scales: { x: { time: true } },
+  }, data, box);
+}
+
+function filtersFromHash() {
+  const q = location.hash.split('?')[1] || '';
+  return Object.fromEntries(new URLSearchParams(q));
+}
+
+function taskRows(tasks, withRetry) {
+  return tasks.map((t) => el('tr', { 'data-id': t.id, 'data-state': t.state },
+    el('td', {}, taskLink(t.id)), el('td', {}, t.queue), el('td', {}, t.name),
+    el('td', {}, stateBadge(t.state)), el('td', { class: 'num' }, t.attempts + '/' + t.max_attempts),
+    el('td', {}, fmtTime(t.created_at)), el('td', {}, fmtTime(t.finished_at)),
+    el('td', { class: 'wrap' }, t.error || ''),
+    withRetry ? el('td', {}, action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried')) : null));
+}
+
+function taskList(kind) {
+  return {
+    title: kind === 'failed' ? 'Failed' : 'Tasks',
+    cursor: '', stack: [],
+    async load() {
+      const f = filtersFromHash();
+      const p = new URLSearchParams();
+      if (kind === 'failed') p.set('state', 'failed');
+      else if (f.state) p.set('state', f.state);
+      if (f.queue) p.set('queue', f.queue);
+      if (f.name) p.set('name', f.name);
+      if (this.cursor) p.set('cursor', this.cursor);
+      p.set('limit', '50');
+      if (!S.queues.length) { try { S.queues = (await api('overview')).queues.map((q) => q.queue); } catch (e) { /* shown by the list */ } }
+      return api('tasks?' + p.toString());
+    },
+    render(v, d) {
+      const f = filtersFromHash();
+      const self = this;
+      const go = (ev) => {
+        ev.preventDefault();
+        const form = ev.target.closest('form');
+        const p = new URLSearchParams();
+        for (const k of ['queue', 'state', 'name']) {
+          const i = form.elements[k];
+          if (i && i.value) p.set(k, i.value);
+        }
+        const id = form.elements.id && form.elements.id.value.trim();
+        if (id) { location.hash = '#/task/' + id; return; }
+        self.cursor = ''; self.stack = [];
+        location.hash = '#/' + kind + (p.toString() ? '?' + p.toString() : '');
+      };
+      const qsel = el('select', { name: 'queue' }, el('option', { value: '' }, 'all'),
+        S.queues.map((q) => el('option', { value: q, selected: q === f.queue }, q)));
+      const form = el('form', { class: 'filters', onsubmit: go },
+        el('label', {}, 'queue', qsel),
+        kind === 'failed' ? null : el('label', {}, 'state', el('select', { name: 'state' },
+          el('option', { value: '' }, 'any'), STATES.map((s) => el('option', { value: s, selected: s === f.state }, s)))),
+        el('label', {}, 'name', el('input', { name: 'name', value: f.name || '', size: 16 })),
+        kind === 'failed' ? null : el('label', {}, 'id', el('input', { name: 'id', size: 36, class: 'mono' })),
+        el('button', { type: 'submit' }, 'Filter'));
+      const head = ['id', 'queue', 'name', 'state', { t: 'attempts', num: true }, 'created', 'finished', 'error'];
+      if (kind === 'failed') head.push('');
+      const pager = el('div', { class: 'filters' },
+        el('button', { type: 'button', disabled: !this.cursor, onclick: () => { this.cursor = ''; this.stack = []; refresh(); } }, 'Newest'),
+        el('button', { type: 'button', disabled: !this.stack.length, onclick: () => { this.cursor = this.stack.pop() || ''; refresh(); } }, 'Newer'),
+        el('button', { type: 'button', id: 'older', disabled: !d.next, onclick: () => { this.stack.push(this.cursor); this.cursor = d.next; refresh(); } }, 'Older'),
+        el('span', { class: 'muted' }, d.tasks.length + ' shown' + (d.next ? '' : ', end of list')));
+      const kids = [el('h1', {}, this.title), form];
+      if (kind === 'failed') {
+        const groups = {};
+        d.tasks.forEach((t) => { const k = (t.error || '').slice(0, 120); groups[k] = (groups[k] || 0) + 1; });
+        kids.push(el('div', { class: 'filters' },
+          action('Retry all failed' + (f.queue ? ' of ' + f.queue : ''), 'primary',
+            () => post('retry-failed' + (f.queue ? '?queue=' + encodeURIComponent(f.queue) : '')),
+            (r) => r.retried + ' retried'),
+          action('Purge failed older than 7d' + (f.queue ? ' of ' + f.queue : ''), 'danger',
+            () => post('purge?state=failed&older_than=7d' + (f.queue ? '&queue=' + encodeURIComponent(f.queue) : '')),
+            (r) => r.purged + ' purged')));
+        kids.push(el('h2', {}, 'By error (this page)'),
+          table(['error', { t: 'tasks', num: true }], Object.entries(groups).map(([k, n]) =>
+            el('tr', {}, el('td', { class: 'wrap' }, k || '(none)'), el('td', { class: 'num' }, n)))));
+        kids.push(el('h2', {}, 'Tasks'));
+      }
+      kids.push(table(head, taskRows(d.tasks, kind === 'failed'), { id: 'tasks' }), pager);
+      put(v, ...kids);
+    },
+  };
+}
+views.tasks = taskList('tasks');
+views.failed = taskList('failed');
+
+views.task = {
+  title: 'Task',
+  async load(id) { return api('tasks/' + encodeURIComponent(id)); },
+  render(v, t) {
+    const blob = (what, text, len, cut) => [
+      el('h2', {}, what + ' (' + fmtNum(len) + ' bytes' + (cut ? ', first 4 KiB shown' : '') + ') ',
+        el('a', { href: '/api/tasks/' + t.id + '/' + what.toLowerCase(), download: t.id + '.' + what.toLowerCase() }, 'download')),
+      el('pre', { class: 'blob', id: what.toLowerCase() }, text)];
+    const acts = el('div', { class: 'filters' });
+    if (LIVE.includes(t.state)) acts.append(action('Cancel', 'danger', () => post('tasks/' + t.id + '/cancel'), (r) => r.state));
+    if (t.state === 'failed') acts.append(action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried'));
+    const deps = (list) => list.length ? el('ul', {}, list.map((d) => el('li', {}, taskLink(d.id), ' ', stateBadge(d.state)))) : el('span', { class: 'muted' }, 'none');
+    const kv = [['id', el('span', { class: 'mono' }, t.id)], ['queue', t.queue], ['name', t.name],
+      ['state', stateBadge(t.state)], ['attempts', t.attempts + ' of ' + t.max_attempts],
+      ['progress', el('span', { id: 'progress', 'data-progress': t.progress }, bar(t.progress), ' ' + t.progress + '% ' + (t.progress_message || ''))],
+      ['owner', t.owner || '—'], ['fence', t.fence], ['created', fmtTime(t.created_at)],
+      ['started', fmtTime(t.started_at)], ['finished', fmtTime(t.finished_at)], ['due', fmtTime(t.due_at)],
+      ['periodic', t.cron ? t.cron.name + ' (tick ' + t.cron.tick + ')' : '—']];
+    put(v, el('h1', { 'data-task': t.id }, 'Task ', el('span', { class: 'mono' }, t.id)), acts,
+      el('dl', { class: 'kv' }, kv.map(([k, x]) => [el('dt', {}, k), el('dd', {}, x)])),
+      t.error ? [el('h2', {}, 'Error'), el('pre', { class: 'blob', id: 'error' }, t.error)] : null,
+      blob('Payload', t.payload, t.payload_len, t.payload_truncated),
+      t.result !== null ? blob('Result', t.result, t.result_len, t.result_truncated) : null,
+      el('h2', {}, 'Attempts (task_runs)'),
+      table([{ t: 'fence', num: true }, { t: 'attempt', num: true }, 'owner', 'outcome', 'started', 'finished', 'error'],
+        t.runs.map((r) => el('tr', {}, el('td', { class: 'num' }, r.fence), el('td', { class: 'num' }, r.attempt),
+          el('td', { class: 'mono' }, r.owner), el('td', {}, stateBadge(r.outcome)), el('td', {}, fmtTime(r.started_at)),
+          el('td', {}, fmtTime(r.finished_at)), el('td', { class: 'wrap' }, r.error || ''))), { id: 'runs' }),
+      el('h2', {}, 'Waits for (--after)'), deps(t.parents),
+      el('h2', {}, 'Waited for by'), deps(t.children));
+  },
+};
+
+views.nodes = {
+  title: 'Nodes & workers',
+  async load() { return api('nodes'); },
+  render(v, d) {
+    const byNode = {};
+    d.running.forEach((r) => { const n = (r.owner || '').split(':')[0]; (byNode[n] = byNode[n] || []).push(r); });
+    put(v, el('h1', {}, 'Nodes & workers'),
+      el('h2', {}, 'Leader'),
+      table(['lease', 'holder', { t: 'token', num: true }, 'expires', 'state'], d.leaders.map((l) =>
+        el('tr', {}, el('td', {}, l.name), el('td', { class: 'mono' }, l.holder || '—'), el('td', { class: 'num' }, l.token),
+          el('td', {}, fmtTime(l.expires_at)), el('td', {}, el('span', { class: 'st ' + (l.live ? 'st-live' : 'st-dead') }, l.live ? 'held' : 'free')))), { id: 'leaders' }),
+      el('h2', {}, 'Nodes (a node silent for ' + d.node_timeout_ms + ' ms is dead)'),
+      table(['node', 'state', { t: 'heartbeat age', num: true }, 'started', { t: 'running tasks', num: true }, 'instance'], d.nodes.map((n) =>
+        el('tr', { 'data-node': n.name }, el('td', {}, n.name),
+          el('td', {}, el('span', { class: 'st ' + (n.live ? 'st-live' : 'st-dead') }, n.live ? 'live' : 'dead')),
+          el('td', { class: 'num' }, (n.age_ms / 1000).toFixed(1) + ' s'), el('td', {}, fmtTime(n.started_at)),
+          el('td', { class: 'num' }, (byNode[n.name] || []).length), el('td', { class: 'mono wrap' }, n.info || ''))), { id: 'nodes' }),
+      el('h2', {}, 'Running tasks, by worker'),
+      table(['worker', 'task', 'queue', 'name', 'progress', 'started', { t: 'lease left', num: true }], d.running.map((r) =>
+        el('tr', {}, el('td', { class: 'mono' }, r.owner), el('td', {}, taskLink(r.id)), el('td', {}, r.queue), el('td', {}, r.name),
+          el('td', {}, bar(r.progress), ' ' + r.progress + '% ' + (r.progress_message || '')),
+          el('td', {}, fmtTime(r.started_at)), el('td', { class: 'num' }, (r.lease_left_ms / 1000).toFixed(1) + ' s'))), { id: 'running' }),
+      el('p', { class: 'muted' }, 'A worker\'s RSS, restarts and hang kills are its supervisor\'s: tq workers on that node, or its /metrics.'));
+  },
+};
+
+views.cron = {
+  title: 'Periodic',
+  async load() { return api('cron'); },
+  render(v, d) {
+    put(v, el('h1', {}, 'Periodic schedules (tq_cron, UTC)'),
+      d.schedules.length ? table(['name', 'spec', 'queue', 'task', 'payload', 'next tick', 'last runs'], d.schedules.map((c) =>
+        el('tr', { 'data-cron': c.name }, el('td', {}, c.name), el('td', { class: 'mono' }, c.spec), el('td', {}, c.queue),
+          el('td', {}, c.task), el('td', { class: 'mono wrap' }, c.payload), el('td', {}, new Date(c.next_tick * 1000).toISOString().replace('.000', '')),
+          el('td', {}, c.last.map((k) => el('span', {}, taskLink(k.id, k.tick), ' ', stateBadge(k.state), ' ')))))) :
+        message('no schedules: tq cron add NAME SPEC TASK'));
+  },
+};
+
+/* ---- routing and polling ---- */
+
+function route() {
+  const h = location.hash.replace(/^#\/?/, '') || 'overview';
+  const [path] = h.split('?');
+  const [name, arg] = path.split('/');
+  return { name: views[name] ? name : 'overview', arg };
+}
+
+async function refresh() {
+  const r = route(), view = views[r.name], v = document.getElementById('view');
+  const gen = ++S.gen;
+  clearTimeout(S.timer);
+  try {
+    const d = await view.load(r.arg);
+    if (gen !== S.gen) return;
+    /* Keep a half-typed filter or an open confirmation: skip this redraw. */
+    const busy = v.contains(document.activeElement) && document.activeElement.matches('input, select') ||
+      v.querySelector('[data-confirm]');
+    if (!busy || S.view !== r.name) view.render(v, d);
+    S.view = r.name;
+    status('updated ' + new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+  } catch (e) {
+    if (gen !== S.gen) return;
+    if (S.view !== r.name) put(v, el('h1', {}, view.title));
+    S.view = r.name;
+    status(e.message, true);
+  }
+  document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.view === r.name));
+  document.title = 'tq · ' + view.title;
+  S.timer = setTimeout(refresh, POLL_MS);
+}
+
+function setMode() {
+  const m = document.getElementById('mode');
+  const on = S.write && S.token;
+  m.textContent = on ? 'write' : (S.write ? 'read-only (locked)' : 'read-only');
+  m.className = 'badge' + (on ? ' write' : '');
+  document.getElementById('token').hidden = !S.write || !!S.token;
+  document.getElementById('unlock').hidden = !S.write || !!S.token;
+  document.getElementById('lock').hidden = !on;
+}
+
+async function start() {
+  try {
+    const s = await api('session');
+    S.csrf = s.csrf;
+    S.write = s.write;
+  } catch (e) { status(e.message, true); }
+  document.getElementById('auth').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = document.getElementById('token');
+    S.token = t.value.trim();
+    t.value = '';
+    if (S.token) sessionStorage.setItem('tq-token', S.token);
+    setMode(); S.view = null; refresh();
+  });
+  document.getElementById('lock').addEventListener('click', () => {
+    S.token = ''; sessionStorage.removeItem('tq-token'); setMode(); S.view = null; refresh();
+  });
+  window.addEventListener('hashchange', () => {
+    views.tasks.cursor = ''; views.tasks.stack = [];
+    views.failed.cursor = ''; views.failed.stack = [];
+    S.view = null; refresh();
+  });
+  setMode();
+  refresh();
+}
+
+document.addEventListener('DOMContentLoaded', start);

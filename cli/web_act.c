@@ -1,0 +1,167 @@
+/* web_act.c: tq web's actions, POST /api/... once web_http.c has checked
+ * the write token and the CSRF value: cancel, retry (one task, or every
+ * failed one of a queue), purge. Each takes the path of its tq command
+ * (store_cancel, store_retry and a reconciler pass, history_purge), and
+ * each is logged with who asked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+#include "log.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+#include "uuid.h"
+
+#include "cli.h"
+#include "web.h"
+
+#define RETRY_ALL_MAX	10000	/* failed tasks retried by one request */
+
+/* Publishes what a retry scheduled now rather than at the leader's next
+ * tick, as tq retry does; a broker away leaves it to the reconciler. */
+static const char *
+publish_now(void)
+{
+	struct reconcile_stats rs;
+
+	if (client_reconcile(&W.c, &rs) == -1) {
+		log_warnx("event=web_publish_deferred why=\"%s\"", W.c.err);
+		return "deferred to the reconciler";
+	}
+	return "published";
+}
+
+static int
+act_cancel(const struct web_req *r, struct web_resp *w, const char *idtxt,
+    const struct uuid *id)
+{
+	enum task_state st;
+	char reason[128];
+	int rc;
+
+	snprintf(reason, sizeof(reason), "cancelled by operator (tq web, %s)",
+	    r->remote);
+	if ((rc = store_cancel(W.c.store, id, reason, &st)) == -1)
+		return web_store_error(w);
+	log_info("event=web_action action=cancel task=%s remote=%s "
+	    "result=%s", idtxt, r->remote, rc == 0 ? "not_found" :
+	    st == TS_RUNNING ? "stopping" : task_state_name(st));
+	if (rc == 0)
+		return web_error(w, 404, "task %s: not found", idtxt);
+	if (st != TS_CANCELLED && st != TS_RUNNING)
+		return web_error(w, 409, "task %s: already %s", idtxt,
+		    task_state_name(st));
+	w->json = json_pack("{s:s, s:s}", "id", idtxt, "state",
+	    st == TS_RUNNING ? "stopping" : "cancelled");
+	return 0;
+}
+
+static int
+act_retry(const struct web_req *r, struct web_resp *w, const char *idtxt,
+    const struct uuid *id)
+{
+	const char *pub;
+	int rc;
+
+	if ((rc = store_retry(W.c.store, id)) == -1)
+		return web_store_error(w);
+	log_info("event=web_action action=retry task=%s remote=%s result=%s",
+	    idtxt, r->remote, rc ? "scheduled" : "not_failed");
+	if (rc == 0)
+		return web_error(w, 409, "task %s is not failed", idtxt);
+	pub = publish_now();
+	w->json = json_pack("{s:s, s:i, s:s}", "id", idtxt, "retried", 1,
+	    "publish", pub);
+	return 0;
+}
+
+static int
+act_retry_failed(const struct web_req *r, struct web_resp *w)
+{
+	const char *queue = web_arg(r, "queue", "");
+	struct uuid *ids = NULL;
+	int n, i, rc, done = 0;
+
+	if (queue[0] && !task_name_ok(queue, TASK_QUEUE_MAX))
+		return web_error(w, 400, "queue: bad queue name");
+	if ((n = store_failed(W.c.store, queue[0] ? queue : NULL,
+	    RETRY_ALL_MAX, &ids)) == -1)
+		return web_store_error(w);
+	for (i = 0; i < n; i++) {
+		if ((rc = store_retry(W.c.store, &ids[i])) == -1) {
+			free(ids);
+			log_info("event=web_action action=retry_failed "
+			    "queue=%s remote=%s retried=%d result=error",
+			    queue[0] ? queue : "*", r->remote, done);
+			return web_store_error(w);
+		}
+		done += rc;
+	}
+	free(ids);
+	log_info("event=web_action action=retry_failed queue=%s remote=%s "
+	    "retried=%d", queue[0] ? queue : "*", r->remote, done);
+	w->json = json_pack("{s:i, s:s}", "retried", done, "publish",
+	    done ? publish_now() : "nothing");
+	return 0;
+}
+
+static int
+act_purge(const struct web_req *r, struct web_resp *w)
+{
+	const char *state = web_arg(r, "state", ""), *queue = web_arg(r,
+	    "queue", ""), *older = web_arg(r, "older_than", ""), *errstr;
+	long long ms;
+	long n;
+	int st;
+
+	if ((st = task_state_parse(state)) == -1 ||
+	    !task_state_terminal((enum task_state)st))
+		return web_error(w, 400, "state: \"%s\" is not succeeded, "
+		    "failed or cancelled", state);
+	if (queue[0] && !task_name_ok(queue, TASK_QUEUE_MAX))
+		return web_error(w, 400, "queue: bad queue name");
+	if (parse_duration(older, 100LL * 365 * 86400 * 1000, &ms,
+	    &errstr) == -1)
+		return web_error(w, 400, "older_than: \"%s\" is %s", older,
+		    errstr);
+	n = history_purge(&W.c, (enum task_state)st, queue[0] ? queue : NULL,
+	    ms);
+	log_info("event=web_action action=purge state=%s queue=%s "
+	    "older_than_ms=%lld remote=%s purged=%ld", state,
+	    queue[0] ? queue : "*", ms, r->remote, n);
+	if (n == -1)
+		return web_error(w, W.c.err_temp ? 503 : 500, "purge: %s",
+		    W.c.err);
+	w->json = json_pack("{s:I}", "purged", (json_int_t)n);
+	return 0;
+}
+
+int
+web_act_post(const struct web_req *r, struct web_resp *w)
+{
+	char idtxt[UUID_STRLEN + 1];
+	const char *p = r->path, *verb;
+	struct uuid id;
+
+	if (client_store(&W.c) == -1)
+		return web_error(w, W.c.err_temp ? 503 : 500, "%s", W.c.err);
+	if (strcmp(p, "retry-failed") == 0)
+		return act_retry_failed(r, w);
+	if (strcmp(p, "purge") == 0)
+		return act_purge(r, w);
+	if (strncmp(p, "tasks/", 6) != 0 || strlen(p) < 6 + UUID_STRLEN + 2 ||
+	    p[6 + UUID_STRLEN] != '/')
+		return web_error(w, 404, "no such action");
+	memcpy(idtxt, p + 6, UUID_STRLEN);
+	idtxt[UUID_STRLEN] = '\0';
+	if (uuid_parse(idtxt, &id) == -1)
+		return web_error(w, 400, "not a task id");
+	verb = p + 6 + UUID_STRLEN + 1;
+	if (strcmp(verb, "cancel") == 0)
+		return act_cancel(r, w, idtxt, &id);
+	if (strcmp(verb, "retry") == 0)
+		return act_retry(r, w, idtxt, &id);
+	return web_error(w, 404, "no such action");
+}

@@ -1,0 +1,181 @@
+# tq web against real servers, with curl: the API's counts are the
+# database's, a hostile payload comes back as data, every answer carries
+# the CSP, a POST without the token or the CSRF value is refused (and a
+# server without a token file refuses every POST), a failed task retried
+# with the token then succeeds, and the action is logged with who asked.
+. "$(dirname "$0")/lib.sh"
+fresh_db
+trap sup_cleanup EXIT
+declare -A SUP_PID
+SUPS=()
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# jq-like: json FILE EXPR (python over the parsed document d)
+json() {
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+# A handler that fails until its flag file exists.
+cat >"$T/flaky.sh" <<SH
+#!/bin/sh
+[ -e "$T/flag" ] || { echo "flag missing" >&2; exit 3; }
+cat
+SH
+chmod +x "$T/flaky.sh"
+cat >"$T/tq.conf" <<CONF
+[tq]
+queue = $TQ_QUEUE
+
+[pool p]
+queue = $TQ_QUEUE
+workers = 2
+
+[task flaky]
+exec = $T/flaky.sh
+CONF
+sup_start web -c "$T/tq.conf" --node web
+hostile='<script>alert(1)</script><img src=x onerror=alert(2)>'
+ids=""
+for i in 1 2 3 4 5; do ids="$ids $("$BIN/tq" submit tq.echo "w$i")"; done
+h=$("$BIN/tq" submit tq.echo "$hostile")
+f=$("$BIN/tq" submit --max-attempts 1 flaky "data")
+l=$("$BIN/tq" submit --delay 3600 tq.echo later)
+# shellcheck disable=SC2086
+"$BIN/tq" wait --timeout 30 $ids "$h" || fail "tasks did not succeed"
+expect 1 wait-flaky "$BIN/tq" wait --timeout 30 "$f"
+
+umask 077
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/token"
+umask 022
+port=$(free_port)
+B=http://127.0.0.1:$port
+"$BIN/tq" web --listen "127.0.0.1:$port" --token-file "$T/token" \
+	>"$T/web.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 curl -sf -o /dev/null "$B/api/session" || fail "tq web did not answer"
+
+# A token others can read is refused, and so is a usage error.
+cp "$T/token" "$T/token.open"
+chmod 644 "$T/token.open"
+expect 100 open-token "$BIN/tq" web --listen "127.0.0.1:$(free_port)" \
+	--token-file "$T/token.open"
+grep -q 'mode 0600' "$T/open-token.err" || fail "open token file: $(cat "$T/open-token.err")"
+expect 2 bad-listen "$BIN/tq" web --listen nowhere
+expect 0 help "$BIN/tq" web --help
+grep -q -- '--token-file' "$T/help.out" || fail "tq web --help says nothing of --token-file"
+
+# Counts: live ones now, finished ones once the supervisor wrote them to
+# tq_rollup (every 5 s); each equal to the rows.
+counts_equal() {
+	curl -sf "$B/api/overview" >"$T/overview.json" || return 1
+	local s got want
+	for s in pending queued scheduled running succeeded failed cancelled; do
+		got=$(json "$T/overview.json" "next((q['counts']['$s'] for q in d['queues'] if q['queue'] == '$TQ_QUEUE'), -1)")
+		want=$(sql "SELECT COUNT(*) FROM tasks WHERE queue = '$TQ_QUEUE' AND state = '$s'")
+		[ "$got" = "$want" ] || return 1
+	done
+}
+wait_for 15 counts_equal || fail "overview counts differ from the database: $(cat "$T/overview.json")"
+[ "$(json "$T/overview.json" "next(q['counts']['succeeded'] for q in d['queues'] if q['queue'] == '$TQ_QUEUE')")" = 6 ] ||
+	fail "overview: succeeded is not 6"
+[ "$(json "$T/overview.json" "sum(d['finished']['succeeded'])")" -ge 6 ] ||
+	fail "overview: the hourly series hold fewer than 6 successes"
+
+# The task list: every task of the queue, newest first, paged by key.
+curl -sf "$B/api/tasks?queue=$TQ_QUEUE&limit=3" >"$T/page1.json" || fail "no task list"
+[ "$(json "$T/page1.json" "len(d['tasks'])")" = 3 ] || fail "page 1 has not 3 tasks"
+[ "$(json "$T/page1.json" "d['tasks'][0]['id']")" = "$l" ] || fail "page 1 does not start with the newest task"
+seen=0 cursor=""
+while :; do
+	curl -sf "$B/api/tasks?queue=$TQ_QUEUE&limit=3&cursor=$cursor" >"$T/page.json" ||
+		fail "no task list page at cursor \"$cursor\""
+	seen=$((seen + $(json "$T/page.json" "len(d['tasks'])")))
+	cursor=$(json "$T/page.json" "d['next'] or ''")
+	[ -n "$cursor" ] || break
+done
+[ "$seen" = "$(sql "SELECT COUNT(*) FROM tasks WHERE queue = '$TQ_QUEUE'")" ] ||
+	fail "the pages held $seen tasks"
+curl -sf "$B/api/tasks?state=succeeded&queue=$TQ_QUEUE" >"$T/ok.json"
+[ "$(json "$T/ok.json" "len(d['tasks'])")" = 6 ] || fail "succeeded list: $(cat "$T/ok.json")"
+curl -sf "$B/api/tasks?state=succeeded&name=tq.echo" >"$T/okname.json"
+[ "$(json "$T/okname.json" "len(d['tasks'])")" = 6 ] || fail "succeeded by name: $(cat "$T/okname.json")"
+curl -sf "$B/api/tasks?state=failed" >"$T/failed.json"
+[ "$(json "$T/failed.json" "d['tasks'][0]['id']")" = "$f" ] || fail "the failed list lacks $f"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$B/api/tasks?cursor=junk")
+[ "$code" = 400 ] || fail "a bad cursor gave $code"
+
+# The hostile payload: JSON data, not markup; served as JSON, not sniffed.
+curl -sf -D "$T/task.h" "$B/api/tasks/$h" >"$T/task.json" || fail "no task detail"
+[ "$(json "$T/task.json" "d['payload']")" = "$hostile" ] || fail "payload changed: $(cat "$T/task.json")"
+[ "$(json "$T/task.json" "d['result']")" = "$hostile" ] || fail "result changed"
+grep -q '<\\/script>' "$T/task.json" || fail "the JSON does not escape </script>"
+grep -qi '^content-type: application/json' "$T/task.h" || fail "task detail is not JSON"
+grep -qi '^x-content-type-options: nosniff' "$T/task.h" || fail "no nosniff"
+[ "$(json "$T/task.json" "len(d['runs'])")" = 1 ] || fail "the runs of $h"
+curl -sf "$B/api/tasks/$h/payload" >"$T/raw" || fail "no payload download"
+[ "$(cat "$T/raw")" = "$hostile" ] || fail "the download is not the payload"
+
+# Every answer carries the CSP, with no inline script.
+for u in / /app.js /api/overview "/api/tasks/$h"; do
+	curl -s -D "$T/h" -o /dev/null "$B$u"
+	grep -qi "^content-security-policy: default-src 'none'; script-src 'self';" "$T/h" ||
+		fail "no CSP on $u: $(cat "$T/h")"
+	! grep -qi 'unsafe-inline' "$T/h" || fail "CSP on $u allows inline"
+done
+curl -s "$B/" | grep -q '<script src="/app.js"' || fail "the page loads no app.js"
+! curl -s "$B/" | grep -q '<script>' || fail "the page holds an inline script"
+# A foreign Host (DNS rebinding) gets nothing.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example' "$B/api/overview")
+[ "$code" = 421 ] || fail "a foreign Host gave $code"
+
+# POSTs: refused without the token, without CSRF, cross-origin.
+tok=$(cat "$T/token")
+post() { curl -s -o "$T/post.json" -w '%{http_code}' -X POST "$@"; }
+[ "$(post "$B/api/tasks/$f/retry")" = 401 ] || fail "a POST without token was not refused"
+[ "$(post -H "Authorization: Bearer wrong-token-0123456789" "$B/api/tasks/$f/retry")" = 401 ] ||
+	fail "a wrong token was not refused"
+[ "$(post -H "Authorization: Bearer $tok" "$B/api/tasks/$f/retry")" = 403 ] ||
+	fail "a POST without CSRF was not refused"
+curl -sf -c "$T/cookies" "$B/api/session" >"$T/session.json"
+csrf=$(json "$T/session.json" "d['csrf']")
+[ "$(json "$T/session.json" "d['write']")" = True ] || fail "session: write is not on"
+[ "$(post -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" "$B/api/tasks/$f/retry")" = 403 ] ||
+	fail "a POST without the CSRF cookie was not refused"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	-H "Origin: http://evil.example" "$B/api/tasks/$f/retry")" = 403 ] ||
+	fail "a cross-origin POST was not refused"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$B/api/tasks/$f")" = 405 ] ||
+	fail "DELETE was not refused"
+[ "$(sql "SELECT state FROM tasks WHERE id = UNHEX(REPLACE('$f', '-', ''))")" = failed ] ||
+	fail "a refused POST changed the task"
+
+# The retry, with the token: the task runs again and succeeds.
+touch "$T/flag"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	-H "Origin: $B" "$B/api/tasks/$f/retry")" = 200 ] || fail "retry: $(cat "$T/post.json")"
+"$BIN/tq" wait --timeout 30 "$f" || fail "the retried task did not succeed"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$f/retry")" = 409 ] || fail "a retry of a succeeded task: $(cat "$T/post.json")"
+# Cancel of the scheduled one.
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$l/cancel")" = 200 ] || fail "cancel: $(cat "$T/post.json")"
+[ "$("$BIN/tq" show --json "$l" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = cancelled ] ||
+	fail "the cancelled task is not cancelled"
+grep -q "event=web_action action=retry task=$f remote=127.0.0.1:[0-9]* result=scheduled" "$T/web.log" ||
+	fail "the retry is not logged with who asked"
+grep -q "event=web_action action=cancel task=$l remote=127.0.0.1" "$T/web.log" ||
+	fail "the cancel is not logged"
+! grep -q "$tok" "$T/web.log" || fail "the token is in the log"
+
+# Without a token file, every POST is refused, whatever it carries.
+port2=$(free_port)
+"$BIN/tq" web --listen "127.0.0.1:$port2" >"$T/web-ro.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port2/api/session" || fail "read-only tq web did not answer"
+curl -sf -c "$T/cookies2" "http://127.0.0.1:$port2/api/session" >"$T/session2.json"
+[ "$(post -b "$T/cookies2" -H "Authorization: Bearer $tok" \
+	-H "X-TQ-CSRF: $(json "$T/session2.json" "d['csrf']")" \
+	"http://127.0.0.1:$port2/api/tasks/$f/cancel")" = 403 ] || fail "a read-only server took a POST"
+note "counts, pages, escaping, CSP, token, CSRF and retry checked on port $port"
