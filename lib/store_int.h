@@ -12,6 +12,41 @@
 #include "store.h"
 #include "util.h"
 
+/* The helpers below are extern for the store's files only. In libtq.a
+ * their symbols carry a store_ prefix, so that a program linking it may
+ * name its own functions q or oom (libtq.so exports tq.h's alone). */
+#define bucket           store_bucket
+#define copy_col         store_copy_col
+#define deps_settle      store_deps_settle
+#define id_cmp           store_id_cmp
+#define insert_chunk     store_insert_chunk
+#define oom              store_oom
+#define owned_row        store_owned_row
+#define p_blob           store_p_blob
+#define p_id             store_p_id
+#define p_ids            store_p_ids
+#define p_int            store_p_int
+#define p_str            store_p_str
+#define params_init      store_params_init
+#define params_release   store_params_release
+#define placeholders     store_placeholders
+#define q                store_q
+#define rollup_one       store_rollup_one
+#define scan_grow        store_scan_grow
+#define settle_if_parent store_settle_if_parent
+#define state_row        store_state_row
+#define stmt_forget      store_stmt_forget
+#define stmt_rows        store_stmt_rows
+#define stmt_run         store_stmt_run
+#define txn_again        store_txn_again
+#define txn_begin        store_txn_begin
+#define txn_commit       store_txn_commit
+#define txn_rollback     store_txn_rollback
+#define u64_of           store_u64_of
+#define uns_of           store_uns_of
+#define update_ids       store_update_ids
+#define uuid_zero        store_uuid_zero
+
 #define STMT_CACHE	128
 
 struct stmt_ent {
