@@ -342,7 +342,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 20
 FUZZ_O		:= build-fuzz
 FUZZ_BIN	:= bin-fuzz
-FUZZ_TARGETS	:= msg frame url config cron progress
+FUZZ_TARGETS	:= msg frame url config cron progress serve
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker \
@@ -357,6 +357,7 @@ FUZZ_SRCS_config := lib/config.c lib/inifile.c lib/task.c lib/url.c \
 FUZZ_SRCS_cron	:= lib/cron.c
 FUZZ_SRCS_progress := worker/exec.c worker/spawn.c lib/inifile.c lib/task.c lib/util.c \
 		   lib/log.c
+FUZZ_SRCS_serve	:= worker/serve_frame.c lib/util.c lib/log.c
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)
