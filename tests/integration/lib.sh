@@ -275,6 +275,31 @@ wait_progress() {
 	done
 }
 
+# check_progress ID: the progress that task ID reports while it runs (its
+# handler says "30% reading", then "60% shouting") is seen by tq show
+# within 4 s; FAIL otherwise.
+check_progress() {
+	local id=$1 seen="" i
+	for i in $(seq 1 40); do
+		seen=$("$BIN/tq" show "$id" | sed -n 's/^progress: *//p')
+		case "$seen" in 30%*|60%*) break ;; esac
+		sleep 0.1
+	done
+	note "progress seen while running: $seen"
+	case "$seen" in 30%\ reading|60%\ shouting) ;; *) fail "progress not visible: '$seen'" ;; esac
+}
+
+# flaky_handler FILE: a task program that fails ("flag missing", exit 3)
+# until $T/flag exists, then echoes its payload.
+flaky_handler() {
+	cat >"$1" <<SH
+#!/bin/sh
+[ -e "$T/flag" ] || { echo "flag missing" >&2; exit 3; }
+cat
+SH
+	chmod +x "$1"
+}
+
 # ---- servers ----
 
 VAR=${TQ_VAR:-$ROOT/var}

@@ -40,14 +40,7 @@ export SECRET_NOT_PASSED=x
 	>"$T/sup.log" 2>&1 &
 PIDS+=($!)
 id=$("$BIN/tq" submit upper "hello from python")
-seen=""
-for _ in $(seq 1 40); do
-	seen=$("$BIN/tq" show "$id" | sed -n 's/^progress: *//p')
-	case "$seen" in 30%*|60%*) break ;; esac
-	sleep 0.1
-done
-note "progress seen while running: $seen"
-case "$seen" in 30%\ reading|60%\ shouting) ;; *) fail "progress not visible: '$seen'" ;; esac
+check_progress "$id"
 "$BIN/tq" wait --timeout 20 "$id" || fail "exec task did not succeed"
 [ "$("$BIN/tq" result "$id")" = "HELLO FROM PYTHON" ] || fail "exec result: $("$BIN/tq" result "$id")"
 

@@ -69,14 +69,7 @@ envs=$(result "$e" | tr ' ' '\n' | sort | tr '\n' ' ')
 # Echo, and progress as tq show sees it.
 [ "$(result "$(run s 'hello, served')")" = "hello, served" ] || fail "echo"
 id=$("$BIN/tq" submit s progress)
-seen=""
-for _ in $(seq 1 40); do
-	seen=$("$BIN/tq" show "$id" | sed -n 's/^progress: *//p')
-	case "$seen" in 30%*|60%*) break ;; esac
-	sleep 0.1
-done
-note "progress seen while running: $seen"
-case "$seen" in 30%\ reading|60%\ shouting) ;; *) fail "progress not visible: '$seen'" ;; esac
+check_progress "$id"
 "$BIN/tq" wait --timeout 20 "$id" >/dev/null || fail "progress task"
 [ "$(result "$id")" = done ] || fail "progress task result: $(result "$id")"
 

@@ -37,13 +37,7 @@ note "20 tasks in a row through node process $pid"
 grep -q 'event=served_output name=upper .* line="upper-casing' "$T/w.log" || fail "console.log not logged"
 
 id=$("$BIN/tq" submit upper slow)
-seen=""
-for _ in $(seq 1 40); do
-	seen=$("$BIN/tq" show "$id" | sed -n 's/^progress: *//p')
-	case "$seen" in 30%*|60%*) break ;; esac
-	sleep 0.1
-done
-case "$seen" in 30%\ reading|60%\ shouting) ;; *) fail "progress not visible: '$seen'" ;; esac
+check_progress "$id"
 "$BIN/tq" wait --timeout 20 "$id" >/dev/null || fail "slow task"
 
 f=$("$BIN/tq" submit -m 2 upper "fail no disk")

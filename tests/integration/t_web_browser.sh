@@ -17,12 +17,7 @@ trap sup_cleanup EXIT
 declare -A SUP_PID
 SUPS=()
 
-cat >"$T/flaky.sh" <<SH
-#!/bin/sh
-[ -e "$T/flag" ] || { echo "flag missing" >&2; exit 3; }
-cat
-SH
-chmod +x "$T/flaky.sh"
+flaky_handler "$T/flaky.sh"
 cat >"$T/tq.conf" <<CONF
 [tq]
 queue = $TQ_QUEUE
