@@ -342,13 +342,13 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 20
 FUZZ_O		:= build-fuzz
 FUZZ_BIN	:= bin-fuzz
-FUZZ_TARGETS	:= msg frame url config cron progress serve
+FUZZ_TARGETS	:= msg frame url config cron progress serve webtext
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
-FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker \
+FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker -Icli \
 		   -I/usr/include/mariadb -isystem /usr/include/bsd \
 		   -DLIBBSD_OVERLAY -D_GNU_SOURCE
-FUZZ_LDLIBS	:= $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
+FUZZ_LDLIBS	:= $(shell pkg-config --libs libbsd-overlay jansson libmicrohttpd 2>/dev/null)
 FUZZ_SRCS_msg	:= lib/task.c
 FUZZ_SRCS_frame	:= lib/proto.c
 FUZZ_SRCS_url	:= lib/url.c lib/util.c
@@ -358,6 +358,7 @@ FUZZ_SRCS_cron	:= lib/cron.c
 FUZZ_SRCS_progress := worker/exec.c worker/spawn.c lib/inifile.c lib/task.c lib/util.c \
 		   lib/log.c
 FUZZ_SRCS_serve	:= worker/serve_frame.c lib/util.c lib/log.c
+FUZZ_SRCS_webtext := cli/web_util.c lib/util.c lib/log.c
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)
