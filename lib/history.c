@@ -137,9 +137,8 @@ history_window(struct client *c)
 		return -1;
 	/* The hours that ended a minute ago or more: a flush that began in
 	 * one has committed by then. */
-	if (store_window_close(c->store, (now - 60) / 3600 * 3600 - 3600) ==
-	    -1 || store_window_closed(c->store, &closed) == -1 ||
-	    (n = store_window_rows(c->store, &w)) == -1)
+	if (store_window_close(c->store, (now - 60) / 3600 * 3600 - 3600,
+	    &closed) == -1 || (n = store_window_rows(c->store, &w)) == -1)
 		return client_store_failed(c);
 	for (i = 0; i < n; i++) {
 		edge = window_edge(&c->cfg, w[i].queue, w[i].outcome, now,

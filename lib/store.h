@@ -292,11 +292,10 @@ int	store_rollup_prune(struct store *, int64_t older_ms);
 /* What the retention windows hold, without reading it (tq_window): per
  * queue and outcome (not retried), the sum of tq_rollup's hours after
  * `expired` up to the last hour closed. Times are epoch seconds of an
- * hour's start. The last hour closed: 1 with *closed, 0 none yet, -1. */
-int	store_window_closed(struct store *, int64_t *closed);
-/* Adds the hours after the last closed one up to upto, and marks upto
- * closed, in one transaction: 1 done, 0 nothing to do, -1 error. */
-int	store_window_close(struct store *, int64_t upto);
+ * hour's start. Adds the hours after the last closed one up to upto and
+ * marks upto closed, in one transaction; *closed gets the last hour
+ * closed after it. 1 done, 0 nothing to do, -1 error. */
+int	store_window_close(struct store *, int64_t upto, int64_t *closed);
 /* tq_window's rows, hour = expired; *out malloc'd. Rows or -1. */
 int	store_window_rows(struct store *, struct rollup_row **out);
 /* Moves a row's old edge from `from` to `to` (later: the hours between
@@ -306,7 +305,7 @@ int	store_window_move(struct store *, const char *queue,
 /* tq stats, in one snapshot: tq_window's rows (*w, hour = expired) and by
  * hour what is not closed yet (*open, *nopen); when nothing was ever
  * closed, *w is NULL and *open holds the hours since `since`. Returns the
- * window rows, -2 when never closed, or -1. Free both. */
+ * window rows (0 then) or -1. Free both. */
 int	store_window_snapshot(struct store *, int64_t since,
 	    struct rollup_row **w, struct rollup_row **open, int *nopen);
 

@@ -193,18 +193,7 @@ window_closed(struct store *s, const char *sql, struct mark *m)
 }
 
 int
-store_window_closed(struct store *s, int64_t *closed)
-{
-	struct mark m;
-
-	if (window_closed(s, SQL_WINDOW_CLOSED, &m) == -1)
-		return -1;
-	*closed = m.v;
-	return m.set;
-}
-
-int
-store_window_close(struct store *s, int64_t upto)
+store_window_close(struct store *s, int64_t upto, int64_t *closed)
 {
 	struct params p;
 	struct mark m;
@@ -219,6 +208,7 @@ again:
 	    window_closed(s, SQL_WINDOW_CLOSED " FOR UPDATE", &m) == -1)
 		goto fail;
 	if (m.set && m.v >= upto) {
+		*closed = m.v;
 		ret = 0;
 		txn_rollback(s);
 		goto done;
@@ -239,6 +229,7 @@ again:
 	if (stmt_run(s, "UPDATE tq_window_closed SET closed = FROM_UNIXTIME(?) "
 	    "WHERE id = 1", &p, NULL) == NULL || txn_commit(s) == -1)
 		goto fail;
+	*closed = upto;
 	ret = 1;
 done:
 	params_release(&p);
@@ -329,7 +320,7 @@ store_window_snapshot(struct store *s, int64_t since, struct rollup_row **w,
 	*w = ws.rows;
 	*open = os.rows;
 	*nopen = (int)os.n;
-	return m.set ? (int)ws.n : -2;
+	return (int)ws.n;
 fail:
 	txn_rollback(s);
 	free(ws.rows);
