@@ -44,7 +44,7 @@ table_row(void *arg, struct row *r)
 {
 	struct table_scan *ts = arg;
 	struct store_table *t = ts->t;
-	size_t rows, i;
+	size_t i;
 	unsigned j;
 	char **c;
 
@@ -52,14 +52,9 @@ table_row(void *arg, struct row *r)
 		t->ncol = r->n;
 	if (r->n != t->ncol)
 		return 0;
-	if (t->n == t->cap) {
-		rows = t->cap ? t->cap * 2 : 16;
-		if ((c = reallocarray(t->cell, rows * t->ncol,
-		    sizeof(*c))) == NULL)
-			return -1;
-		t->cell = c;
-		t->cap = rows;
-	}
+	if (scan_grow(&t->cell, &t->cap, t->n, t->ncol * sizeof(*t->cell)) ==
+	    -1)
+		return -1;
 	c = &t->cell[t->n * t->ncol];
 	for (j = 0; j < t->ncol; j++) {
 		c[j] = NULL;
@@ -330,17 +325,10 @@ tasks_range(struct store *s, const struct web_filter *f, const char *queue,
 		if ((f->queue[0] && (q == NULL || strcmp(q, f->queue))) ||
 		    (f->name[0] && (nm == NULL || strcmp(nm, f->name))))
 			continue;
-		if (all->n == all->cap) {
-			size_t rows = all->cap ? all->cap * 2 : 64;
-			char **nc;
-
-			if ((nc = reallocarray(all->cell, rows * TC_NCOL,
-			    sizeof(*nc))) == NULL) {
-				store_table_free(&t);
-				return oom(s);
-			}
-			all->cell = nc;
-			all->cap = rows;
+		if (scan_grow(&all->cell, &all->cap, all->n,
+		    TC_NCOL * sizeof(*all->cell)) == -1) {
+			store_table_free(&t);
+			return oom(s);
 		}
 		memcpy(&all->cell[all->n * TC_NCOL], c, TC_NCOL * sizeof(*c));
 		memset(c, 0, TC_NCOL * sizeof(*c));
