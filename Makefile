@@ -29,12 +29,13 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 	    lib/config.c lib/inifile.c lib/store.c lib/store_schema.c \
 	    lib/store_submit.c lib/store_run.c lib/store_reconcile.c \
 	    lib/store_inspect.c lib/store_rollup.c lib/store_ops.c \
-	    lib/store_cron.c lib/store_web.c lib/broker.c lib/client.c \
+	    lib/store_cron.c lib/store_web.c lib/store_limit.c lib/broker.c lib/client.c \
 	    lib/api.c lib/cron.c lib/history.c lib/tally.c \
 	    lib/proto.c
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c cli/web.c \
-	    cli/web_http.c cli/web_api.c cli/web_act.c cli/web_util.c
+	    cli/web_http.c cli/web_api.c cli/web_act.c cli/web_util.c \
+	    cli/limit.c
 # tq web's pages, built into bin/tq (cli/web/embed writes them as C).
 WEB_FILES := cli/web/index.html cli/web/app.js cli/web/app.css cli/web/favicon.svg \
 	     cli/web/vendor/uPlot.iife.min.js cli/web/vendor/uPlot.min.css \
@@ -70,7 +71,7 @@ PROGS	:= $(BIN)/tq $(BIN)/tq-worker $(BIN)/tq-supervisor
 # libtq.so: the soname's number changes with the ABI, the minor number
 # with additions (lib/tq.h says which is which).
 TQ_SOVERSION := 1
-TQ_VERSION   := 1.0.0
+TQ_VERSION   := 1.1.0
 LIBTQ_SO     := $(O)/libtq.so.$(TQ_VERSION)
 
 

@@ -60,5 +60,8 @@ int	cmd_reconcile(int, char **);
 int	cmd_config(int, char **);
 int	cmd_workers(int, char **);
 int	cmd_web(int, char **);
+int	cmd_limit(int, char **);
+int	cmd_pause(int, char **);
+int	cmd_resume(int, char **);
 
 #endif

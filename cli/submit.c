@@ -39,6 +39,8 @@ usage_submit(FILE *fp)
 "                         is cancelled, this one ends cancelled\n"
 "  -k, --key KEY          while a task with KEY is not finished in this queue,\n"
 "                         submitting KEY again returns that task's id\n"
+"  -L, --limit-key KEY    run under the limit of KEY (tq limit set), e.g.\n"
+"                         customer:42 (a limit customer:* gives each its own)\n"
 "  -f, --payload-file F   read the payload from F\n"
 "      --from FILE        one task per line of FILE\n"
 "  -h, --help             this text\n");
@@ -192,6 +194,7 @@ submit_options(int argc, char **argv, struct submit_args *a)
 		{ "priority", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "after", required_argument, NULL, 'A' },
+		{ "limit-key", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -203,7 +206,7 @@ submit_options(int argc, char **argv, struct submit_args *a)
 	p->max_attempts = (unsigned)cfg.max_attempts;
 	p->backoff_base_ms = (unsigned)cfg.backoff_base_ms;
 	p->backoff_cap_ms = (unsigned)cfg.backoff_cap_ms;
-	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:A:h", opts,
+	while ((ch = getopt_long(argc, argv, "+q:m:b:d:f:t:p:k:A:L:h", opts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'q':
@@ -248,6 +251,12 @@ submit_options(int argc, char **argv, struct submit_args *a)
 			break;
 		case 'A':
 			parse_after(optarg, a);
+			break;
+		case 'L':
+			if (!task_name_ok(optarg, TASK_LIMIT_KEY_MAX))
+				die(EXIT_USAGE, "--limit-key: bad key \"%s\" "
+				    "(1-255 of A-Z a-z 0-9 . _ : -)", optarg);
+			p->limit_key = optarg;
 			break;
 		case 'h':
 			usage_submit(stdout);

@@ -41,6 +41,8 @@ usage_main(FILE *fp)
 "  retry      run failed tasks again\n"
 "  purge      delete old finished tasks\n"
 "  cron       add, list or remove periodic tasks\n"
+"  limit      list, set or remove concurrency and rate limits\n"
+"  pause      stop claiming a queue's tasks cluster-wide (resume: again)\n"
 "  doctor     check servers, schema and durability settings\n"
 "  top        a live view of queues, workers and failures\n"
 "  config     print the effective configuration\n"
@@ -72,6 +74,9 @@ static const struct cmd {
 	{ "retry", cmd_retry },
 	{ "purge", cmd_purge },
 	{ "cron", cmd_cron },
+	{ "limit", cmd_limit },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
 	{ "doctor", cmd_doctor },
 	{ "top", cmd_top },
 	{ "config", cmd_config },

@@ -156,6 +156,11 @@ task_fill(tq_client *t, const struct tq_task *s, struct task_new *tn,
 	if (s->key != NULL && (*s->key == '\0' || strlen(s->key) > 255))
 		return fail(t, 0, "%skey: 1 to 255 bytes", what);
 	tn->unique_key = s->key;
+	if (s->limit_key != NULL && !task_name_ok(s->limit_key,
+	    TASK_LIMIT_KEY_MAX))
+		return fail(t, 0, "%sbad limit key \"%s\": 1 to %d bytes of "
+		    "[A-Za-z0-9._:-]", what, s->limit_key, TASK_LIMIT_KEY_MAX);
+	tn->limit_key = s->limit_key;
 	if (s->nafter > TQ_AFTER_MAX)
 		return fail(t, 0, "%safter: at most %d parents", what,
 		    TQ_AFTER_MAX);

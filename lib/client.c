@@ -631,6 +631,35 @@ done:
 	return got;
 }
 
+static void
+free_woken(struct client *c)
+{
+	struct uuid *ids;
+
+	(void)store_woken(c->store, &ids);
+	free(ids);
+}
+
+int
+client_publish_woken(struct client *c)
+{
+	struct pub_row *rows = NULL;
+	struct uuid *ids;
+	int n, np, r = 0;
+
+	if (c->store == NULL || (n = store_woken(c->store, &ids)) == 0)
+		return 0;
+	if ((np = store_pub_rows(c->store, ids, (size_t)n, &rows)) == -1) {
+		free(ids);
+		return client_store_failed(c);
+	}
+	if (np > 0)
+		r = client_publish_rows(c, rows, (size_t)np);
+	pub_rows_free(rows, (size_t)(np > 0 ? np : 0));
+	free(ids);
+	return r;
+}
+
 /*
  * Queued rows whose message the broker lost (a broker that dies can lose a
  * confirmed message: seen with single-node quorum queues after kill -9)
@@ -761,6 +790,9 @@ client_reconcile(struct client *c, struct reconcile_stats *rs)
 		return -1;
 	if ((rs->expired = store_expire_leases(c->store, 500)) == -1)
 		goto dbfail;
+	/* What the expired leases let out of a limit's wait is due: the
+	 * due rows below are published. */
+	free_woken(c);
 	if ((rs->cron = cron_step(c)) == -1)
 		goto dbfail;
 	if ((n = store_due(c->store, &rows, 500)) == -1)

@@ -73,6 +73,10 @@ int	client_bulk_end(struct client_bulk *, size_t *published);
 /* Publishes rows that need a message and marks the confirmed ones
  * queued. Returns confirmed count or -1. */
 int	client_publish_rows(struct client *, struct pub_row *rows, size_t n);
+/* Publishes the tasks a finish or release of this client's store let out
+ * of a limit's wait (store_woken): how many, or -1 (the leader publishes
+ * them on its next turn). */
+int	client_publish_woken(struct client *);
 
 struct reconcile_stats {
 	int	expired;	/* leases expired, tasks released */

@@ -270,6 +270,14 @@ check_tls(const struct config *c, char *err, size_t errsz)
 static int
 check(const struct config *c, char *err, size_t errsz)
 {
+	int i;
+
+	for (i = 0; i < c->nlimits; i++)
+		if (c->limits[i].concurrency == 0 && c->limits[i].rate_n == 0) {
+			snprintf(err, errsz, "limit %s: needs concurrency, "
+			    "rate or both", c->limits[i].name);
+			return -1;
+		}
 	if (strcmp(c->log_target, "stderr") != 0 &&
 	    strcmp(c->log_target, "syslog") != 0) {
 		snprintf(err, errsz, "log_target: \"%s\" is not stderr or "
@@ -461,6 +469,59 @@ config_keep_max_ms(const struct config *c)
 	return max;
 }
 
+/* [limit NAME]: concurrency = N, rate = N/PERIOD, burst = B. */
+static int
+limit_set(struct config *c, const char *name, const char *key, const char *v,
+    char *err, size_t errsz)
+{
+	struct limit_def *l = NULL;
+	const char *errstr;
+	long long n;
+	int k;
+
+	if (!limit_name_ok(name)) {
+		snprintf(err, errsz, "bad limit name [limit %s] (a key, or a "
+		    "prefix ending in \":*\")", name);
+		return -1;
+	}
+	for (k = 0; k < c->nlimits; k++)
+		if (strcmp(c->limits[k].name, name) == 0)
+			l = &c->limits[k];
+	if (l == NULL) {
+		if (c->nlimits == CONFIG_LIMITS_MAX) {
+			snprintf(err, errsz, "more than %d [limit] sections",
+			    CONFIG_LIMITS_MAX);
+			return -1;
+		}
+		l = &c->limits[c->nlimits++];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->name, sizeof(l->name), "%s", name);
+		l->burst = 1;
+	}
+	if (strcmp(key, "rate") == 0) {
+		if (limit_rate_parse(v, &l->rate_n, &l->rate_ms, &errstr) == 0)
+			return 0;
+		snprintf(err, errsz, "limit %s: rate \"%s\": %s", name, v,
+		    errstr);
+		return -1;
+	}
+	if (strcmp(key, "concurrency") != 0 && strcmp(key, "burst") != 0) {
+		snprintf(err, errsz, "limit %s: unknown setting \"%s\"", name,
+		    key);
+		return -1;
+	}
+	if (parse_num(v, 1, 1000000, &n, &errstr) == -1) {
+		snprintf(err, errsz, "limit %s: %s \"%s\" is %s (allowed "
+		    "1..1000000)", name, key, v, errstr);
+		return -1;
+	}
+	if (key[0] == 'c')
+		l->concurrency = (unsigned)n;
+	else
+		l->burst = (unsigned)n;
+	return 0;
+}
+
 static int
 ini_cb(void *arg, const char *section, const char *name, const char *value,
     char *err, size_t errsz)
@@ -469,6 +530,8 @@ ini_cb(void *arg, const char *section, const char *name, const char *value,
 	 * [pool ...], the worker its [task ...]. */
 	if (strncmp(section, "queue ", 6) == 0)
 		return queue_set(arg, section + 6, name, value, err, errsz);
+	if (strncmp(section, "limit ", 6) == 0)
+		return limit_set(arg, section + 6, name, value, err, errsz);
 	if (strcmp(section, "tq") != 0)
 		return 0;
 	return config_set(arg, name, value, err, errsz);
@@ -500,6 +563,14 @@ config_load(struct config *c, const char *file, char *err, size_t errsz)
 int
 config_check(const struct config *c, char *err, size_t errsz)
 {
+	int i;
+
+	for (i = 0; i < c->nlimits; i++)
+		if (c->limits[i].concurrency == 0 && c->limits[i].rate_n == 0) {
+			snprintf(err, errsz, "limit %s: needs concurrency, "
+			    "rate or both", c->limits[i].name);
+			return -1;
+		}
 	return check(c, err, errsz);
 }
 

@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "task.h"
 #include "url.h"
 
+#define CONFIG_LIMITS_MAX	32
 #define CONFIG_QUEUES_MAX	32
 
 /* [queue NAME]: defaults for tasks submitted to that queue (a task's own
@@ -68,6 +70,9 @@ struct config {
 	long long retention_batch;	/* rows per delete statement */
 	struct queue_defaults queues[CONFIG_QUEUES_MAX];
 	int	nqueues;
+	/* [limit NAME]: written to tq_limits when a supervisor starts */
+	struct limit_def limits[CONFIG_LIMITS_MAX];
+	int	nlimits;
 };
 
 /* CT_DUR: milliseconds, written as a duration (7d, 12h, 30s, 500ms). */

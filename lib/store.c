@@ -191,6 +191,7 @@ store_close(struct store *s)
 	if (s->db)
 		mysql_close(s->db);
 	url_clear(&s->url);
+	free(s->woken);
 	free(s);
 }
 

@@ -11,7 +11,7 @@
 #include "util.h"
 #include "uuid.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 /* Rows that go through one statement at most. */
 #define STORE_BATCH_MAX		500
 
@@ -54,6 +54,7 @@ struct task_new {
 	int64_t		 delay_ms;	/* > 0: starts scheduled */
 	unsigned	 priority;	/* 0..9 */
 	const char	*unique_key;	/* NULL: none */
+	const char	*limit_key;	/* NULL: none (see struct limit_def) */
 	const struct uuid *after;	/* parents that must succeed first */
 	size_t		 nafter;
 	int		 existing;	/* out: the key's live task, not new */
@@ -82,6 +83,8 @@ enum claim_result {
 	CLAIM_BUSY,		/* running under another claim: a duplicate */
 	CLAIM_NOT_DUE,		/* scheduled for later: the leader republishes */
 	CLAIM_NOROW,		/* no such task */
+	CLAIM_LIMITED,		/* over its limit: waits scheduled, not run */
+	CLAIM_PAUSED,		/* its queue is paused: left to the broker */
 };
 
 struct claim {
@@ -95,6 +98,12 @@ struct claim {
 	unsigned		timeout_ms;
 	enum task_state		state;		/* state seen before claiming */
 	int64_t			wait_us;	/* since created, at the claim */
+	char			limit_key[TASK_LIMIT_KEY_MAX + 1]; /* or "" */
+	/* the store's own: the row's limit_wait and queue pause; for
+	 * CLAIM_LIMITED, -1 (a slot) or the wait for its rate slot */
+	unsigned		limit_wait;
+	int			paused;
+	int64_t			park_us;
 };
 
 /* Claims n tasks in one transaction, rows locked in key order: each
@@ -120,6 +129,46 @@ struct finish {
 	int			 applied;	/* 0: a stale fence, ignored */
 	enum task_state		 state;		/* the state it was given */
 };
+
+/*
+ * Flow control (store_limit.c). The claim admits a task under its limit
+ * or parks it scheduled without using an attempt: one over a concurrency
+ * limit until a slot frees (the finish or release that frees it makes
+ * the oldest waiter due), one over a rate limit until the start reserved
+ * for it. A paused queue's tasks are not claimed at all.
+ */
+/* The ids of tasks a finish or release of this connection made due since
+ * the last call (malloc'd, the caller's): publish them at once; the
+ * leader would on its next turn. */
+int	store_woken(struct store *, struct uuid **ids);
+/* Creates or replaces a limit; the keys under it are looked at anew. */
+int	store_limit_set(struct store *, const struct limit_def *);
+/* 1 removed, 0 there was none. */
+int	store_limit_remove(struct store *, const char *name);
+struct limit_info {
+	struct limit_def d;
+	unsigned long	 running;	/* tasks of its keys running now */
+	unsigned long	 waiting;	/* for a slot */
+	unsigned long	 reserved;	/* for their rate slot */
+	unsigned long	 keys;		/* keys with tasks running or waiting */
+};
+/* Every limit with its live figures; the count, or -1. */
+int	store_limit_list(struct store *, struct limit_info **);
+/* Keys no task used for an hour, forgotten (the leader). */
+int	store_limit_gc(struct store *);
+/* 1 paused now, 0 it was already. by says who asked. */
+int	store_pause(struct store *, const char *queue, const char *by);
+/* 1 resumed, 0 it was not paused. Its parked tasks were not parked: they
+ * wait in the broker. */
+int	store_resume(struct store *, const char *queue);
+/* 1 paused, 0 not, -1 error. */
+int	store_paused(struct store *, const char *queue);
+struct paused_queue {
+	char		 queue[TASK_QUEUE_MAX + 1];
+	char		 by[129];
+	long long	 since;		/* s since the epoch */
+};
+int	store_paused_list(struct store *, struct paused_queue **);
 
 /* Records n outcomes in one transaction, each fenced. A failure with
  * attempts left becomes scheduled after a backoff; else failed. */

@@ -20,6 +20,8 @@
 #define deps_settle      store_deps_settle
 #define id_cmp           store_id_cmp
 #define insert_chunk     store_insert_chunk
+#define limit_claim      store_limit_claim
+#define limit_free       store_limit_free
 #define oom              store_oom
 #define owned_row        store_owned_row
 #define p_blob           store_p_blob
@@ -65,6 +67,9 @@ struct store {
 	struct stmt_ent	 cache[STMT_CACHE];
 	uint64_t	 tick;
 	unsigned long	 deadlocks;
+	/* tasks let out of a limit's wait, for store_woken */
+	struct uuid	*woken;
+	size_t		 nwoken, woken_cap;
 };
 
 /* Input parameters, with room for their values. */
@@ -137,6 +142,15 @@ int	deps_settle(struct store *, const struct uuid *parent,
 	    enum task_state, int depth);
 int	settle_if_parent(struct store *, const struct uuid *,
 	    enum task_state);
+
+/* store_limit.c: in the claim's transaction, admits or parks c[0..n)
+ * (sorted) under their limits and the queue's pause; in a finish's or a
+ * release's, the slots keys[0..n) held (a key once per task) are freed
+ * and their oldest waiters made due. */
+int	limit_claim(struct store *, struct claim *c, size_t n, struct buf *,
+	    struct params *);
+int	limit_free(struct store *, char (*keys)[TASK_LIMIT_KEY_MAX + 1],
+	    size_t n);
 
 /* store_rollup.c */
 int	rollup_one(struct store *, const struct uuid *, const char *outcome);

@@ -25,7 +25,7 @@ claim_row(void *arg, struct row *r)
 	int st;
 
 	/* id, state, fence, attempts, max_attempts, base, cap, timeout,
-	 * owner, due, wait */
+	 * owner, due, wait, limit_key, limit_wait, paused */
 	if (r->len[0] != UUID_LEN)
 		return 0;
 	memset(&key, 0, sizeof(key));
@@ -43,14 +43,17 @@ claim_row(void *arg, struct row *r)
 	c->timeout_ms = uns_of(r->col[7]);
 	c->wait_us = r->n > 10 && r->col[10] ? strtoll(r->col[10], NULL, 10) :
 	    -1;
+	copy_col(c->limit_key, sizeof(c->limit_key), r->col[11]);
+	c->limit_wait = uns_of(r->col[12]);
+	c->paused = r->col[13] && r->col[13][0] == '1';
 	switch (c->state) {
 	case TS_PENDING:
 	case TS_QUEUED:
-		c->result = CLAIM_OK;
+		c->result = c->paused ? CLAIM_PAUSED : CLAIM_OK;
 		break;
 	case TS_SCHEDULED:
-		c->result = r->col[9] && r->col[9][0] == '1' ? CLAIM_OK :
-		    CLAIM_NOT_DUE;
+		c->result = r->col[9] && r->col[9][0] == '1' ? c->paused ?
+		    CLAIM_PAUSED : CLAIM_OK : CLAIM_NOT_DUE;
 		break;
 	case TS_RUNNING:
 		/* Our own claim, committed but unseen (a lost connection
@@ -86,8 +89,9 @@ claim_txn(struct store *s, const char *owner, int64_t lease_ms,
 	 * cannot deadlock on each other (the producer's update too). */
 	if (placeholders(sql, "SELECT id, state, fence, attempts, "
 	    "max_attempts, backoff_base_ms, backoff_cap_ms, timeout_ms, owner, "
-	    "due_at <= NOW(6), TIMESTAMPDIFF(MICROSECOND, created_at, NOW(6)) "
-	    "FROM tasks WHERE id IN (", "?", bucket(n),
+	    "due_at <= NOW(6), TIMESTAMPDIFF(MICROSECOND, created_at, NOW(6)), "
+	    "limit_key, limit_wait, EXISTS (SELECT 1 FROM tq_paused p WHERE "
+	    "p.queue = tasks.queue) FROM tasks WHERE id IN (", "?", bucket(n),
 	    ") ORDER BY id FOR UPDATE") == -1)
 		return oom(s);
 	p->n = 0;
@@ -97,7 +101,8 @@ claim_txn(struct store *s, const char *owner, int64_t lease_ms,
 	cs.n = n;
 	cs.owner = owner;
 	if ((st = stmt_run(s, sql->data, p, NULL)) == NULL ||
-	    stmt_rows(s, st, claim_row, &cs) == -1)
+	    stmt_rows(s, st, claim_row, &cs) == -1 ||
+	    limit_claim(s, c, n, sql, p) == -1)
 		return -1;
 	/* Fresh claims (not the ones already ours). */
 	k = 0;
@@ -112,6 +117,7 @@ claim_txn(struct store *s, const char *owner, int64_t lease_ms,
 	p_ids(p, fresh, k);
 	if (placeholders(sql, "UPDATE tasks SET state = 'running', "
 	    "fence = fence + 1, attempts = attempts + 1, owner = ?, "
+	    "limit_wait = 0, "
 	    "due_at = NOW(6) + INTERVAL ? * 1000 MICROSECOND, "
 	    "started_at = NOW(6), finished_at = NULL WHERE id IN (",
 	    "?", bucket(k), ")") == -1)
@@ -265,6 +271,7 @@ struct fin_scan {
 	size_t		 n;
 	signed char	*seen;		/* 1 still ours, 2 ours and done */
 	signed char	*kids;		/* has children waiting on it */
+	char		(*keys)[TASK_LIMIT_KEY_MAX + 1];	/* limit_key */
 };
 
 static int
@@ -285,6 +292,7 @@ fin_row(void *arg, struct row *r)
 	if (u64_of(r->col[2], &fence) == -1 || st < 0)
 		return 0;
 	fs->kids[f - fs->f] = r->col[4] && r->col[4][0] == '1';
+	copy_col(fs->keys[f - fs->f], sizeof(fs->keys[0]), r->col[5]);
 	if (store_debug_nofence || (st == TS_RUNNING && fence == f->fence)) {
 		fs->seen[f - fs->f] = 1;
 		/* Asked to stop: a failure is a cancellation, not retried. */
@@ -370,6 +378,28 @@ finish_successes(struct store *s, struct finish *f, size_t n,
 	return stmt_run(s, sql->data, p, NULL) == NULL ? -1 : 0;
 }
 
+/* The slots of the finished tasks under a limit, freed. */
+static int
+finish_frees(struct store *s, size_t n, struct fin_scan *fs)
+{
+	char (*keys)[TASK_LIMIT_KEY_MAX + 1];
+	size_t i, k = 0;
+	int r;
+
+	for (i = 0; i < n; i++)
+		k += fs->seen[i] == 1 && fs->keys[i][0] != '\0';
+	if (k == 0)
+		return 0;
+	if ((keys = calloc(k, sizeof(*keys))) == NULL)
+		return oom(s);
+	for (i = 0, k = 0; i < n; i++)
+		if (fs->seen[i] == 1 && fs->keys[i][0] != '\0')
+			memcpy(keys[k++], fs->keys[i], sizeof(*keys));
+	r = limit_free(s, keys, k);
+	free(keys);
+	return r;
+}
+
 /* The finish's statements, in the caller's transaction; f sorted. */
 static int
 finish_txn(struct store *s, struct finish *f, size_t n, struct fin_scan *fs,
@@ -383,7 +413,7 @@ finish_txn(struct store *s, struct finish *f, size_t n, struct fin_scan *fs,
 		f[i].applied = 0;
 	/* Lock the rows in key order and see which are still ours. */
 	if (placeholders(sql, "SELECT id, state, fence, cancel_requested, "
-	    "has_children FROM tasks WHERE id IN (", "?", bucket(n),
+	    "has_children, limit_key FROM tasks WHERE id IN (", "?", bucket(n),
 	    ") ORDER BY id FOR UPDATE") == -1)
 		return oom(s);
 	p->n = 0;
@@ -398,6 +428,8 @@ finish_txn(struct store *s, struct finish *f, size_t n, struct fin_scan *fs,
 		if (fs->seen[i] == 1 && f[i].outcome != FIN_SUCCEEDED &&
 		    finish_one(s, &f[i], p) == -1)
 			return -1;
+	if (finish_frees(s, n, fs) == -1)
+		return -1;
 	/* Children waiting on these: due, or cancelled with them. */
 	for (i = 0; i < n; i++) {
 		enum task_state end = f[i].outcome == FIN_SUCCEEDED ?
@@ -442,7 +474,7 @@ store_finish_claim(struct store *s, struct finish *f, size_t nf,
 	struct fin_scan fs;
 	struct params p;
 	struct uuid *fresh = NULL;
-	size_t most = nf > nc ? nf : nc;
+	size_t most = nf > nc ? nf : nc, woken;
 	int tries = 0, ret = -1;
 
 	memset(&fs, 0, sizeof(fs));
@@ -461,13 +493,16 @@ store_finish_claim(struct store *s, struct finish *f, size_t nf,
 		return oom(s);
 	fs.seen = calloc(nf ? nf : 1, 1);
 	fs.kids = calloc(nf ? nf : 1, 1);
+	fs.keys = calloc(nf ? nf : 1, sizeof(*fs.keys));
 	fresh = calloc(nc ? nc : 1, sizeof(*fresh));
-	if (fs.seen == NULL || fs.kids == NULL || fresh == NULL) {
+	if (fs.seen == NULL || fs.kids == NULL || fs.keys == NULL ||
+	    fresh == NULL) {
 		oom(s);
 		goto done;
 	}
 	fs.f = f;
 	fs.n = nf;
+	woken = s->nwoken;
 again:
 	if (txn_begin(s) == -1)
 		goto done;
@@ -488,6 +523,7 @@ again:
 	goto done;
 fail:
 	txn_rollback(s);
+	s->nwoken = woken;	/* a rolled back wake-up woke nobody */
 	if (txn_again(s, &tries))
 		goto again;
 done:
@@ -495,6 +531,7 @@ done:
 	buf_release(&sql);
 	free(fs.seen);
 	free(fs.kids);
+	free(fs.keys);
 	free(fresh);
 	return ret;
 }
@@ -558,12 +595,28 @@ done:
 	return ret;
 }
 
+struct release_scan {
+	enum task_state	state;
+	char		key[TASK_LIMIT_KEY_MAX + 1];
+};
+
+static int
+release_row(void *arg, struct row *r)
+{
+	struct release_scan *rs = arg;
+
+	copy_col(rs->key, sizeof(rs->key), r->col[1]);
+	return state_row(&rs->state, r);
+}
+
 int
 store_release(struct store *s, const struct uuid *id, uint64_t fence,
     const char *reason, int charge, enum task_state *state)
 {
+	struct release_scan rs;
 	struct params p;
 	unsigned long long n = 0;
+	size_t woken = s->nwoken;
 	int tries = 0, ret = -1;
 	MYSQL_STMT *st;
 
@@ -571,6 +624,7 @@ store_release(struct store *s, const struct uuid *id, uint64_t fence,
 	if (params_init(&p, 8) == -1)
 		return oom(s);
 again:
+	rs.state = TS_RUNNING;
 	if (txn_begin(s) == -1)
 		goto done;
 	/* The fence moves on: a late finish from the old holder is stale.
@@ -597,9 +651,12 @@ again:
 	if (n == 1) {
 		p.n = 0;
 		p_id(&p, id);
-		if ((st = stmt_run(s, "SELECT state FROM tasks WHERE id = ?",
-		    &p, NULL)) == NULL || stmt_rows(s, st, state_row,
-		    state) == -1)
+		if ((st = stmt_run(s, "SELECT state, limit_key FROM tasks "
+		    "WHERE id = ?", &p, NULL)) == NULL ||
+		    stmt_rows(s, st, release_row, &rs) == -1)
+			goto fail;
+		*state = rs.state;
+		if (rs.key[0] != '\0' && limit_free(s, &rs.key, 1) == -1)
 			goto fail;
 		if (task_state_terminal(*state) && (settle_if_parent(s, id,
 		    *state) == -1 || rollup_one(s, id,
@@ -620,6 +677,7 @@ again:
 	goto done;
 fail:
 	txn_rollback(s);
+	s->nwoken = woken;
 	if (txn_again(s, &tries))
 		goto again;
 done:

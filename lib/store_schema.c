@@ -160,8 +160,50 @@ static const char *const schema_v5[] = {
 	NULL
 };
 
+/* v6: flow control. A task under a limit carries its key; limit_state is
+ * its state while it has one (NULL otherwise, so that the index below
+ * costs nothing to tasks without a key), and the index gives what the
+ * claim and the finish ask, each a range over live rows: the running
+ * tasks of a key, its waiters in order, the live ones of every limit.
+ * limit_wait: 1 waits for a slot, 2 holds a rate slot at due_at.
+ * tq_limit_keys has a row per key in use: the claims and frees of a key
+ * serialise on it, and it keeps the key's rate state (the theoretical
+ * arrival time of GCRA, in microseconds since the epoch). */
+static const char *const schema_v6[] = {
+	"ALTER TABLE tasks"
+	" ADD COLUMN IF NOT EXISTS limit_key VARCHAR(255) NULL,"
+	" ADD COLUMN IF NOT EXISTS limit_wait TINYINT UNSIGNED NOT NULL"
+	"  DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS limit_state ENUM('pending','queued',"
+	"  'scheduled','running','succeeded','failed','cancelled') AS"
+	"  (IF(limit_key IS NULL, NULL, state)) PERSISTENT",
+	"ALTER TABLE tasks ADD KEY IF NOT EXISTS tasks_limit"
+	" (limit_state, limit_key, limit_wait)",
+	"CREATE TABLE IF NOT EXISTS tq_limits ("
+	" name VARCHAR(255) NOT NULL PRIMARY KEY,"
+	" concurrency INT UNSIGNED NOT NULL DEFAULT 0,"
+	" rate_n INT UNSIGNED NOT NULL DEFAULT 0,"
+	" rate_ms BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+	" burst INT UNSIGNED NOT NULL DEFAULT 1,"
+	" updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	"  ON UPDATE CURRENT_TIMESTAMP(6)"
+	") ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS tq_limit_keys ("
+	" lkey VARCHAR(255) NOT NULL PRIMARY KEY,"
+	" tat BIGINT NOT NULL DEFAULT 0,"
+	" blocked TINYINT UNSIGNED NOT NULL DEFAULT 0,"
+	" touched DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	") ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS tq_paused ("
+	" queue VARCHAR(64) NOT NULL PRIMARY KEY,"
+	" paused_by VARCHAR(128) NULL,"
+	" paused_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+	") ENGINE=InnoDB",
+	NULL
+};
+
 static const char *const *const migrations[] = { NULL, schema_v1,
-	schema_v2, schema_v3, schema_v4, schema_v5 };
+	schema_v2, schema_v3, schema_v4, schema_v5, schema_v6 };
 
 static int
 version_row(void *arg, struct row *r)

@@ -257,12 +257,12 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 	 * inserted (ids never collide, so the key is the only conflict). */
 	if (placeholders(sql, "INSERT INTO tasks (id, queue, name, state, "
 	    "payload, max_attempts, backoff_base_ms, backoff_cap_ms, "
-	    "timeout_ms, priority, unique_key, due_at) VALUES ",
-	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,?,?,"
+	    "timeout_ms, priority, unique_key, limit_key, due_at) VALUES ",
+	    "(?,?,?,IF(?>0,'scheduled','pending'),?,?,?,?,?,?,?,?,"
 	    "NOW(6) + INTERVAL IF(? > 0, ?, ?) * 1000 MICROSECOND)", n,
 	    " ON DUPLICATE KEY UPDATE id = id") == -1)
 		return oom(s);
-	if (params_init(&p, n * 14) == -1)
+	if (params_init(&p, n * 15) == -1)
 		return oom(s);
 	for (i = 0; i < n; i++) {
 		p_id(&p, &t[i].id);
@@ -276,6 +276,7 @@ insert_chunk(struct store *s, struct task_new *t, size_t n,
 		p_int(&p, t[i].timeout_ms);
 		p_int(&p, t[i].priority);
 		p_str(&p, t[i].unique_key);
+		p_str(&p, t[i].limit_key);
 		/* due: the delay when there is one, else the grace before
 		 * the reconciler publishes a pending row itself */
 		p_int(&p, t[i].delay_ms);

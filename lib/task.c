@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "task.h"
+#include "util.h"
 
 static const char *const state_names[TS_COUNT] = {
 	"pending", "queued", "scheduled", "running", "succeeded", "failed",
@@ -68,6 +69,51 @@ task_name_ok(const char *s, size_t max)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789._:-") == n;
+}
+
+int
+limit_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[n - 1] == '*' && s[n - 2] == ':') {
+		char pre[TASK_LIMIT_KEY_MAX + 1];
+
+		memcpy(pre, s, n - 1);
+		pre[n - 1] = '\0';
+		return task_name_ok(pre, TASK_LIMIT_KEY_MAX - 1);
+	}
+	return task_name_ok(s, TASK_LIMIT_KEY_MAX);
+}
+
+int
+limit_rate_parse(const char *s, unsigned *n, long long *ms, const char **why)
+{
+	char num[16], per[32];
+	const char *slash;
+	long long v;
+
+	if ((slash = strchr(s, '/')) == NULL || slash == s ||
+	    (size_t)(slash - s) >= sizeof(num) || strlen(slash + 1) == 0 ||
+	    strlen(slash + 1) >= sizeof(per) - 1) {
+		*why = "not N/DURATION (e.g. 100/60s)";
+		return -1;
+	}
+	memcpy(num, s, (size_t)(slash - s));
+	num[slash - s] = '\0';
+	if (parse_num(num, 1, 1000000, &v, why) == -1)
+		return -1;
+	*n = (unsigned)v;
+	/* "10/s": one of the unit. */
+	snprintf(per, sizeof(per), "%s%s", strspn(slash + 1, "0123456789") ?
+	    "" : "1", slash + 1);
+	if (parse_duration(per, 86400000LL * 7, ms, why) == -1)
+		return -1;
+	if (*ms == 0) {
+		*why = "a rate's period must not be 0";
+		return -1;
+	}
+	return 0;
 }
 
 long

@@ -34,6 +34,26 @@ int		 task_transition_ok(enum task_state from, enum task_state to);
 int		 task_name_ok(const char *, size_t max);
 
 /*
+ * Flow control ([limit NAME], tq limit set). A task's limit key is a name
+ * as above, e.g. "customer:42"; a limit's NAME is a key, or a prefix that
+ * ends in ':' followed by '*' ("customer:*"), which gives every key with
+ * that prefix a limit of its own. The key's own limit wins, then the
+ * longest prefix.
+ */
+#define TASK_LIMIT_KEY_MAX	255
+struct limit_def {
+	char		 name[TASK_LIMIT_KEY_MAX + 1];
+	unsigned	 concurrency;	/* running at once; 0: no bound */
+	unsigned	 rate_n;	/* starts per rate_ms; 0: no bound */
+	long long	 rate_ms;
+	unsigned	 burst;		/* starts at once beyond the rate; >= 1 */
+};
+int	limit_name_ok(const char *);
+/* "N/DURATION" ("100/60s", "10/s", "5/m"): 0, or -1 with why. */
+int	limit_rate_parse(const char *, unsigned *n, long long *ms,
+	    const char **why);
+
+/*
  * The broker message body, version 1 (all integers big-endian):
  *   "TQ" version:u8 flags:u8 id:16 name_len:u8 name payload_len:u32 payload
  * The body must be exactly that long. The row stays the truth: the message

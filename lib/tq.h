@@ -108,6 +108,10 @@ struct tq_task {
 	const char *const *after;	/* ids of the parents that must succeed
 					 * first (at most TQ_AFTER_MAX) */
 	size_t		 nafter;
+	/* libtq 1.1 */
+	const char	*limit_key;	/* runs under the limit of this key
+					 * (tq limit set), e.g. "customer:42":
+					 * 1..255 bytes of [A-Za-z0-9._:-] */
 };
 
 #define TQ_SET_BACKOFF	0x1u

@@ -117,6 +117,10 @@ release_owned(const char *owner, const char *node, const struct uuid *cur,
 		else
 			S.n_republished += (unsigned long)r;
 	}
+	/* And the waiters their slots let out. */
+	if ((r = client_publish_woken(&C)) == -1)
+		log_warnx("event=republish_deferred what=woken error=\"%s\"",
+		    C.err);
 	ret = 0;
 done:
 	free(ids);
@@ -409,7 +413,19 @@ join(void)
 			return -1;
 		}
 	}
-	/* The config file's schedules, once per start. */
+	/* The config file's limits and schedules, once per start. */
+	if (!S.joined)
+		for (int i = 0; i < S.cfg.nlimits; i++) {
+			if (store_limit_set(C.store, &S.cfg.limits[i]) == -1) {
+				db_drop("limit sync");
+				return -1;
+			}
+			log_info("event=limit_registered name=%s "
+			    "concurrency=%u rate=%u/%lldms burst=%u",
+			    S.cfg.limits[i].name, S.cfg.limits[i].concurrency,
+			    S.cfg.limits[i].rate_n, S.cfg.limits[i].rate_ms,
+			    S.cfg.limits[i].burst);
+		}
 	if (!S.joined)
 		for (int i = 0; i < S.ncrons; i++) {
 			struct cron c;

@@ -145,6 +145,7 @@ pools_cb(void *arg, const char *section, const char *name, const char *value,
 		if (strcmp(section, "tq") != 0 &&
 		    strncmp(section, "task ", 5) != 0 &&
 		    strncmp(section, "queue ", 6) != 0 &&
+		    strncmp(section, "limit ", 6) != 0 &&
 		    strncmp(section, "cron ", 5) != 0) {
 			snprintf(err, errsz, "unknown section [%s]", section);
 			return -1;

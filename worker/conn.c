@@ -32,6 +32,45 @@ conn_broker_lost(const char *why)
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
 }
 
+/* The queue is paused: the consumer goes, and with it the deliveries not
+ * settled (the broker keeps them for after the resume); the pause is
+ * looked at again every PAUSE_POLL_MS. */
+void
+conn_pause(void)
+{
+	size_t i;
+
+	if (!W.paused)
+		log_info("event=queue_paused queue=%s action=stop_consuming "
+		    "returned=%zu", W.cfg.queue, W.npend);
+	W.paused = 1;
+	W.pause_poll = now_ms() + PAUSE_POLL_MS;
+	for (i = 0; i < W.npend; i++)
+		delivery_release(&W.pend[i]);
+	W.npend = 0;
+	W.conn_gen++;
+	broker_close(W.consumer);
+	W.consumer = NULL;
+}
+
+/* Paused: whether the queue was resumed. */
+void
+conn_pause_poll(void)
+{
+	int r;
+
+	W.pause_poll = now_ms() + PAUSE_POLL_MS;
+	if ((r = store_paused(W.cl.store, W.cfg.queue)) == -1) {
+		conn_db_error("pause poll");
+		return;
+	}
+	if (r == 0) {
+		log_info("event=queue_resumed queue=%s", W.cfg.queue);
+		W.paused = 0;
+		W.broker_at = 0;
+	}
+}
+
 void
 conn_broker_open(void)
 {

@@ -49,13 +49,15 @@ reject(struct delivery *d, const char *why)
 }
 
 static void	finish_post(struct finish *);
+static void	publish_woken(void);
 
 /* What becomes of each delivery of a round, beside its claim. */
 enum slot {
 	SLOT_CLAIM = -1,	/* claimed (the row says whether it runs) */
 	SLOT_REJECT = -2,	/* dead-lettered, for why[] */
 	SLOT_DUP = -3,		/* its id came twice in the round */
-	SLOT_DROP = -4		/* TQ_DEBUG_UNSAFE=drop: acked, never run */
+	SLOT_DROP = -4,		/* TQ_DEBUG_UNSAFE=drop: acked, never run */
+	SLOT_PAUSED = -5	/* its queue is paused: left to the broker */
 };
 
 /* A round's deliveries, the claims made of them and their jobs. */
@@ -69,6 +71,7 @@ struct round {
 	int		*slot;		/* enum slot, per delivery */
 	char		(*why)[256];	/* why a delivery is rejected */
 	uint64_t	 gen;		/* W.conn_gen when they were taken */
+	size_t		 npaused;
 };
 
 static int
@@ -214,6 +217,19 @@ round_sort(struct round *r, uint64_t *maxtag)
 		switch (r->jobs[i].c.result) {
 		case CLAIM_OK:
 			break;
+		case CLAIM_LIMITED:
+			/* The row waits: the message is done with. */
+			W.n_limited++;
+			log_debug("event=limited task=%s key=%s", idtxt,
+			    r->jobs[i].c.limit_key);
+			break;
+		case CLAIM_PAUSED:
+			for (k = 0; k < r->n; k++)
+				if (r->dl[k].tag == r->jobs[i].tag) {
+					r->slot[k] = SLOT_PAUSED;
+					r->npaused++;
+				}
+			break;
 		case CLAIM_NOROW:
 			log_warnx("event=orphan_message task=%s "
 			    "action=dead_lettered", idtxt);
@@ -237,7 +253,7 @@ round_sort(struct round *r, uint64_t *maxtag)
 			W.n_dup++;
 		if (r->slot[i] == SLOT_REJECT)
 			nrej++;
-		else if (r->dl[i].tag > *maxtag)
+		else if (r->slot[i] != SLOT_PAUSED && r->dl[i].tag > *maxtag)
 			*maxtag = r->dl[i].tag;
 	}
 	for (i = 0, k = 0; i < r->nj; i++)
@@ -256,7 +272,8 @@ round_settle(struct round *r, int nrej, uint64_t maxtag)
 {
 	size_t i;
 
-	if (W.conn_gen == r->gen && nrej == 0 && maxtag > 0) {
+	if (W.conn_gen == r->gen && nrej == 0 && r->npaused == 0 &&
+	    maxtag > 0) {
 		/* The common case: one multiple ack settles the round. */
 		if (broker_ack(W.consumer, maxtag, 1) == -1)
 			conn_broker_lost(broker_errstr(W.consumer));
@@ -264,6 +281,8 @@ round_settle(struct round *r, int nrej, uint64_t maxtag)
 		/* A multiple ack would settle the rejected ones twice (the
 		 * broker closes the channel for that): one by one. */
 		for (i = 0; i < r->n && W.conn_gen == r->gen; i++) {
+			if (r->slot[i] == SLOT_PAUSED)
+				continue;	/* back with the channel */
 			if (r->slot[i] == SLOT_REJECT)
 				reject(&r->dl[i], r->why[i]);
 			else if (broker_ack(W.consumer, r->dl[i].tag, 0) == -1)
@@ -361,9 +380,26 @@ round_start(struct finish *fin)
 	round_release(&r);
 	if (r.nj > 0)
 		round_hand_over(&r);
+	if (r.npaused > 0)
+		conn_pause();
+	publish_woken();
 out:
 	free(fin);
 	round_free(&r);
+}
+
+/* The tasks this round's finish let out of a limit's wait, published at
+ * once (the leader would on its next turn). */
+static void
+publish_woken(void)
+{
+	int n;
+
+	if ((n = client_publish_woken(&W.cl)) == -1)
+		log_warnx("event=republish_deferred what=woken error=\"%s\"",
+		    W.cl.err);
+	else if (n > 0)
+		log_debug("event=woken published=%d", n);
 }
 
 /* The outcomes of the finished batch, to record (NULL: out of memory). */
@@ -427,6 +463,7 @@ round_finish(void)
 		return;
 	}
 	finish_post(f);
+	publish_woken();
 }
 
 /* Tells the supervisor a recorded outcome, for its counters of finished

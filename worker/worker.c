@@ -178,6 +178,8 @@ loop_duties(void)
 	if (W.sup == -1 && W.cl.store != NULL &&
 	    now_ms() >= W.next_rollup)
 		rollup_flush();
+	if (W.paused && W.cl.store != NULL && now_ms() >= W.pause_poll)
+		conn_pause_poll();
 	if (W.reconcile && W.cl.store != NULL && !W.stopping &&
 	    now_ms() >= W.next_tick) {
 		reconcile_tick();
@@ -194,8 +196,10 @@ loop_timeout(void)
 
 	if (W.reconcile && W.next_tick - now_ms() < wait)
 		wait = W.next_tick - now_ms();
-	if (W.consumer == NULL && W.broker_at - now_ms() < wait)
+	if (W.consumer == NULL && !W.paused && W.broker_at - now_ms() < wait)
 		wait = W.broker_at - now_ms();
+	if (W.paused && W.pause_poll - now_ms() < wait)
+		wait = W.pause_poll - now_ms();
 	if (W.cl.store == NULL && W.db_at - now_ms() < wait)
 		wait = W.db_at - now_ms();
 	if (W.busy && wait > 50)
@@ -262,7 +266,8 @@ worker_stop(int sfd)
 		rollup_flush();
 	tally_release(&W.tally);
 	log_info("event=exit succeeded=%lu failed=%lu duplicates=%lu bad=%lu "
-	    "stale=%lu", W.n_done, W.n_failed, W.n_dup, W.n_bad, W.n_stale);
+	    "stale=%lu limited=%lu", W.n_done, W.n_failed, W.n_dup, W.n_bad,
+	    W.n_stale, W.n_limited);
 	/* Unacked deliveries go back to the queue with the connection. */
 	while (W.npend > 0)
 		delivery_release(&W.pend[--W.npend]);
@@ -287,7 +292,8 @@ run(void)
 		if (W.stopping && !W.busy)
 			break;
 		stop_deadline(now);
-		if (W.consumer == NULL && !W.stopping && now >= W.broker_at)
+		if (W.consumer == NULL && !W.stopping && !W.paused &&
+		    now >= W.broker_at)
 			conn_broker_open();
 		(void)conn_db_ready();
 		batch_collect();

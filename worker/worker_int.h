@@ -31,6 +31,7 @@
 #define STOP_TIMEOUT	1
 #define STOP_CANCEL	2
 #define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
+#define PAUSE_POLL_MS	250	/* a paused queue: resumed yet? */
 
 struct job {
 	struct claim	 c;
@@ -80,7 +81,9 @@ struct worker {
 
 	double		 avg_us;
 	int		 ledger;
-	unsigned long	 n_done, n_failed, n_dup, n_bad, n_stale;
+	unsigned long	 n_done, n_failed, n_dup, n_bad, n_stale, n_limited;
+	int		 paused;	/* the queue is: not consuming */
+	int64_t		 pause_poll;
 	int64_t		 next_renew, next_tick, next_lead;
 	int		 leader;
 	uint64_t	 lead_token;
@@ -134,6 +137,8 @@ void	link_start(void);
 /* conn.c: the consumer and the store connection, and their reconnects. */
 void	conn_broker_lost(const char *why);
 void	conn_broker_open(void);
+void	conn_pause(void);
+void	conn_pause_poll(void);
 int	conn_db_ready(void);
 void	conn_db_error(const char *op);
 
