@@ -59,13 +59,34 @@ stats_counted(FILE *fp)
 	    "; [queue] sections may differ" : "");
 }
 
+/* Paused queues, and the limits with tasks running or waiting. */
+static void
+flow_print(const struct paused_queue *p, int np, const struct limit_info *l,
+    int nl)
+{
+	int i;
+
+	for (i = 0; i < np; i++)
+		printf("%s%s (by %s)", i ? ", " : "paused: ", p[i].queue,
+		    p[i].by);
+	if (np > 0)
+		putchar('\n');
+	for (i = 0; i < nl; i++)
+		if (l[i].running || l[i].waiting || l[i].reserved)
+			printf("limit %s: %lu running, %lu waiting for a slot, "
+			    "%lu for their rate slot\n", l[i].d.name,
+			    l[i].running, l[i].waiting, l[i].reserved);
+}
+
 int
 cmd_stats(int argc, char **argv)
 {
 	struct stat_row *rows;
+	struct paused_queue *paused;
+	struct limit_info *lim;
 	struct client c;
 	json_t *j, *q;
-	int json, n, i, s;
+	int json, n, i, s, k, np, nl;
 
 	i = json_flag(argc, argv, usage_stats, &json);
 	if (argc != i) {
@@ -76,6 +97,9 @@ cmd_stats(int argc, char **argv)
 	need_store(&c);
 	if ((n = history_stats(&c, &rows)) == -1)
 		die(c.err_temp ? EXIT_TEMP : EXIT_PERM, "%s", c.err);
+	if ((np = store_paused_list(c.store, &paused)) == -1 ||
+	    (nl = store_limit_list(c.store, &lim)) == -1)
+		die(EXIT_TEMP, "stats: %s", store_errstr(c.store));
 	if (json) {
 		j = json_object();
 		for (i = 0; i < n; i++) {
@@ -83,6 +107,12 @@ cmd_stats(int argc, char **argv)
 			for (s = 0; s < TS_COUNT; s++)
 				json_object_set_new(q, task_state_name(s),
 				    json_integer((json_int_t)rows[i].count[s]));
+			/* Only where it is paused, so that the object of a
+			 * queue that is not stays counts alone. */
+			for (k = 0; k < np; k++)
+				if (strcmp(paused[k].queue, rows[i].queue) == 0)
+					json_object_set_new(q, "paused",
+					    json_true());
 			json_object_set_new(j, rows[i].queue, q);
 		}
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -100,7 +130,10 @@ cmd_stats(int argc, char **argv)
 			putchar('\n');
 		}
 		stats_counted(stdout);
+		flow_print(paused, np, lim, nl);
 	}
+	free(paused);
+	free(lim);
 	free(rows);
 	client_close(&c);
 	return 0;
