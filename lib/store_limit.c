@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_sql.h"
 
 #define PARK_US		(300LL * 1000000)	/* a waiter is looked at again
 						 * then, should its wake-up
@@ -303,9 +304,8 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 	    k, nl, sql, p, &ks) == -1)
 		goto done;
 	ks.what = 1;
-	if (conc && keys_run(s, "SELECT limit_key, COUNT(*) FROM tasks WHERE "
-	    "limit_state = 'running' AND limit_key IN (", "?",
-	    ") GROUP BY limit_key", k, nl, sql, p, &ks) == -1)
+	if (conc && keys_run(s, SQL_LIMIT_RUNNING, "?", SQL_LIMIT_RUNNING_TAIL,
+	    k, nl, sql, p, &ks) == -1)
 		goto done;
 	/* In id order: the oldest first. */
 	for (i = 0; i < n; i++) {
@@ -385,9 +385,7 @@ wake(struct store *s, const char *key, size_t want, size_t *got,
 	p->n = 0;
 	p_str(p, key);
 	p_int(p, (long long)want);
-	if ((st = stmt_run(s, "SELECT id, fence FROM tasks WHERE limit_state = "
-	    "'scheduled' AND limit_key = ? AND limit_wait = 1 ORDER BY id "
-	    "LIMIT ? FOR UPDATE", p, NULL)) == NULL ||
+	if ((st = stmt_run(s, SQL_LIMIT_WAITERS, p, NULL)) == NULL ||
 	    stmt_rows(s, st, owned_row, &os) == -1)
 		goto done;
 	for (i = 0; i < os.n; i++) {
@@ -654,10 +652,7 @@ store_limit_list(struct store *s, struct limit_info **out)
 	for (i = 0; i < ls.n; i++)
 		lv.li[i].d = ls.d[i];
 	/* The live rows of every key: two ranges of the index. */
-	if (ls.n > 0 && ((st = stmt_run(s, "SELECT limit_state, limit_key, "
-	    "limit_wait, COUNT(*) FROM tasks WHERE limit_state = 'running' OR "
-	    "(limit_state = 'scheduled' AND limit_wait > 0) GROUP BY "
-	    "limit_key, limit_state, limit_wait ORDER BY limit_key", NULL,
+	if (ls.n > 0 && ((st = stmt_run(s, SQL_LIMIT_LIVE, NULL,
 	    NULL)) == NULL ||
 	    stmt_rows(s, st, live_row, &lv) == -1)) {
 		free(lv.li);
@@ -770,9 +765,8 @@ store_paused_list(struct store *s, struct paused_queue **out)
 	MYSQL_STMT *st;
 
 	*out = NULL;
-	if ((st = stmt_run(s, "SELECT queue, paused_by, "
-	    "UNIX_TIMESTAMP(paused_at) DIV 1 FROM tq_paused ORDER BY queue",
-	    NULL, NULL)) == NULL || stmt_rows(s, st, paused_row, &ps) == -1) {
+	if ((st = stmt_run(s, SQL_PAUSED_LIST, NULL, NULL)) == NULL ||
+	    stmt_rows(s, st, paused_row, &ps) == -1) {
 		free(ps.q);
 		return -1;
 	}

@@ -161,4 +161,22 @@
 	"t.state FROM tq_cron_ticks k LEFT JOIN tasks t ON t.id = k.task_id " \
 	"WHERE k.name = ? ORDER BY k.tick DESC LIMIT ?"
 
+/* Flow control (store_limit.c): each a range of tasks_limit over live
+ * rows. */
+#define SQL_LIMIT_RUNNING \
+	"SELECT limit_key, COUNT(*) FROM tasks WHERE " \
+	"limit_state = 'running' AND limit_key IN ("
+#define SQL_LIMIT_RUNNING_TAIL	") GROUP BY limit_key"
+#define SQL_LIMIT_WAITERS \
+	"SELECT id, fence FROM tasks WHERE limit_state = 'scheduled' AND " \
+	"limit_key = ? AND limit_wait = 1 ORDER BY id LIMIT ? FOR UPDATE"
+#define SQL_LIMIT_LIVE \
+	"SELECT limit_state, limit_key, limit_wait, COUNT(*) FROM tasks " \
+	"WHERE limit_state = 'running' OR (limit_state = 'scheduled' AND " \
+	"limit_wait > 0) GROUP BY limit_key, limit_state, limit_wait " \
+	"ORDER BY limit_key"
+#define SQL_PAUSED_LIST \
+	"SELECT queue, paused_by, UNIX_TIMESTAMP(paused_at) DIV 1 " \
+	"FROM tq_paused ORDER BY queue"
+
 #endif

@@ -22,7 +22,8 @@
 /* Tables whose size does not grow with the tasks ever run (tq_window:
  * three rows a queue). */
 static const char *const small[] = { "tq_nodes", "tq_cron", "tq_leader",
-	"tq_window", "tq_window_closed", NULL };
+	"tq_window", "tq_window_closed", "tq_paused", "tq_limits",
+	"tq_limit_keys", NULL };
 
 /* 1 when a plan line "table type key rows extra" reads a whole growing
  * table. */
