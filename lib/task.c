@@ -76,7 +76,7 @@ limit_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n >= 2 && s[n - 1] == '*' && s[n - 2] == ':') {
+	if (n >= 3 && s[n - 1] == '*' && s[n - 2] == ':') {
 		char pre[TASK_LIMIT_KEY_MAX + 1];
 
 		memcpy(pre, s, n - 1);

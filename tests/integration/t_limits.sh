@@ -132,3 +132,27 @@ cat >"$T/bad2.conf" <<'EOF'
 rate = fast
 EOF
 expect 100 badconf2 "$BIN/tq" -c "$T/bad2.conf" limit list
+
+# -- [limit NAME] in the config: a supervisor writes it when it starts ---
+cat >"$T/tq.conf" <<EOC
+[tq]
+log_level = info
+
+[limit cfg:*]
+concurrency = 2
+rate = 100/60s
+burst = 5
+
+[pool p]
+queue = $TQ_QUEUE
+workers = 1
+EOC
+sup_start cfg -c "$T/tq.conf" --node cfg
+wait_log cfg 'event=limit_registered name=cfg:\*' 20 || fail "the supervisor did not register [limit cfg:*]"
+expect 0 list2 "$BIN/tq" limit list --json
+python3 -c '
+import json, sys
+l = {x["name"]: x for x in json.load(open(sys.argv[1]))}
+c = l["cfg:*"]
+assert c["concurrency"] == 2 and c["rate"] == {"n": 100, "per_s": 60.0, "burst": 5}, c
+' "$T/list2.out" || fail "[limit cfg:*] as listed: $(cat "$T/list2.out")"

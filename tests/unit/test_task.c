@@ -693,6 +693,68 @@ START_TEST(test_fuzz_mutate)
 }
 END_TEST
 
+START_TEST(test_limit_name_ok)
+{
+	char longk[300];
+
+	ck_assert(limit_name_ok("payments"));
+	ck_assert(limit_name_ok("customer:42"));
+	ck_assert(limit_name_ok("customer:*"));
+	ck_assert(limit_name_ok("a:b:*"));
+	ck_assert(!limit_name_ok(""));
+	ck_assert(!limit_name_ok("*"));
+	ck_assert(!limit_name_ok(":*"));
+	ck_assert(!limit_name_ok("customer*"));
+	ck_assert(!limit_name_ok("a:*:b"));
+	ck_assert(!limit_name_ok("a b"));
+	ck_assert(!limit_name_ok("a%"));
+	memset(longk, 'k', 255);
+	longk[255] = '\0';
+	ck_assert(limit_name_ok(longk));
+	longk[255] = 'k';
+	longk[256] = '\0';
+	ck_assert(!limit_name_ok(longk));
+	/* a prefix: 253 bytes, ':' and '*' */
+	memset(longk, 'k', 253);
+	strcpy(longk + 253, ":*");
+	ck_assert(limit_name_ok(longk));
+}
+END_TEST
+
+START_TEST(test_limit_rate_parse)
+{
+	static const struct {
+		const char	*in;
+		unsigned	 n;
+		long long	 ms;
+	} ok[] = {
+		{ "100/60s", 100, 60000 }, { "10/s", 10, 1000 },
+		{ "5/m", 5, 60000 }, { "1/500ms", 1, 500 }, { "7/2h", 7, 7200000 },
+		{ "3/10", 3, 10000 },
+	};
+	static const char *const bad[] = { "", "5", "/s", "5/", "0/s",
+	    "x/s", "5/0s", "5/-1s", "5/xs", "1000001/s", "5/s/s", "-5/s" };
+	const char *why;
+	unsigned n;
+	long long ms;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		why = NULL;
+		ck_assert_msg(limit_rate_parse(ok[i].in, &n, &ms, &why) == 0,
+		    "%s: %s", ok[i].in, why ? why : "");
+		ck_assert_uint_eq(n, ok[i].n);
+		ck_assert_int_eq(ms, ok[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		ck_assert_msg(limit_rate_parse(bad[i], &n, &ms, &why) == -1,
+		    "\"%s\" was taken", bad[i]);
+		ck_assert_ptr_nonnull(why);
+	}
+}
+END_TEST
+
 Suite *
 task_suite(void)
 {
@@ -706,6 +768,8 @@ task_suite(void)
 	tcase_add_test(ts, test_transitions);
 	tcase_add_test(ts, test_transitions_out_of_range);
 	tcase_add_test(ts, test_name_ok);
+	tcase_add_test(ts, test_limit_name_ok);
+	tcase_add_test(ts, test_limit_rate_parse);
 	suite_add_tcase(s, ts);
 
 	tcase_set_timeout(tc, 60);
