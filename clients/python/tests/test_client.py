@@ -71,6 +71,14 @@ def test_key_returns_the_live_task(client):
     assert sql("SELECT COUNT(*) FROM tasks WHERE unique_key = '%s'" % key) == [["1"]]
 
 
+def test_limit_key(client):
+    id = client.submit("tq.echo", b"limited", limit_key="py:1")
+    assert row(id, "limit_key") == ["py:1"]
+    assert client.wait(id, 30).result == b"limited"
+    with pytest.raises(tq.PermanentError, match="bad limit key"):
+        client.submit("tq.echo", b"x", limit_key="no spaces")
+
+
 def test_after(client):
     parent = client.submit("tq.echo", b"parent", delay=1)
     child = client.submit("tq.echo", b"child", after=[parent])

@@ -23,7 +23,7 @@ SOVERSION = 1
 
 
 class TqTask(ctypes.Structure):
-    """struct tq_task (libtq 1.0)."""
+    """struct tq_task (libtq 1.1: limit_key)."""
 
     _fields_ = [
         ("size", ctypes.c_size_t),
@@ -43,6 +43,7 @@ class TqTask(ctypes.Structure):
         ("key", ctypes.c_char_p),
         ("after", ctypes.POINTER(ctypes.c_char_p)),
         ("nafter", ctypes.c_size_t),
+        ("limit_key", ctypes.c_char_p),
     ]
 
 

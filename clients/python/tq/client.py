@@ -25,7 +25,7 @@ Backoff = Union[Seconds, Tuple[Seconds, Seconds]]
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 _OPTIONS = ("queue", "delay", "at", "max_attempts", "backoff", "timeout",
-            "priority", "key", "after")
+            "priority", "key", "after", "limit_key")
 
 
 def json_payload(obj: Any) -> bytes:
@@ -91,7 +91,8 @@ def _fill(t: _lib.TqTask, keep: list, name: str, payload: Payload,
           at: Optional[When] = None, max_attempts: Optional[int] = None,
           backoff: Optional[Backoff] = None, timeout: Optional[Seconds] = None,
           priority: Optional[int] = None, key: Optional[str] = None,
-          after: Union[None, str, Iterable[str]] = None) -> None:
+          after: Union[None, str, Iterable[str]] = None,
+          limit_key: Optional[str] = None) -> None:
     """One task's options into t; keep holds what t points to."""
     t.size = ctypes.sizeof(_lib.TqTask)
     t.name = name.encode()
@@ -126,6 +127,8 @@ def _fill(t: _lib.TqTask, keep: list, name: str, payload: Payload,
         t.priority = priority
     if key is not None:
         t.key = key.encode()
+    if limit_key is not None:
+        t.limit_key = limit_key.encode()
     if after is not None:
         ids = [after] if isinstance(after, str) else list(after)
         arr = (ctypes.c_char_p * max(len(ids), 1))(*[i.encode() for i in ids])
@@ -194,7 +197,8 @@ class Client:
                backoff: Optional[Backoff] = None,
                timeout: Optional[Seconds] = None,
                priority: Optional[int] = None, key: Optional[str] = None,
-               after: Union[None, str, Iterable[str]] = None) -> str:
+               after: Union[None, str, Iterable[str]] = None,
+               limit_key: Optional[str] = None) -> str:
         """Submits one task and returns its id once it is durable.
 
         ``queue``: the queue (default: the configured one). ``delay``
@@ -205,13 +209,16 @@ class Client:
         ``priority`` 0..9 (9 first). ``key``: while a task with this key
         is not finished in its queue, its id is returned instead of a new
         task. ``after``: ids of tasks that must succeed first.
+        ``limit_key``: the task runs under the limit of this key (``tq
+        limit set``; e.g. ``"customer:42"`` under a ``customer:*`` limit).
         """
         return self.submit_many([dict(name=name, payload=payload, queue=queue,
                                       delay=delay, at=at,
                                       max_attempts=max_attempts,
                                       backoff=backoff, timeout=timeout,
                                       priority=priority, key=key,
-                                      after=after)])[0]
+                                      after=after,
+                                      limit_key=limit_key)])[0]
 
     def submit_many(self, specs: Iterable[Spec], **defaults: Any) -> list[str]:
         """Submits tasks in one transaction; returns their ids, in order.
