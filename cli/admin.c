@@ -25,7 +25,7 @@ print_grants(const char *db)
 {
 	static const struct {
 		const char *role, *what;
-		const char *grants[13][2];	/* privileges, table */
+		const char *grants[16][2];	/* privileges, table */
 	} roles[] = {
 		{ "tq_producer", "tq submit/show/wait/stats/result/cancel, the C "
 		    "API", {
@@ -36,6 +36,8 @@ print_grants(const char *db)
 		    { "SELECT, INSERT, UPDATE", "tq_rollup" },
 		    { "SELECT", "tq_window" },
 		    { "SELECT", "tq_window_closed" },
+		    { "SELECT", "tq_limits" },
+		    { "SELECT", "tq_paused" },
 		    { NULL, NULL } } },
 		{ "tq_worker", "tq-worker and tq-supervisor (the leader's "
 		    "retention deletes finished tasks)", {
@@ -50,8 +52,12 @@ print_grants(const char *db)
 		    { "SELECT, INSERT, UPDATE, DELETE", "tq_rollup" },
 		    { "SELECT, INSERT, UPDATE", "tq_window" },
 		    { "SELECT, UPDATE", "tq_window_closed" },
+		    { "SELECT, INSERT, UPDATE", "tq_limits" },
+		    { "SELECT, INSERT, UPDATE, DELETE", "tq_limit_keys" },
+		    { "SELECT", "tq_paused" },
 		    { NULL, NULL } } },
-		{ "tq_admin", "tq migrate, purge, retry, cron add/remove", {
+		{ "tq_admin", "tq migrate, purge, retry, cron add/remove, limit "
+		    "set/remove, pause/resume", {
 		    { "ALL PRIVILEGES", "*" },
 		    { NULL, NULL } } },
 	};

@@ -202,6 +202,9 @@ history_retention(struct client *c, struct retention *rt, int64_t budget_ms)
 	if (now_ms() - rt->window_at >= 60000) {
 		if (history_window(c) == -1)
 			return -1;
+		/* And the limit keys nobody used for an hour. */
+		if (store_limit_gc(c->store) == -1)
+			return client_store_failed(c);
 		rt->window_at = now_ms();
 	}
 	if (now_ms() - rt->rollup_at >= 3600000) {
