@@ -30,7 +30,11 @@ PIDS+=($!)
 id=$(as producer "$BIN/tq" submit tq.echo "least privilege") || fail "producer cannot submit"
 child=$(as producer "$BIN/tq" submit --after "$id" tq.echo child) || fail "producer cannot submit --after"
 d=$(as producer "$BIN/tq" submit --delay 1 tq.echo delayed) || fail "producer cannot delay"
-as producer "$BIN/tq" wait --timeout 30 "$id" "$child" "$d" || fail "tasks did not succeed under least privilege"
+as admin "$BIN/tq" limit set 'g:*' --concurrency 1 --rate 50/s >/dev/null || fail "admin cannot set a limit"
+l1=$(as producer "$BIN/tq" submit --limit-key g:1 tq.sleep 200) || fail "producer cannot submit --limit-key"
+l2=$(as producer "$BIN/tq" submit --limit-key g:1 tq.echo second) || fail "producer cannot submit --limit-key"
+as admin "$BIN/tq" pause other-queue >/dev/null || fail "admin cannot pause"
+as producer "$BIN/tq" wait --timeout 30 "$id" "$child" "$d" "$l1" "$l2" || fail "tasks did not succeed under least privilege"
 as producer "$BIN/tq" show "$id" >/dev/null || fail "producer cannot show"
 as producer "$BIN/tq" stats >/dev/null || fail "producer cannot read stats"
 f=$(as producer "$BIN/tq" submit --max-attempts 2 --backoff 0.1 tq.fail x)
