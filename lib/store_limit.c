@@ -21,7 +21,7 @@
 #include "store_int.h"
 #include "store_sql.h"
 
-#define PARK_US		(300LL * 1000000)	/* a waiter is looked at again
+#define PARK_US		(900LL * 1000000)	/* a waiter is looked at again
 						 * then, should its wake-up
 						 * be lost */
 #define PREFIXES_MAX	4	/* "a:b:*", "a:*", ... a key may match */
