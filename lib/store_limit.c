@@ -172,6 +172,7 @@ lk_row(void *arg, struct row *r)
 
 	if (r->col[0] == NULL)
 		return 0;
+	memset(&key, 0, sizeof(key));
 	key.key = r->col[0];
 	if ((k = bsearch(&key, ks->k, ks->n, sizeof(*k), key_cmp)) == NULL)
 		return 0;
@@ -312,6 +313,7 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 		if (c[i].result != CLAIM_OK || c[i].state == TS_RUNNING ||
 		    c[i].limit_key[0] == '\0')
 			continue;
+		memset(&key, 0, sizeof(key));
 		key.key = c[i].limit_key;
 		if ((kp = bsearch(&key, k, nl, sizeof(*k), key_cmp)) == NULL)
 			continue;

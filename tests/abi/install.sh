@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make install into a scratch DESTDIR: libtq.so.1.0.0 with its soname
+# make install into a scratch DESTDIR: libtq.so.1.N.0 with its soname
 # links, libtq.a, tq.h and a tq.pc with which a program builds and runs
 # against the installed library alone. Usage: tests/abi/install.sh
 set -eu
@@ -14,9 +14,11 @@ prefix=/opt/tq-test
 ${MAKE:-make} -s install DESTDIR="$T/root" PREFIX=$prefix >"$T/install.log" 2>&1 ||
 	fail "make install: $(tail -n 5 "$T/install.log")"
 lib=$T/root$prefix/lib
-[ -f "$lib/libtq.so.1.0.0" ] && [ -f "$lib/libtq.a" ] &&
+ver=$(sed -n 's/^TQ_VERSION *:= *//p' Makefile)
+case $ver in 1.*) ;; *) fail "TQ_VERSION \"$ver\": not 1.N.M (a new soname is a new test)" ;; esac
+[ -f "$lib/libtq.so.$ver" ] && [ -f "$lib/libtq.a" ] &&
 	[ -f "$T/root$prefix/include/tq.h" ] || fail "files missing: $(cd "$T/root" && find . | tr '\n' ' ')"
-[ "$(readlink "$lib/libtq.so.1")" = libtq.so.1.0.0 ] || fail "libtq.so.1 -> $(readlink "$lib/libtq.so.1")"
+[ "$(readlink "$lib/libtq.so.1")" = "libtq.so.$ver" ] || fail "libtq.so.1 -> $(readlink "$lib/libtq.so.1")"
 [ "$(readlink "$lib/libtq.so")" = libtq.so.1 ] || fail "libtq.so -> $(readlink "$lib/libtq.so")"
 grep -qx "prefix=$prefix" "$lib/pkgconfig/tq.pc" || fail "tq.pc: $(cat "$lib/pkgconfig/tq.pc")"
 cat >"$T/app.c" <<'C'
@@ -47,4 +49,4 @@ ${CC:-cc} -Wall -Werror -o "$T/app" "$T/app.c" $(pkg-config --cflags --libs tq) 
 readelf -d "$T/app" | grep -q 'NEEDED.*\[libtq.so.1\]' || fail "app does not need libtq.so.1"
 out=$(LD_LIBRARY_PATH=$lib "$T/app") || fail "app exited $?"
 [ "$out" = 'bad task name "bad name"' ] || fail "app printed: $out"
-echo "install: libtq.so.1.0.0, its links, tq.h and tq.pc under DESTDIR; a program builds with pkg-config and runs"
+echo "install: libtq.so.$ver, its links, tq.h and tq.pc under DESTDIR; a program builds with pkg-config and runs"

@@ -25,6 +25,8 @@ _Static_assert(offsetof(struct tq_task, priority) == 96, "tq_task.priority");
 _Static_assert(offsetof(struct tq_task, key) == 104, "tq_task.key");
 _Static_assert(offsetof(struct tq_task, nafter) == 120, "tq_task.nafter");
 _Static_assert(sizeof(struct tq_task) >= 128, "struct tq_task shrank");
+/* libtq 1.1 */
+_Static_assert(offsetof(struct tq_task, limit_key) == 128, "tq_task.limit_key");
 _Static_assert(TQ_ID_LEN == 36 && TQ_SET_BACKOFF == 1 &&
     TQ_SET_PRIORITY == 2 && TQ_AFTER_MAX == 64, "a constant changed");
 
@@ -76,6 +78,15 @@ main(void)
 	expect(tq, big, 1, "bad task name", "longer, zero tail");
 	big[sizeof(t) + 3] = 1;
 	expect(tq, big, 1, "does not have", "longer, tail set");
+	/* A 1.0 caller's struct (it ends before limit_key) is taken. */
+	t.size = offsetof(struct tq_task, limit_key);
+	expect(tq, &t, 1, "bad task name", "a 1.0 struct");
+	t.size = sizeof(t);
+	t.name = "ok";
+	t.limit_key = "bad key";
+	expect(tq, &t, 1, "bad limit key", "limit key");
+	t.limit_key = NULL;
+	t.name = "bad name";
 	/* Elements of different sizes. */
 	two[0] = t;
 	two[0].size = sizeof(t);
