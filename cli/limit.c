@@ -40,11 +40,11 @@ usage_limit(FILE *fp)
 }
 
 static void
-usage_pause(FILE *fp)
+usage_pause(FILE *fp, int pause)
 {
+	fprintf(fp, pause ? "usage: tq pause [QUEUE]\n       tq resume QUEUE\n" :
+	    "usage: tq resume QUEUE\n       tq pause [QUEUE]\n");
 	fprintf(fp,
-"usage: tq pause [QUEUE]\n"
-"       tq resume QUEUE\n"
 "\n"
 "tq pause QUEUE: no worker anywhere claims a task of QUEUE from now on\n"
 "(running ones finish); its tasks wait in the broker, and the pause\n"
@@ -258,7 +258,7 @@ pause_resume(int argc, char **argv, int pause)
 	    strcmp(argv[1], "-h") == 0)) || (!pause && argc != 2)) {
 		int help = argc == 2 && argv[1][0] == '-';
 
-		usage_pause(help ? stdout : stderr);
+		usage_pause(help ? stdout : stderr, pause);
 		return help ? 0 : EXIT_USAGE;
 	}
 	open_client(&c);
