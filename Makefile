@@ -7,8 +7,9 @@ O	?= build
 BIN	?= bin
 
 PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
-# libmicrohttpd: tq web's HTTP, linked into bin/tq only (the supervisor and
-# the workers stay without it and GnuTLS).
+# libmicrohttpd: the HTTP of tq web and of the supervisor's /metrics,
+# linked into bin/tq and bin/tq-supervisor only (the workers stay without
+# it and GnuTLS).
 WEB_PKGS := libmicrohttpd
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
@@ -136,7 +137,8 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
 
 # The chaos toolkit's fault-injecting proxy.
 $(BIN)/tq-proxy: $(PROXY_OBJS)

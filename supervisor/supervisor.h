@@ -154,9 +154,11 @@ void	db_owners_update(void);
 void	cancels_send(void);
 
 /* metrics.c */
-/* The listening socket (watch it), -2 when off or unavailable, -1 bad. */
+/* The HTTP daemon's epoll descriptor (watch it), -2 when off or
+ * unavailable, -1 bad. */
 int	metrics_start(const char *listen);
-void	metrics_accept(void);
+/* Serves what is ready on it, and closes idle connections. */
+void	metrics_run(void);
 void	metrics_stop(void);
 void	metrics_render(void);
 /* The leader's live counts and retention figures (none elsewhere). */
