@@ -162,8 +162,15 @@ int	store_renew_owners(struct store *, const char *const *owners, size_t n,
 int	store_node_join(struct store *, const char *node, const char *instance,
 	    int64_t stale_ms, int (*is_dead)(const char *info),
 	    char *held, size_t heldsz);
-/* Keeps the row fresh; 0, or -1 (also when another instance took it). */
-int	store_node_beat(struct store *, const char *node, const char *instance);
+/* tq_nodes.info: the instance, then (after a '|') what the supervisor
+ * tells of its workers (supervisor/db.c says how), in this many
+ * characters at most. The instance alone is the row's fence. */
+#define STORE_NODE_INFO_MAX	255
+/* Keeps the row fresh and its workers' text (may be ""; cut when instance
+ * and text do not fit together); 0, or -1 (also when another instance
+ * took the row). */
+int	store_node_beat(struct store *, const char *node, const char *instance,
+	    const char *workers);
 int	store_node_leave(struct store *, const char *node, const char *instance);
 /* Names of nodes not seen within stale_ms; returns count or -1. */
 int	store_dead_nodes(struct store *, int64_t stale_ms, char (**names)[129]);

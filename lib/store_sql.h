@@ -44,8 +44,13 @@
 #define SQL_DEAD_NODES \
 	"SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - " \
 	"INTERVAL ? * 1000 MICROSECOND"
+/* The row's instance is info up to a '|' (store.h). */
 #define SQL_NODE_BEAT \
-	"UPDATE tq_nodes SET seen_at = NOW(6) WHERE name = ? AND info = ?"
+	"UPDATE tq_nodes SET seen_at = NOW(6), info = ? WHERE name = ? AND " \
+	"SUBSTRING_INDEX(info, '|', 1) = ?"
+#define SQL_NODE_LEAVE \
+	"DELETE FROM tq_nodes WHERE name = ? AND " \
+	"SUBSTRING_INDEX(info, '|', 1) = ?"
 #define SQL_CRON_DUE \
 	"SELECT name, spec, queue, task, payload, " \
 	"UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron " \

@@ -345,6 +345,7 @@ run(void)
 		if (now >= next_metrics) {
 			metrics_render();
 			metrics_run();	/* the connections' timeouts */
+			db_node_info();
 			next_metrics = now + 1000;
 		}
 		if (dog_ms > 0 && now >= next_dog) {

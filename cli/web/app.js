@@ -272,29 +272,64 @@ views.task = {
   },
 };
 
+/* A worker's state as its supervisor tells it (web_nodes.c). */
+const WORKER_ST = { idle: 'live', busy: 'running', draining: 'scheduled', starting: 'queued', stopping: 'scheduled', down: 'dead', failing: 'dead' };
+
 views.nodes = {
   title: 'Nodes & workers',
   async load() { return api('nodes'); },
   render(v, d) {
     const byNode = {};
-    d.running.forEach((r) => { const n = (r.owner || '').split(':')[0]; (byNode[n] = byNode[n] || []).push(r); });
+    const byOwner = {};
+    d.running.forEach((r) => {
+      const o = (r.owner || '').split(':');
+      (byNode[o[0]] = byNode[o[0]] || []).push(r);
+      byOwner[o[0] + ':' + o[1]] = r;
+    });
+    const sum = (n, k) => (n.pools || []).reduce((a, p) => a + p[k], 0);
+    const workers = [];
+    d.nodes.forEach((n) => (n.workers || []).forEach((w) => workers.push(Object.assign({ node: n.name, live: n.live }, w))));
+    const untold = d.nodes.filter((n) => n.workers === null).map((n) => n.name);
+    const left = d.nodes.filter((n) => n.workers_left_out > 0);
     put(v, el('h1', {}, 'Nodes & workers'),
       el('h2', {}, 'Leader'),
       table(['lease', 'holder', { t: 'token', num: true }, 'expires', 'state'], d.leaders.map((l) =>
         el('tr', {}, el('td', {}, l.name), el('td', { class: 'mono' }, l.holder || '—'), el('td', { class: 'num' }, l.token),
           el('td', {}, fmtTime(l.expires_at)), el('td', {}, el('span', { class: 'st ' + (l.live ? 'st-live' : 'st-dead') }, l.live ? 'held' : 'free')))), { id: 'leaders' }),
       el('h2', {}, 'Nodes (a node silent for ' + d.node_timeout_ms + ' ms is dead)'),
-      table(['node', 'state', { t: 'heartbeat age', num: true }, 'started', { t: 'running tasks', num: true }, 'instance'], d.nodes.map((n) =>
+      table(['node', 'state', { t: 'heartbeat age', num: true }, 'started', { t: 'running tasks', num: true },
+        { t: 'restarts', num: true }, { t: 'hang kills', num: true }, 'instance'], d.nodes.map((n) =>
         el('tr', { 'data-node': n.name }, el('td', {}, n.name),
-          el('td', {}, el('span', { class: 'st ' + (n.live ? 'st-live' : 'st-dead') }, n.live ? 'live' : 'dead')),
+          el('td', {}, el('span', { class: 'st ' + (n.live ? 'st-live' : 'st-dead') }, n.live ? 'live' : 'dead'),
+            (n.pools || []).some((p) => p.failing) ? [' ', el('span', { class: 'st st-failed' }, 'failing')] : null),
           el('td', { class: 'num' }, (n.age_ms / 1000).toFixed(1) + ' s'), el('td', {}, fmtTime(n.started_at)),
-          el('td', { class: 'num' }, (byNode[n.name] || []).length), el('td', { class: 'mono wrap' }, n.info || ''))), { id: 'nodes' }),
+          el('td', { class: 'num' }, (byNode[n.name] || []).length),
+          el('td', { class: 'num' }, n.pools ? sum(n, 'restarts') : '—'), el('td', { class: 'num' }, n.pools ? sum(n, 'hang_kills') : '—'),
+          el('td', { class: 'mono wrap' }, n.info || ''))), { id: 'nodes' }),
+      el('h2', {}, 'Workers'),
+      table(['node', 'pool', { t: 'slot', num: true }, 'state', { t: 'pid', num: true }, 'task', 'progress',
+        { t: 'heartbeat age', num: true }, { t: 'RSS', num: true }, { t: 'restarts', num: true }, { t: 'hang kills', num: true }],
+      workers.map((w) => {
+        const t = w.pid ? byOwner[w.node + ':' + w.pid] : undefined;
+        return el('tr', { 'data-worker': w.node + '/' + w.pool + '/' + w.slot, 'data-pid': w.pid },
+          el('td', {}, w.node), el('td', {}, w.pool), el('td', { class: 'num' }, w.slot),
+          el('td', {}, el('span', { class: 'st st-' + (w.live ? WORKER_ST[w.state] || 'dead' : 'dead'), 'data-state': w.state }, w.state)),
+          el('td', { class: 'num mono' }, w.pid || '—'), el('td', {}, t ? taskLink(t.id, t.id.slice(0, 13) + '…') : '—'),
+          el('td', {}, t ? [bar(t.progress), ' ' + t.progress + '%'] : ''),
+          el('td', { class: 'num' }, w.pid ? w.heartbeat_age_s + ' s' : '—'),
+          el('td', { class: 'num', 'data-rss-kb': w.rss_kb }, w.rss_kb ? (w.rss_kb / 1024).toFixed(1) + ' MB' : '—'),
+          el('td', { class: 'num', 'data-restarts': w.restarts }, w.restarts),
+          el('td', { class: 'num', 'data-hang-kills': w.hang_kills }, w.hang_kills));
+      }), { id: 'workers' }),
+      el('p', { class: 'muted' }, 'Each supervisor writes its workers\' figures into its node row with every beat (every ' +
+        (d.node_timeout_ms / 4000).toFixed(2) + ' s).',
+        untold.length ? ' Not told by ' + untold.join(', ') + ' (an older supervisor).' : '',
+        left.map((n) => ' ' + n.workers_left_out + ' workers of ' + n.name + ' did not fit its row: tq workers on that node.')),
       el('h2', {}, 'Running tasks, by worker'),
       table(['worker', 'task', 'queue', 'name', 'progress', 'started', { t: 'lease left', num: true }], d.running.map((r) =>
         el('tr', {}, el('td', { class: 'mono' }, r.owner), el('td', {}, taskLink(r.id)), el('td', {}, r.queue), el('td', {}, r.name),
           el('td', {}, bar(r.progress), ' ' + r.progress + '% ' + (r.progress_message || '')),
-          el('td', {}, fmtTime(r.started_at)), el('td', { class: 'num' }, (r.lease_left_ms / 1000).toFixed(1) + ' s'))), { id: 'running' }),
-      el('p', { class: 'muted' }, 'A worker\'s RSS, restarts and hang kills are its supervisor\'s: tq workers on that node, or its /metrics.'));
+          el('td', {}, fmtTime(r.started_at)), el('td', { class: 'num' }, (r.lease_left_ms / 1000).toFixed(1) + ' s'))), { id: 'running' }));
   },
 };
 

@@ -26,6 +26,7 @@ queue = $TQ_QUEUE
 [pool p]
 queue = $TQ_QUEUE
 workers = 2
+hang_timeout_ms = 3000
 
 [task flaky]
 exec = $T/flaky.sh
@@ -173,4 +174,34 @@ curl -sf -c "$T/cookies2" "http://127.0.0.1:$port2/api/session" >"$T/session2.js
 [ "$(post -b "$T/cookies2" -H "Authorization: Bearer $tok" \
 	-H "X-TQ-CSRF: $(json "$T/session2.json" "d['csrf']")" \
 	"http://127.0.0.1:$port2/api/tasks/$f/cancel")" = 403 ] || fail "a read-only server took a POST"
-note "counts, pages, escaping, CSP, token, CSRF and retry checked on port $port"
+
+# Nodes and workers: each worker's pid, RSS, restarts and hang kills, as
+# its supervisor wrote them into its node row (tq web reads no supervisor).
+# node_is EXPR: EXPR (python, over the node "web" as n) holds on /api/nodes.
+node_is() {
+	curl -sf "$B/api/nodes" >"$T/nodes.json" || return 1
+	[ "$(json "$T/nodes.json" "(lambda n: $1)(next(n for n in d['nodes'] if n['name'] == 'web'))")" = True ]
+}
+pids_now() { pgrep -P "${SUP_PID[web]}" -x tq-worker | sort -n | tr '\n' ' '; }
+pids_of='" ".join(str(w["pid"]) for w in sorted(n["workers"], key=lambda w: w["pid"])) + " "'
+wpids=$(pids_now)
+[ "$(echo "$wpids" | wc -w)" = 2 ] || fail "the supervisor has not 2 workers: $wpids"
+wait_for 10 node_is "$pids_of == '$wpids'" || fail "/api/nodes does not name the workers $wpids: $(cat "$T/nodes.json")"
+node_is "'|' not in n['info'] and n['pools'][0]['name'] == 'p' and n['workers_left_out'] == 0" ||
+	fail "/api/nodes: the node's instance or pools: $(cat "$T/nodes.json")"
+for wp in $wpids; do
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$wp/status")
+	node_is "any(w['pid'] == $wp and w['rss_kb'] > $rss // 2 and w['rss_kb'] < $rss * 2 and w['state'] in ('idle', 'busy') and w['restarts'] == 0 and w['hang_kills'] == 0 for w in n['workers'])" ||
+		fail "worker $wp (VmRSS $rss kB) on /api/nodes: $(cat "$T/nodes.json")"
+done
+# A worker killed: its slot counts a restart. One frozen: a hang kill.
+victim=${wpids%% *}
+kill -KILL "$victim"
+wait_for 15 node_is "sum(w['restarts'] for w in n['workers']) == 1 and n['pools'][0]['restarts'] == 1 and $victim not in [w['pid'] for w in n['workers']]" ||
+	fail "/api/nodes shows no restart after worker $victim was killed: $(cat "$T/nodes.json")"
+frozen=$(echo "$wpids" | awk '{ print $2 }')
+kill -STOP "$frozen"
+wait_for 20 node_is "sum(w['hang_kills'] for w in n['workers']) == 1 and n['pools'][0]['hang_kills'] == 1" ||
+	fail "/api/nodes shows no hang kill after worker $frozen was frozen: $(cat "$T/nodes.json")"
+kill -CONT "$frozen" 2>/dev/null || true
+note "counts, pages, escaping, CSP, token, CSRF, retry and the workers' figures checked on port $port"

@@ -142,6 +142,20 @@ try {
   await page.goto(URL + '/#/nodes');
   await page.locator('#nodes tbody tr').first().waitFor({ timeout: 10000 });
   check(await page.locator('#leaders tbody tr').count() >= 1, 'nodes shows the leader row');
+  // Every worker of the node (pools p and progress: 3), with its RSS,
+  // restarts and hang kills as its supervisor wrote them.
+  const wrows = page.locator('#workers tr[data-worker^="browser/"]');
+  await wrows.nth(2).waitFor({ timeout: 10000 }).catch(() => {});
+  const nw = await wrows.count();
+  const rss = await page.locator('#workers tr[data-worker^="browser/"] td[data-rss-kb]').evaluateAll((tds) =>
+    tds.map((t) => Number(t.getAttribute('data-rss-kb'))));
+  check(nw === 3 && rss.length === 3 && rss.every((k) => k > 1000), 'nodes shows each worker with its RSS',
+    `${nw} workers, RSS ${JSON.stringify(rss)} kB`);
+  check(await page.locator('#workers tr[data-worker^="browser/"] td[data-restarts]').count() === 3 &&
+    await page.locator('#workers tr[data-worker^="browser/"] td[data-hang-kills]').count() === 3,
+  'nodes shows each worker\'s restarts and hang kills');
+  check(await page.locator(`#workers tr[data-worker="browser/progress/0"] a[href="#/task/${PROGRESS_ID}"]`).count() === 1,
+    'nodes shows the running task of its worker');
   await shot(page, 'nodes');
   await page.goto(URL + '/#/tasks?queue=' + encodeURIComponent(QUEUE));
   await page.locator('#tasks tbody tr').first().waitFor({ timeout: 10000 });
