@@ -201,7 +201,7 @@ api_nodes(const struct web_req *r, struct web_resp *w)
 
 static const char *const task_cols[] = { "id", "queue", "name", "state",
 	"#attempts", "#max_attempts", "#progress", "created_at", "finished_at",
-	"error", NULL };
+	"error", "due_at", "#waiting", NULL };
 
 static int
 api_tasks(const struct web_req *r, struct web_resp *w)

@@ -205,6 +205,17 @@ int	store_cancel_asked(struct store *, const char *const *owners, size_t n,
 /* An operator's retry of a failed task: scheduled at once with its
  * attempts reset. 1 done, 0 not failed (or no such task), -1. */
 int	store_retry(struct store *, const struct uuid *);
+/* An operator's "run now" of a scheduled task (a retry waiting for its
+ * backoff, or a delayed task): due at once, its attempts kept. Not a
+ * child that waits for its parents. 1 done, 0 not such a task, -1. */
+int	store_run_now(struct store *, const struct uuid *);
+/* What tq retry does to a task: store_retry when it is failed (1), else
+ * store_run_now (2); 0 when neither applies, -1. */
+int	store_retry_or_run(struct store *, const struct uuid *);
+/* Scheduled tasks (of queue, or all) that have a due time, soonest
+ * first, up to max: ids written. */
+int	store_scheduled(struct store *, const char *queue, size_t max,
+	    struct uuid **ids);
 /* Failed tasks (of queue, or all), newest first, up to max: ids written. */
 int	store_failed(struct store *, const char *queue, size_t max,
 	    struct uuid **ids);
@@ -407,7 +418,7 @@ int	store_web_running(struct store *, size_t max, struct store_table *);
  * among all) is applied to that window, so a page may hold fewer than
  * limit rows while *next is not "". Columns: id, queue, name, state,
  * attempts, max_attempts, progress, created_at, finished_at, error (its
- * head). Rows or -1 (a bad cursor is an error of the store, EINVAL-like,
+ * head), due_at, waiting (parents not finished). Rows or -1 (a bad cursor is an error of the store, EINVAL-like,
  * with store_err_temporary 0). */
 #define STORE_WEB_WINDOW	2000
 #define STORE_WEB_CURSOR	96

@@ -140,6 +140,67 @@ id_row(void *arg, struct row *r)
 	return 0;
 }
 
+int
+store_run_now(struct store *s, const struct uuid *id)
+{
+	struct params p;
+	unsigned long long n = 0;
+	MYSQL_STMT *st;
+
+	if (params_init(&p, 1) == -1)
+		return oom(s);
+	p_id(&p, id);
+	/* Only its due time moves: the leader publishes it as any due row,
+	 * and the claim fences it as ever. */
+	st = stmt_run(s, "UPDATE tasks SET due_at = NOW(6) WHERE id = ? AND "
+	    "state = 'scheduled' AND waiting = 0 AND due_at IS NOT NULL", &p,
+	    &n);
+	params_release(&p);
+	if (st == NULL)
+		return -1;
+	return n == 1;
+}
+
+int
+store_retry_or_run(struct store *s, const struct uuid *id)
+{
+	int rc;
+
+	if ((rc = store_retry(s, id)) != 0)
+		return rc;
+	if ((rc = store_run_now(s, id)) == 1)
+		return 2;
+	return rc;
+}
+
+int
+store_scheduled(struct store *s, const char *queue, size_t max,
+    struct uuid **ids)
+{
+	struct ids_scan is = { NULL, 0, max };
+	struct params p;
+	MYSQL_STMT *st;
+
+	*ids = NULL;
+	if ((is.ids = calloc(max ? max : 1, sizeof(*is.ids))) == NULL ||
+	    params_init(&p, 3) == -1) {
+		free(is.ids);
+		return oom(s);
+	}
+	p_str(&p, queue ? queue : "");
+	p_str(&p, queue ? queue : "");
+	p_int(&p, (long long)max);
+	if ((st = stmt_run(s, SQL_SCHEDULED_IDS, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, id_row, &is) == -1) {
+		params_release(&p);
+		free(is.ids);
+		return -1;
+	}
+	params_release(&p);
+	*ids = is.ids;
+	return (int)is.n;
+}
+
 struct failed_scan {
 	struct uuid	*ids;
 	int64_t		*at;

@@ -102,6 +102,11 @@
 	"SELECT DISTINCT d.parent FROM task_deps d STRAIGHT_JOIN tasks c " \
 	"ON c.id = d.child WHERE c.state IN ('pending', 'queued', " \
 	"'scheduled', 'running') AND d.parent IN ("
+/* Scheduled tasks with a due time (not children waiting for parents),
+ * soonest first: a range of (state, due_at). */
+#define SQL_SCHEDULED_IDS \
+	"SELECT id FROM tasks WHERE state = 'scheduled' AND due_at IS NOT " \
+	"NULL AND (? = '' OR queue = ?) ORDER BY due_at LIMIT ?"
 #define SQL_FAILED_QUEUE \
 	"SELECT id, UNIX_TIMESTAMP(finished_at) FROM tasks " \
 	"WHERE state = 'failed' AND queue = ? ORDER BY finished_at DESC LIMIT ?"
@@ -125,7 +130,8 @@
 #define WEB_TASK_COLS \
 	"SELECT id, queue, name, state, attempts, max_attempts, progress, " \
 	WEB_TS("created_at") ", " WEB_TS("finished_at") ", " \
-	"LEFT(error, 300), DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s.%f') " \
+	"LEFT(error, 300), " WEB_TS("due_at") ", waiting, " \
+	"DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s.%f') " \
 	"FROM tasks "
 #define SQL_WEB_TASKS_ANY \
 	WEB_TASK_COLS "WHERE id < ? ORDER BY id DESC LIMIT ?"

@@ -158,23 +158,35 @@ function filtersFromHash() {
   return Object.fromEntries(new URLSearchParams(q));
 }
 
-function taskRows(tasks, withRetry) {
+/* When a scheduled task runs: in how long, or after its parents. */
+function dueText(t) {
+  if (t.waiting > 0) return 'after ' + t.waiting + ' parent' + (t.waiting > 1 ? 's' : '');
+  if (!t.due_at) return '—';
+  const s = Math.round((Date.parse(t.due_at) - Date.now()) / 1000);
+  return fmtTime(t.due_at) + (s > 0 ? ' (in ' + s + ' s)' : ' (due)');
+}
+
+function taskRows(tasks, kind) {
+  const sched = kind === 'scheduled';
   return tasks.map((t) => el('tr', { 'data-id': t.id, 'data-state': t.state },
     el('td', {}, taskLink(t.id)), el('td', {}, t.queue), el('td', {}, t.name),
     el('td', {}, stateBadge(t.state)), el('td', { class: 'num' }, t.attempts + '/' + t.max_attempts),
-    el('td', {}, fmtTime(t.created_at)), el('td', {}, fmtTime(t.finished_at)),
+    el('td', {}, fmtTime(t.created_at)), sched ? el('td', { 'data-due': t.due_at || '' }, dueText(t)) : el('td', {}, fmtTime(t.finished_at)),
     el('td', { class: 'wrap' }, t.error || ''),
-    withRetry ? el('td', {}, action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried')) : null));
+    kind === 'failed' ? el('td', {}, action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried')) : null,
+    sched ? el('td', {}, t.waiting > 0 ? '' : action('Run now', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'due now')) : null));
 }
+
+const LIST_TITLE = { tasks: 'Tasks', failed: 'Failed', scheduled: 'Scheduled' };
 
 function taskList(kind) {
   return {
-    title: kind === 'failed' ? 'Failed' : 'Tasks',
+    title: LIST_TITLE[kind],
     cursor: '', stack: [],
     async load() {
       const f = filtersFromHash();
       const p = new URLSearchParams();
-      if (kind === 'failed') p.set('state', 'failed');
+      if (kind !== 'tasks') p.set('state', kind);
       else if (f.state) p.set('state', f.state);
       if (f.queue) p.set('queue', f.queue);
       if (f.name) p.set('name', f.name);
@@ -203,41 +215,52 @@ function taskList(kind) {
         S.queues.map((q) => el('option', { value: q, selected: q === f.queue }, q)));
       const form = el('form', { class: 'filters', onsubmit: go },
         el('label', {}, 'queue', qsel),
-        kind === 'failed' ? null : el('label', {}, 'state', el('select', { name: 'state' },
+        kind !== 'tasks' ? null : el('label', {}, 'state', el('select', { name: 'state' },
           el('option', { value: '' }, 'any'), STATES.map((s) => el('option', { value: s, selected: s === f.state }, s)))),
         el('label', {}, 'name', el('input', { name: 'name', value: f.name || '', size: 16 })),
-        kind === 'failed' ? null : el('label', {}, 'id', el('input', { name: 'id', size: 36, class: 'mono' })),
+        kind !== 'tasks' ? null : el('label', {}, 'id', el('input', { name: 'id', size: 36, class: 'mono' })),
         el('button', { type: 'submit' }, 'Filter'));
-      const head = ['id', 'queue', 'name', 'state', { t: 'attempts', num: true }, 'created', 'finished', 'error'];
-      if (kind === 'failed') head.push('');
+      const head = ['id', 'queue', 'name', 'state', { t: 'attempts', num: true }, 'created',
+        kind === 'scheduled' ? 'due' : 'finished', kind === 'scheduled' ? 'last error' : 'error'];
+      if (kind !== 'tasks') head.push('');
       const pager = el('div', { class: 'filters' },
         el('button', { type: 'button', disabled: !this.cursor, onclick: () => { this.cursor = ''; this.stack = []; refresh(); } }, 'Newest'),
         el('button', { type: 'button', disabled: !this.stack.length, onclick: () => { this.cursor = this.stack.pop() || ''; refresh(); } }, 'Newer'),
         el('button', { type: 'button', id: 'older', disabled: !d.next, onclick: () => { this.stack.push(this.cursor); this.cursor = d.next; refresh(); } }, 'Older'),
         el('span', { class: 'muted' }, d.tasks.length + ' shown' + (d.next ? '' : ', end of list')));
       const kids = [el('h1', {}, this.title), form];
-      if (kind === 'failed') {
+      const ofq = f.queue ? ' of ' + f.queue : '';
+      const qarg = f.queue ? 'queue=' + encodeURIComponent(f.queue) : '';
+      if (kind === 'failed')
+        kids.push(el('div', { class: 'filters' },
+          action('Retry all failed' + ofq, 'primary', () => post('retry-failed' + (qarg ? '?' + qarg : '')),
+            (r) => r.retried + ' retried'),
+          action('Purge failed older than 7d' + ofq, 'danger',
+            () => post('purge?state=failed&older_than=7d' + (qarg ? '&' + qarg : '')),
+            (r) => r.purged + ' purged')));
+      if (kind === 'scheduled')
+        kids.push(el('div', { class: 'filters' },
+          action('Run all scheduled now' + ofq, 'primary', () => post('run-scheduled' + (qarg ? '?' + qarg : '')),
+            (r) => r.run_now + ' due now'),
+          action('Cancel all scheduled' + ofq, 'danger', () => post('cancel-scheduled' + (qarg ? '?' + qarg : '')),
+            (r) => r.cancelled + ' cancelled'),
+          el('span', { class: 'muted' }, 'children waiting for their parents are left as they are; cancelled tasks are purged as any')));
+      if (kind !== 'tasks') {
         const groups = {};
         d.tasks.forEach((t) => { const k = (t.error || '').slice(0, 120); groups[k] = (groups[k] || 0) + 1; });
-        kids.push(el('div', { class: 'filters' },
-          action('Retry all failed' + (f.queue ? ' of ' + f.queue : ''), 'primary',
-            () => post('retry-failed' + (f.queue ? '?queue=' + encodeURIComponent(f.queue) : '')),
-            (r) => r.retried + ' retried'),
-          action('Purge failed older than 7d' + (f.queue ? ' of ' + f.queue : ''), 'danger',
-            () => post('purge?state=failed&older_than=7d' + (f.queue ? '&queue=' + encodeURIComponent(f.queue) : '')),
-            (r) => r.purged + ' purged')));
         kids.push(el('h2', {}, 'By error (this page)'),
           table(['error', { t: 'tasks', num: true }], Object.entries(groups).map(([k, n]) =>
             el('tr', {}, el('td', { class: 'wrap' }, k || '(none)'), el('td', { class: 'num' }, n)))));
         kids.push(el('h2', {}, 'Tasks'));
       }
-      kids.push(table(head, taskRows(d.tasks, kind === 'failed'), { id: 'tasks' }), pager);
+      kids.push(table(head, taskRows(d.tasks, kind), { id: 'tasks' }), pager);
       put(v, ...kids);
     },
   };
 }
 views.tasks = taskList('tasks');
 views.failed = taskList('failed');
+views.scheduled = taskList('scheduled');
 
 views.task = {
   title: 'Task',
@@ -250,6 +273,7 @@ views.task = {
     const acts = el('div', { class: 'filters' });
     if (LIVE.includes(t.state)) acts.append(action('Cancel', 'danger', () => post('tasks/' + t.id + '/cancel'), (r) => r.state));
     if (t.state === 'failed') acts.append(action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried'));
+    if (t.state === 'scheduled' && t.due_at) acts.append(action('Run now', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'due now'));
     const deps = (list) => list.length ? el('ul', {}, list.map((d) => el('li', {}, taskLink(d.id), ' ', stateBadge(d.state)))) : el('span', { class: 'muted' }, 'none');
     const kv = [['id', el('span', { class: 'mono' }, t.id)], ['queue', t.queue], ['name', t.name],
       ['state', stateBadge(t.state)], ['attempts', t.attempts + ' of ' + t.max_attempts],
@@ -409,6 +433,7 @@ async function start() {
   window.addEventListener('hashchange', () => {
     views.tasks.cursor = ''; views.tasks.stack = [];
     views.failed.cursor = ''; views.failed.stack = [];
+    views.scheduled.cursor = ''; views.scheduled.stack = [];
     S.view = null; refresh();
   });
   setMode();

@@ -175,6 +175,50 @@ curl -sf -c "$T/cookies2" "http://127.0.0.1:$port2/api/session" >"$T/session2.js
 	-H "X-TQ-CSRF: $(json "$T/session2.json" "d['csrf']")" \
 	"http://127.0.0.1:$port2/api/tasks/$f/cancel")" = 403 ] || fail "a read-only server took a POST"
 
+# Scheduled: delayed tasks and a retry waiting for its backoff, with their
+# due time and last error; run now (one, then all of the queue) and cancel
+# all, as tq retry and tq cancel do it. A child waiting for its parent is
+# left alone by both.
+s1=$("$BIN/tq" submit --delay 3600 tq.echo s1)
+s2=$("$BIN/tq" submit --delay 3600 tq.echo s2)
+s3=$("$BIN/tq" submit --delay 3600 tq.echo s3)
+kid=$("$BIN/tq" submit --after "$s3" tq.echo kid)
+bo=$("$BIN/tq" submit --max-attempts 5 --backoff 3600 tq.fail again)
+sched_has_error() {
+	curl -sf "$B/api/tasks?state=scheduled&queue=$TQ_QUEUE" >"$T/sched.json" &&
+		[ "$(json "$T/sched.json" "any(t['id'] == '$bo' and t['attempts'] == 1 and t['error'] for t in d['tasks'])")" = True ]
+}
+wait_for 15 sched_has_error || fail "the scheduled list lacks the retry of $bo with its error: $(cat "$T/sched.json")"
+[ "$(json "$T/sched.json" "sorted(t['id'] for t in d['tasks']) == sorted(['$s1', '$s2', '$s3', '$kid', '$bo'])")" = True ] ||
+	fail "the scheduled list: $(cat "$T/sched.json")"
+[ "$(json "$T/sched.json" "all(t['due_at'] for t in d['tasks'] if t['id'] != '$kid') and next(t for t in d['tasks'] if t['id'] == '$kid')['waiting'] == 1")" = True ] ||
+	fail "the scheduled list's due times and waiting: $(cat "$T/sched.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$kid/retry")" = 409 ] || fail "run now of a waiting child: $(cat "$T/post.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$s1/retry")" = 200 ] || fail "run now: $(cat "$T/post.json")"
+"$BIN/tq" wait --timeout 10 "$s1" >/dev/null || fail "the task run now did not succeed"
+grep -q "event=web_action action=retry task=$s1 remote=127.0.0.1:[0-9]* result=run_now" "$T/web.log" ||
+	fail "the run now is not logged"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/run-scheduled?queue=$TQ_QUEUE")" = 200 ] || fail "run all now: $(cat "$T/post.json")"
+[ "$(json "$T/post.json" "d['run_now']")" = 3 ] || fail "run all now ran not 3 (s2, s3, the retry): $(cat "$T/post.json")"
+"$BIN/tq" wait --timeout 10 "$s2" "$s3" "$kid" >/dev/null || fail "the tasks run now (and the child after) did not succeed"
+wait_for 10 sched_has_error || true
+[ "$(json "$T/sched.json" "[t['attempts'] for t in d['tasks'] if t['id'] == '$bo']")" = "[2]" ] ||
+	fail "the retry run now did not run again: $(cat "$T/sched.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/cancel-scheduled?queue=$TQ_QUEUE")" = 200 ] || fail "cancel all: $(cat "$T/post.json")"
+[ "$(json "$T/post.json" "d['cancelled']")" = 1 ] || fail "cancel all cancelled not 1: $(cat "$T/post.json")"
+[ "$(sql "SELECT state FROM tasks WHERE id = UNHEX(REPLACE('$bo', '-', ''))")" = cancelled ] ||
+	fail "the scheduled retry is not cancelled"
+grep -q "event=web_action action=cancel_scheduled queue=$TQ_QUEUE remote=127.0.0.1:[0-9]* cancelled=1" "$T/web.log" ||
+	fail "the cancel of all scheduled is not logged"
+# tq retry runs a scheduled task now, as the page does.
+s4=$("$BIN/tq" submit --delay 3600 tq.echo s4)
+"$BIN/tq" retry "$s4" | grep -q '1 tasks retried' || fail "tq retry of a scheduled task"
+"$BIN/tq" wait --timeout 10 "$s4" >/dev/null || fail "tq retry did not run the scheduled task now"
+
 # Nodes and workers: each worker's pid, RSS, restarts and hang kills, as
 # its supervisor wrote them into its node row (tq web reads no supervisor).
 # node_is EXPR: EXPR (python, over the node "web" as n) holds on /api/nodes.
