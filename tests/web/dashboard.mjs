@@ -22,6 +22,7 @@ const HOSTILE = env('TQ_WEB_HOSTILE_PAYLOAD');
 const FAILED_ID = env('TQ_WEB_FAILED');
 const PROGRESS_ID = env('TQ_WEB_PROGRESS');
 const FLAG = env('TQ_WEB_FLAG');
+const SCHEDULED_ID = env('TQ_WEB_SCHEDULED');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail) {
@@ -183,6 +184,26 @@ try {
   const ok = await page.locator('dd [data-state="succeeded"]').count() === 1;
   check(ok, 'a failed task retried from the page then succeeds', ok ? `${Date.now() - t0} ms after the click` : 'not succeeded');
   await shot(page, 'task-retried');
+
+  // Scheduled: the delayed task with its due time, grouped by error; run
+  // now from the page, then it succeeds.
+  await page.goto(URL + '/#/scheduled');
+  const srow = page.locator(`#tasks tr[data-id="${SCHEDULED_ID}"]`);
+  await srow.waitFor({ timeout: 10000 });
+  const due = await srow.locator('td[data-due]').innerText();
+  check(/\(in \d+ s\)/.test(due), 'scheduled shows the due time', due);
+  check(await page.locator('h2', { hasText: 'By error' }).count() === 1, 'scheduled groups by error');
+  await shot(page, 'scheduled');
+  await srow.locator('[data-action="run now"]').click();
+  await srow.locator('[data-confirm="run now"]').click();
+  let sstate = '';
+  for (let i = 0; i < 40 && sstate !== 'succeeded'; i++) {
+    await page.waitForTimeout(250);
+    sstate = (await (await fetch(URL + '/api/tasks/' + SCHEDULED_ID)).json()).state;
+  }
+  check(sstate === 'succeeded', 'a scheduled task run now from the page succeeds', sstate);
+  await srow.waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+  check(await srow.count() === 0, 'the task run now leaves the scheduled list');
 
   // A narrow screen.
   await page.setViewportSize({ width: 390, height: 844 });
