@@ -262,7 +262,7 @@ api_task(const struct web_req *r, struct web_resp *w, const char *idtxt,
 {
 	static const char *const runs[] = { "#fence", "#attempt", "owner",
 		"outcome", "error", "started_at", "finished_at", NULL };
-	static const char *const deps[] = { "id", "state", NULL };
+	static const char *const deps[] = { "id", "state", "name", NULL };
 	static const char *const cron[] = { "name", "tick", NULL };
 	struct store_table tr = STORE_TABLE_INIT, tp = STORE_TABLE_INIT,
 	    tc = STORE_TABLE_INIT, tk = STORE_TABLE_INIT;

@@ -159,10 +159,10 @@
 	WEB_TS("started_at") ", " WEB_TS("finished_at") " FROM task_runs " \
 	"WHERE task_id = ? ORDER BY fence DESC LIMIT 100"
 #define SQL_WEB_PARENTS \
-	"SELECT d.parent, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"SELECT d.parent, t.state, t.name FROM task_deps d LEFT JOIN tasks t " \
 	"ON t.id = d.parent WHERE d.child = ? LIMIT 100"
 #define SQL_WEB_CHILDREN \
-	"SELECT d.child, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"SELECT d.child, t.state, t.name FROM task_deps d LEFT JOIN tasks t " \
 	"ON t.id = d.child WHERE d.parent = ? LIMIT 100"
 #define SQL_WEB_CRON_OF \
 	"SELECT name, DATE_FORMAT(tick, '%Y-%m-%dT%H:%i:%sZ') " \

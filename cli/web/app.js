@@ -274,7 +274,16 @@ views.task = {
     if (LIVE.includes(t.state)) acts.append(action('Cancel', 'danger', () => post('tasks/' + t.id + '/cancel'), (r) => r.state));
     if (t.state === 'failed') acts.append(action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried'));
     if (t.state === 'scheduled' && t.due_at) acts.append(action('Run now', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'due now'));
-    const deps = (list) => list.length ? el('ul', {}, list.map((d) => el('li', {}, taskLink(d.id), ' ', stateBadge(d.state)))) : el('span', { class: 'muted' }, 'none');
+    /* --after: parents, this task, children, as three columns of
+       linked boxes joined by arrows (at most 100 a side). */
+    const node = (d, cls) => el('div', { class: 'dep ' + (cls || ''), 'data-dep': d.id },
+      cls === 'self' ? el('span', { class: 'mono' }, '…' + d.id.slice(-12)) : taskLink(d.id, '…' + d.id.slice(-12)),
+      el('div', {}, d.name || '(deleted)', ' ', stateBadge(d.state)));
+    const col = (list, what) => el('div', { class: 'dep-col', id: what },
+      list.length ? list.map((d) => node(d)) : el('span', { class: 'muted' }, what === 'parents' ? 'no parents' : 'no children'),
+      list.length >= 100 ? el('span', { class: 'muted' }, 'first 100') : null);
+    const graph = el('div', { class: 'dep-graph', id: 'deps' }, col(t.parents, 'parents'), el('div', { class: 'dep-arrow' }, t.parents.length ? '→' : ''),
+      el('div', { class: 'dep-col' }, node(t, 'self')), el('div', { class: 'dep-arrow' }, t.children.length ? '→' : ''), col(t.children, 'children'));
     const kv = [['id', el('span', { class: 'mono' }, t.id)], ['queue', t.queue], ['name', t.name],
       ['state', stateBadge(t.state)], ['attempts', t.attempts + ' of ' + t.max_attempts],
       ['progress', el('span', { id: 'progress', 'data-progress': t.progress }, bar(t.progress), ' ' + t.progress + '% ' + (t.progress_message || ''))],
@@ -291,8 +300,7 @@ views.task = {
         t.runs.map((r) => el('tr', {}, el('td', { class: 'num' }, r.fence), el('td', { class: 'num' }, r.attempt),
           el('td', { class: 'mono' }, r.owner), el('td', {}, stateBadge(r.outcome)), el('td', {}, fmtTime(r.started_at)),
           el('td', {}, fmtTime(r.finished_at)), el('td', { class: 'wrap' }, r.error || ''))), { id: 'runs' }),
-      el('h2', {}, 'Waits for (--after)'), deps(t.parents),
-      el('h2', {}, 'Waited for by'), deps(t.children));
+      el('h2', {}, 'Dependencies (--after): waits for → this task → waited for by'), graph);
   },
 };
 
@@ -338,7 +346,7 @@ views.nodes = {
         return el('tr', { 'data-worker': w.node + '/' + w.pool + '/' + w.slot, 'data-pid': w.pid },
           el('td', {}, w.node), el('td', {}, w.pool), el('td', { class: 'num' }, w.slot),
           el('td', {}, el('span', { class: 'st st-' + (w.live ? WORKER_ST[w.state] || 'dead' : 'dead'), 'data-state': w.state }, w.state)),
-          el('td', { class: 'num mono' }, w.pid || '—'), el('td', {}, t ? taskLink(t.id, t.id.slice(0, 13) + '…') : '—'),
+          el('td', { class: 'num mono' }, w.pid || '—'), el('td', {}, t ? taskLink(t.id, '…' + t.id.slice(-12)) : '—'),
           el('td', {}, t ? [bar(t.progress), ' ' + t.progress + '%'] : ''),
           el('td', { class: 'num' }, w.pid ? w.heartbeat_age_s + ' s' : '—'),
           el('td', { class: 'num', 'data-rss-kb': w.rss_kb }, w.rss_kb ? (w.rss_kb / 1024).toFixed(1) + ' MB' : '—'),

@@ -214,6 +214,13 @@ wait_for 10 sched_has_error || true
 	fail "the scheduled retry is not cancelled"
 grep -q "event=web_action action=cancel_scheduled queue=$TQ_QUEUE remote=127.0.0.1:[0-9]* cancelled=1" "$T/web.log" ||
 	fail "the cancel of all scheduled is not logged"
+# A task's --after parents and children, with their names and states.
+curl -sf "$B/api/tasks/$kid" >"$T/kid.json" || fail "no task detail of $kid"
+[ "$(json "$T/kid.json" "[(p['id'], p['name'], p['state']) for p in d['parents']] == [('$s3', 'tq.echo', 'succeeded')] and d['children'] == []")" = True ] ||
+	fail "the parents of $kid: $(cat "$T/kid.json")"
+curl -sf "$B/api/tasks/$s3" >"$T/s3.json" || fail "no task detail of $s3"
+[ "$(json "$T/s3.json" "[c['id'] for c in d['children']] == ['$kid'] and d['parents'] == []")" = True ] ||
+	fail "the children of $s3: $(cat "$T/s3.json")"
 # tq retry runs a scheduled task now, as the page does.
 s4=$("$BIN/tq" submit --delay 3600 tq.echo s4)
 "$BIN/tq" retry "$s4" | grep -q '1 tasks retried' || fail "tq retry of a scheduled task"

@@ -42,6 +42,10 @@ for i in 1 2 3 4; do ids="$ids $("$BIN/tq" submit tq.echo "b$i")"; done
 h=$("$BIN/tq" submit tq.echo "$hostile")
 f=$("$BIN/tq" submit --max-attempts 1 flaky "data")
 later=$("$BIN/tq" submit --delay 3600 tq.echo later)
+# A parent and its child (--after), in the progress queue: the counts of
+# the main queue stay as they are.
+parent=$("$BIN/tq" submit -q "$TQ_QUEUE.p" --delay 3600 tq.echo parent)
+child=$("$BIN/tq" submit -q "$TQ_QUEUE.p" --after "$parent" tq.echo child)
 "$BIN/tq" cron add "web-$$" '0 3 * * *' tq.echo nightly >/dev/null
 # shellcheck disable=SC2086
 "$BIN/tq" wait --timeout 30 $ids "$h" || fail "tasks did not succeed"
@@ -74,7 +78,8 @@ set +e
 TQ_WEB_URL="http://127.0.0.1:$port" TQ_WEB_TOKEN=$(cat "$T/token") \
 TQ_WEB_SHOTS=$shots TQ_WEB_QUEUE=$TQ_QUEUE TQ_WEB_EXPECT=$expect_json \
 TQ_WEB_HOSTILE=$h TQ_WEB_HOSTILE_PAYLOAD=$hostile TQ_WEB_FAILED=$f \
-TQ_WEB_PROGRESS=$p TQ_WEB_FLAG=$T/flag TQ_WEB_SCHEDULED=$later TQ_CHROMIUM=$CHROMIUM \
+TQ_WEB_PROGRESS=$p TQ_WEB_FLAG=$T/flag TQ_WEB_SCHEDULED=$later \
+TQ_WEB_PARENT=$parent TQ_WEB_CHILD=$child TQ_CHROMIUM=$CHROMIUM \
 	timeout 180 node "$ROOT/tests/web/dashboard.mjs" >"$T/browser.log" 2>&1
 rc=$?
 set -e

@@ -23,6 +23,8 @@ const FAILED_ID = env('TQ_WEB_FAILED');
 const PROGRESS_ID = env('TQ_WEB_PROGRESS');
 const FLAG = env('TQ_WEB_FLAG');
 const SCHEDULED_ID = env('TQ_WEB_SCHEDULED');
+const PARENT_ID = env('TQ_WEB_PARENT');
+const CHILD_ID = env('TQ_WEB_CHILD');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail) {
@@ -138,6 +140,15 @@ try {
     p1 = Number(await prog.getAttribute('data-progress'));
   }
   check(p1 > p0, 'a running task\'s progress moves', `${p0} -> ${p1}`);
+
+  // A child's page links its parent, and the parent's its child.
+  await page.goto(URL + '/#/task/' + CHILD_ID);
+  await page.locator(`h1[data-task="${CHILD_ID}"]`).waitFor({ timeout: 10000 });
+  check(await page.locator(`#deps #parents a[href="#/task/${PARENT_ID}"]`).count() === 1, 'a child\'s page links its parent');
+  await shot(page, 'task-deps');
+  await page.locator(`#deps #parents a[href="#/task/${PARENT_ID}"]`).click();
+  await page.locator(`h1[data-task="${PARENT_ID}"]`).waitFor({ timeout: 10000 });
+  check(await page.locator(`#deps #children a[href="#/task/${CHILD_ID}"]`).count() === 1, 'the parent\'s page links its child');
 
   // Nodes, the task list, failed, periodic.
   await page.goto(URL + '/#/nodes');
