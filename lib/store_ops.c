@@ -104,8 +104,10 @@ done:
 	return ret;
 }
 
-int
-store_retry(struct store *s, const struct uuid *id)
+/* One task's conditional UPDATE (sql has its id as the one parameter):
+ * 1 when it changed the row, 0 when the condition did not hold, -1. */
+static int
+update_task(struct store *s, const char *sql, const struct uuid *id)
 {
 	struct params p;
 	unsigned long long n = 0;
@@ -114,15 +116,22 @@ store_retry(struct store *s, const struct uuid *id)
 	if (params_init(&p, 1) == -1)
 		return oom(s);
 	p_id(&p, id);
-	/* The fence moves on: nothing of the old runs can land. */
-	st = stmt_run(s, "UPDATE tasks SET state = 'scheduled', attempts = 0, "
-	    "error = NULL, result = NULL, progress = 0, progress_msg = NULL, "
-	    "cancel_requested = 0, fence = fence + 1, finished_at = NULL, "
-	    "due_at = NOW(6) WHERE id = ? AND state = 'failed'", &p, &n);
+	st = stmt_run(s, sql, &p, &n);
 	params_release(&p);
 	if (st == NULL)
 		return -1;
 	return n == 1;
+}
+
+int
+store_retry(struct store *s, const struct uuid *id)
+{
+	/* The fence moves on: nothing of the old runs can land. */
+	return update_task(s, "UPDATE tasks SET state = 'scheduled', "
+	    "attempts = 0, error = NULL, result = NULL, progress = 0, "
+	    "progress_msg = NULL, cancel_requested = 0, fence = fence + 1, "
+	    "finished_at = NULL, due_at = NOW(6) WHERE id = ? AND "
+	    "state = 'failed'", id);
 }
 
 struct ids_scan {
@@ -143,22 +152,11 @@ id_row(void *arg, struct row *r)
 int
 store_run_now(struct store *s, const struct uuid *id)
 {
-	struct params p;
-	unsigned long long n = 0;
-	MYSQL_STMT *st;
-
-	if (params_init(&p, 1) == -1)
-		return oom(s);
-	p_id(&p, id);
 	/* Only its due time moves: the leader publishes it as any due row,
 	 * and the claim fences it as ever. */
-	st = stmt_run(s, "UPDATE tasks SET due_at = NOW(6) WHERE id = ? AND "
-	    "state = 'scheduled' AND waiting = 0 AND due_at IS NOT NULL", &p,
-	    &n);
-	params_release(&p);
-	if (st == NULL)
-		return -1;
-	return n == 1;
+	return update_task(s, "UPDATE tasks SET due_at = NOW(6) WHERE id = ? "
+	    "AND state = 'scheduled' AND waiting = 0 AND due_at IS NOT NULL",
+	    id);
 }
 
 int
