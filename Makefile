@@ -7,8 +7,9 @@ O	?= build
 BIN	?= bin
 
 PKGS	:= librabbitmq libmariadb libbsd-overlay jansson
-# libmicrohttpd: tq web's HTTP, linked into bin/tq only (the supervisor and
-# the workers stay without it and GnuTLS).
+# libmicrohttpd: the HTTP of tq web and of the supervisor's /metrics,
+# linked into bin/tq and bin/tq-supervisor only (the workers stay without
+# it and GnuTLS).
 WEB_PKGS := libmicrohttpd
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
@@ -35,7 +36,7 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c cli/web.c \
 	    cli/web_http.c cli/web_api.c cli/web_act.c cli/web_util.c \
-	    cli/limit.c
+	    cli/limit.c cli/web_nodes.c
 # tq web's pages, built into bin/tq (cli/web/embed writes them as C).
 WEB_FILES := cli/web/index.html cli/web/app.js cli/web/app.css cli/web/favicon.svg \
 	     cli/web/vendor/uPlot.iife.min.js cli/web/vendor/uPlot.min.css \
@@ -137,7 +138,8 @@ $(BIN)/tq-worker: $(WORKER_OBJS) $(O)/libtq.a
 
 $(BIN)/tq-supervisor: $(SUP_OBJS) $(O)/libtq.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
 
 # The chaos toolkit's fault-injecting proxy.
 $(BIN)/tq-proxy: $(PROXY_OBJS)

@@ -168,7 +168,8 @@ static void
 usage_retry(FILE *fp)
 {
 	fprintf(fp, "usage: tq retry [--json] ID... | --all-failed [-q QUEUE]\n\n"
-	    "Runs failed tasks again, with their attempts reset.\n");
+	    "Runs failed tasks again, with their attempts reset; a scheduled\n"
+	    "task (waiting for its backoff or its delay) runs now.\n");
 }
 
 int
@@ -225,11 +226,13 @@ cmd_retry(int argc, char **argv)
 		char idtxt[UUID_STRLEN + 1];
 
 		uuid_fmt(&ids[i], idtxt);
-		if ((r = store_retry(c.store, &ids[i])) == -1)
+		if ((r = (all ? store_retry(c.store, &ids[i]) :
+		    store_retry_or_run(c.store, &ids[i]))) == -1)
 			die(store_err_temporary(c.store) ? EXIT_TEMP : EXIT_PERM,
 			    "retry: %s", store_errstr(c.store));
 		if (r == 0) {
-			fprintf(stderr, "tq: task %s is not failed\n", idtxt);
+			fprintf(stderr, "tq: task %s is neither failed nor "
+			    "scheduled with a due time\n", idtxt);
 			bad = 1;
 		} else
 			done++;

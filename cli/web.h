@@ -55,6 +55,10 @@ int	web_store_error(struct web_resp *);
  * by U+FFFD (jansson takes only UTF-8), never NULL but out of memory. */
 json_t	*web_text(const void *, size_t len, size_t max);
 
+/* web_nodes.c: a node row's info as {instance, pools, workers,
+ * workers_left_out}; pools and workers null when it tells none. */
+json_t	*web_node_info(const char *info);
+
 /* web_api.c: GET /api/... */
 int	web_api_get(const struct web_req *, struct web_resp *);
 /* web_act.c: POST /api/..., after the token and CSRF checks. */

@@ -1,8 +1,9 @@
 /* web_act.c: tq web's actions, POST /api/... once web_http.c has checked
- * the write token and the CSRF value: cancel, retry (one task, or every
- * failed one of a queue), purge. Each takes the path of its tq command
- * (store_cancel, store_retry and a reconciler pass, history_purge), and
- * each is logged with who asked. */
+ * the write token and the CSRF value: cancel (one task, or every
+ * scheduled one of a queue), retry (one task, or every failed one of a
+ * queue; a scheduled task runs now), purge. Each takes the path of its tq
+ * command (store_cancel, store_retry or store_run_now and a reconciler
+ * pass, history_purge), and each is logged with who asked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "cli.h"
 #include "web.h"
 
-#define RETRY_ALL_MAX	10000	/* failed tasks retried by one request */
+#define RETRY_ALL_MAX	10000	/* tasks retried (or cancelled) by one request */
 
 /* Publishes what a retry scheduled now rather than at the leader's next
  * tick, as tq retry does; a broker away leaves it to the reconciler. */
@@ -33,17 +34,26 @@ publish_now(void)
 	return "published";
 }
 
+/* store_cancel, with who asked as the task's error. */
+static int
+cancel_one(const struct web_req *r, const struct uuid *id,
+    enum task_state *st)
+{
+	char reason[128];
+
+	snprintf(reason, sizeof(reason), "cancelled by operator (tq web, %s)",
+	    r->remote);
+	return store_cancel(W.c.store, id, reason, st);
+}
+
 static int
 act_cancel(const struct web_req *r, struct web_resp *w, const char *idtxt,
     const struct uuid *id)
 {
 	enum task_state st;
-	char reason[128];
 	int rc;
 
-	snprintf(reason, sizeof(reason), "cancelled by operator (tq web, %s)",
-	    r->remote);
-	if ((rc = store_cancel(W.c.store, id, reason, &st)) == -1)
+	if ((rc = cancel_one(r, id, &st)) == -1)
 		return web_store_error(w);
 	log_info("event=web_action action=cancel task=%s remote=%s "
 	    "result=%s", idtxt, r->remote, rc == 0 ? "not_found" :
@@ -65,20 +75,67 @@ act_retry(const struct web_req *r, struct web_resp *w, const char *idtxt,
 	const char *pub;
 	int rc;
 
-	if ((rc = store_retry(W.c.store, id)) == -1)
+	/* As tq retry: a failed task again, a scheduled one now. */
+	if ((rc = store_retry_or_run(W.c.store, id)) == -1)
 		return web_store_error(w);
 	log_info("event=web_action action=retry task=%s remote=%s result=%s",
-	    idtxt, r->remote, rc ? "scheduled" : "not_failed");
+	    idtxt, r->remote, rc == 1 ? "scheduled" : rc == 2 ? "run_now" :
+	    "not_failed");
 	if (rc == 0)
-		return web_error(w, 409, "task %s is not failed", idtxt);
+		return web_error(w, 409, "task %s is neither failed nor "
+		    "scheduled with a due time", idtxt);
 	pub = publish_now();
 	w->json = json_pack("{s:s, s:i, s:s}", "id", idtxt, "retried", 1,
 	    "publish", pub);
 	return 0;
 }
 
+/* The bulk actions: which tasks (of the queue asked, or all), and what
+ * is done to each, as tq retry and tq cancel do it. */
+struct bulk {
+	const char	*path, *action, *done; /* "retry-failed", its log's
+					   name, what its count says */
+	int		(*list)(struct store *, const char *queue, size_t max,
+			    struct uuid **ids);
+	int		(*one)(const struct web_req *, const struct uuid *);
+	int		 publish;	/* a reconciler pass after */
+};
+
 static int
-act_retry_failed(const struct web_req *r, struct web_resp *w)
+bulk_retry(const struct web_req *r, const struct uuid *id)
+{
+	return store_retry(W.c.store, id);
+}
+
+static int
+bulk_run_now(const struct web_req *r, const struct uuid *id)
+{
+	return store_run_now(W.c.store, id);
+}
+
+static int
+bulk_cancel(const struct web_req *r, const struct uuid *id)
+{
+	enum task_state st;
+	int rc;
+
+	if ((rc = cancel_one(r, id, &st)) <= 0)
+		return rc;
+	return st == TS_CANCELLED;
+}
+
+static const struct bulk bulks[] = {
+	{ "retry-failed", "retry_failed", "retried", store_failed, bulk_retry,
+	    1 },
+	{ "run-scheduled", "run_scheduled", "run_now", store_scheduled,
+	    bulk_run_now, 1 },
+	{ "cancel-scheduled", "cancel_scheduled", "cancelled", store_scheduled,
+	    bulk_cancel, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, 0 },
+};
+
+static int
+act_bulk(const struct web_req *r, struct web_resp *w, const struct bulk *b)
 {
 	const char *queue = web_arg(r, "queue", "");
 	struct uuid *ids = NULL;
@@ -86,24 +143,24 @@ act_retry_failed(const struct web_req *r, struct web_resp *w)
 
 	if (queue[0] && !task_name_ok(queue, TASK_QUEUE_MAX))
 		return web_error(w, 400, "queue: bad queue name");
-	if ((n = store_failed(W.c.store, queue[0] ? queue : NULL,
-	    RETRY_ALL_MAX, &ids)) == -1)
+	if ((n = b->list(W.c.store, queue[0] ? queue : NULL, RETRY_ALL_MAX,
+	    &ids)) == -1)
 		return web_store_error(w);
 	for (i = 0; i < n; i++) {
-		if ((rc = store_retry(W.c.store, &ids[i])) == -1) {
+		if ((rc = b->one(r, &ids[i])) == -1) {
 			free(ids);
-			log_info("event=web_action action=retry_failed "
-			    "queue=%s remote=%s retried=%d result=error",
-			    queue[0] ? queue : "*", r->remote, done);
+			log_info("event=web_action action=%s queue=%s "
+			    "remote=%s %s=%d result=error", b->action,
+			    queue[0] ? queue : "*", r->remote, b->done, done);
 			return web_store_error(w);
 		}
 		done += rc;
 	}
 	free(ids);
-	log_info("event=web_action action=retry_failed queue=%s remote=%s "
-	    "retried=%d", queue[0] ? queue : "*", r->remote, done);
-	w->json = json_pack("{s:i, s:s}", "retried", done, "publish",
-	    done ? publish_now() : "nothing");
+	log_info("event=web_action action=%s queue=%s remote=%s %s=%d",
+	    b->action, queue[0] ? queue : "*", r->remote, b->done, done);
+	w->json = json_pack("{s:i, s:s}", b->done, done, "publish",
+	    done && b->publish ? publish_now() : "nothing");
 	return 0;
 }
 
@@ -144,11 +201,13 @@ web_act_post(const struct web_req *r, struct web_resp *w)
 	char idtxt[UUID_STRLEN + 1];
 	const char *p = r->path, *verb;
 	struct uuid id;
+	int i;
 
 	if (client_store(&W.c) == -1)
 		return web_error(w, W.c.err_temp ? 503 : 500, "%s", W.c.err);
-	if (strcmp(p, "retry-failed") == 0)
-		return act_retry_failed(r, w);
+	for (i = 0; bulks[i].path != NULL; i++)
+		if (strcmp(p, bulks[i].path) == 0)
+			return act_bulk(r, w, &bulks[i]);
 	if (strcmp(p, "purge") == 0)
 		return act_purge(r, w);
 	if (strncmp(p, "tasks/", 6) != 0 || strlen(p) < 6 + UUID_STRLEN + 2 ||

@@ -176,10 +176,19 @@ api_nodes(const struct web_req *r, struct web_resp *w)
 	arr = table_json(&tn, nodes);
 	for (i = 0; i < tn.n; i++) {
 		const char *age = store_cell(&tn, i, 3);
+		json_t *o = json_array_get(arr, i), *info;
 
-		json_object_set_new(json_array_get(arr, i), "live",
-		    json_boolean(age && strtoll(age, NULL, 10) <
-		    cfg.node_timeout_ms));
+		json_object_set_new(o, "live", json_boolean(age &&
+		    strtoll(age, NULL, 10) < cfg.node_timeout_ms));
+		/* info: the instance, then what the supervisor tells of
+		 * its workers. */
+		if ((info = web_node_info(store_cell(&tn, i, 4))) != NULL) {
+			json_object_set(o, "info", json_object_get(info,
+			    "instance"));
+			json_object_del(info, "instance");
+			json_object_update(o, info);
+			json_decref(info);
+		}
 	}
 	w->json = json_pack("{s:o, s:o, s:o, s:I}", "nodes", arr, "leaders",
 	    table_json(&tl, leader), "running", table_json(&tr, running),
@@ -192,7 +201,7 @@ api_nodes(const struct web_req *r, struct web_resp *w)
 
 static const char *const task_cols[] = { "id", "queue", "name", "state",
 	"#attempts", "#max_attempts", "#progress", "created_at", "finished_at",
-	"error", NULL };
+	"error", "due_at", "#waiting", NULL };
 
 static int
 api_tasks(const struct web_req *r, struct web_resp *w)
@@ -253,7 +262,7 @@ api_task(const struct web_req *r, struct web_resp *w, const char *idtxt,
 {
 	static const char *const runs[] = { "#fence", "#attempt", "owner",
 		"outcome", "error", "started_at", "finished_at", NULL };
-	static const char *const deps[] = { "id", "state", NULL };
+	static const char *const deps[] = { "id", "state", "name", NULL };
 	static const char *const cron[] = { "name", "tick", NULL };
 	struct store_table tr = STORE_TABLE_INIT, tp = STORE_TABLE_INIT,
 	    tc = STORE_TABLE_INIT, tk = STORE_TABLE_INIT;

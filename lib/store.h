@@ -211,8 +211,15 @@ int	store_renew_owners(struct store *, const char *const *owners, size_t n,
 int	store_node_join(struct store *, const char *node, const char *instance,
 	    int64_t stale_ms, int (*is_dead)(const char *info),
 	    char *held, size_t heldsz);
-/* Keeps the row fresh; 0, or -1 (also when another instance took it). */
-int	store_node_beat(struct store *, const char *node, const char *instance);
+/* tq_nodes.info: the instance, then (after a '|') what the supervisor
+ * tells of its workers (supervisor/db.c says how), in this many
+ * characters at most. The instance alone is the row's fence. */
+#define STORE_NODE_INFO_MAX	255
+/* Keeps the row fresh and its workers' text (may be ""; cut when instance
+ * and text do not fit together); 0, or -1 (also when another instance
+ * took the row). */
+int	store_node_beat(struct store *, const char *node, const char *instance,
+	    const char *workers);
 int	store_node_leave(struct store *, const char *node, const char *instance);
 /* Names of nodes not seen within stale_ms; returns count or -1. */
 int	store_dead_nodes(struct store *, int64_t stale_ms, char (**names)[129]);
@@ -247,6 +254,17 @@ int	store_cancel_asked(struct store *, const char *const *owners, size_t n,
 /* An operator's retry of a failed task: scheduled at once with its
  * attempts reset. 1 done, 0 not failed (or no such task), -1. */
 int	store_retry(struct store *, const struct uuid *);
+/* An operator's "run now" of a scheduled task (a retry waiting for its
+ * backoff, or a delayed task): due at once, its attempts kept. Not a
+ * child that waits for its parents. 1 done, 0 not such a task, -1. */
+int	store_run_now(struct store *, const struct uuid *);
+/* What tq retry does to a task: store_retry when it is failed (1), else
+ * store_run_now (2); 0 when neither applies, -1. */
+int	store_retry_or_run(struct store *, const struct uuid *);
+/* Scheduled tasks (of queue, or all) that have a due time, soonest
+ * first, up to max: ids written. */
+int	store_scheduled(struct store *, const char *queue, size_t max,
+	    struct uuid **ids);
 /* Failed tasks (of queue, or all), newest first, up to max: ids written. */
 int	store_failed(struct store *, const char *queue, size_t max,
 	    struct uuid **ids);
@@ -449,7 +467,7 @@ int	store_web_running(struct store *, size_t max, struct store_table *);
  * among all) is applied to that window, so a page may hold fewer than
  * limit rows while *next is not "". Columns: id, queue, name, state,
  * attempts, max_attempts, progress, created_at, finished_at, error (its
- * head). Rows or -1 (a bad cursor is an error of the store, EINVAL-like,
+ * head), due_at, waiting (parents not finished). Rows or -1 (a bad cursor is an error of the store, EINVAL-like,
  * with store_err_temporary 0). */
 #define STORE_WEB_WINDOW	2000
 #define STORE_WEB_CURSOR	96

@@ -104,8 +104,10 @@ done:
 	return ret;
 }
 
-int
-store_retry(struct store *s, const struct uuid *id)
+/* One task's conditional UPDATE (sql has its id as the one parameter):
+ * 1 when it changed the row, 0 when the condition did not hold, -1. */
+static int
+update_task(struct store *s, const char *sql, const struct uuid *id)
 {
 	struct params p;
 	unsigned long long n = 0;
@@ -114,15 +116,22 @@ store_retry(struct store *s, const struct uuid *id)
 	if (params_init(&p, 1) == -1)
 		return oom(s);
 	p_id(&p, id);
-	/* The fence moves on: nothing of the old runs can land. */
-	st = stmt_run(s, "UPDATE tasks SET state = 'scheduled', attempts = 0, "
-	    "error = NULL, result = NULL, progress = 0, progress_msg = NULL, "
-	    "cancel_requested = 0, fence = fence + 1, finished_at = NULL, "
-	    "due_at = NOW(6) WHERE id = ? AND state = 'failed'", &p, &n);
+	st = stmt_run(s, sql, &p, &n);
 	params_release(&p);
 	if (st == NULL)
 		return -1;
 	return n == 1;
+}
+
+int
+store_retry(struct store *s, const struct uuid *id)
+{
+	/* The fence moves on: nothing of the old runs can land. */
+	return update_task(s, "UPDATE tasks SET state = 'scheduled', "
+	    "attempts = 0, error = NULL, result = NULL, progress = 0, "
+	    "progress_msg = NULL, cancel_requested = 0, fence = fence + 1, "
+	    "finished_at = NULL, due_at = NOW(6) WHERE id = ? AND "
+	    "state = 'failed'", id);
 }
 
 struct ids_scan {
@@ -138,6 +147,56 @@ id_row(void *arg, struct row *r)
 	if (is->n < is->max && r->len[0] == UUID_LEN)
 		memcpy(is->ids[is->n++].b, r->col[0], UUID_LEN);
 	return 0;
+}
+
+int
+store_run_now(struct store *s, const struct uuid *id)
+{
+	/* Only its due time moves: the leader publishes it as any due row,
+	 * and the claim fences it as ever. */
+	return update_task(s, "UPDATE tasks SET due_at = NOW(6) WHERE id = ? "
+	    "AND state = 'scheduled' AND waiting = 0 AND due_at IS NOT NULL",
+	    id);
+}
+
+int
+store_retry_or_run(struct store *s, const struct uuid *id)
+{
+	int rc;
+
+	if ((rc = store_retry(s, id)) != 0)
+		return rc;
+	if ((rc = store_run_now(s, id)) == 1)
+		return 2;
+	return rc;
+}
+
+int
+store_scheduled(struct store *s, const char *queue, size_t max,
+    struct uuid **ids)
+{
+	struct ids_scan is = { NULL, 0, max };
+	struct params p;
+	MYSQL_STMT *st;
+
+	*ids = NULL;
+	if ((is.ids = calloc(max ? max : 1, sizeof(*is.ids))) == NULL ||
+	    params_init(&p, 3) == -1) {
+		free(is.ids);
+		return oom(s);
+	}
+	p_str(&p, queue ? queue : "");
+	p_str(&p, queue ? queue : "");
+	p_int(&p, (long long)max);
+	if ((st = stmt_run(s, SQL_SCHEDULED_IDS, &p, NULL)) == NULL ||
+	    stmt_rows(s, st, id_row, &is) == -1) {
+		params_release(&p);
+		free(is.ids);
+		return -1;
+	}
+	params_release(&p);
+	*ids = is.ids;
+	return (int)is.n;
 }
 
 struct failed_scan {

@@ -404,6 +404,8 @@ again:
 	    "MICROSECOND, info FROM tq_nodes WHERE name = ? FOR UPDATE", &p,
 	    NULL)) == NULL || stmt_rows(s, st, node_row, &ns) == -1)
 		goto fail;
+	/* The instance is info up to a '|' (the workers' text follows). */
+	ns.info[strcspn(ns.info, "|")] = '\0';
 	if (ns.found && ns.live && strcmp(ns.info, instance) != 0 &&
 	    (is_dead == NULL || !is_dead(ns.info))) {
 		txn_rollback(s);
@@ -430,13 +432,23 @@ done:
 }
 
 int
-store_node_beat(struct store *s, const char *node, const char *instance)
+store_node_beat(struct store *s, const char *node, const char *instance,
+    const char *workers)
 {
+	char info[STORE_NODE_INFO_MAX + 1];
 	struct params p;
 	unsigned long long n = 0;
+	int len;
 
-	if (params_init(&p, 2) == -1)
+	/* A text that does not fit is left out whole: a cut one would
+	 * mislead, and a row too long for the column fails the beat. */
+	len = snprintf(info, sizeof(info), "%s%s%s", instance,
+	    workers[0] ? "|" : "", workers);
+	if (len < 0 || (size_t)len >= sizeof(info))
+		snprintf(info, sizeof(info), "%s", instance);
+	if (params_init(&p, 3) == -1)
 		return oom(s);
+	p_str(&p, info);
 	p_str(&p, node);
 	p_str(&p, instance);
 	if (stmt_run(s, SQL_NODE_BEAT, &p, &n) == NULL) {
@@ -464,8 +476,7 @@ store_node_leave(struct store *s, const char *node, const char *instance)
 		return oom(s);
 	p_str(&p, node);
 	p_str(&p, instance);
-	st = stmt_run(s, "DELETE FROM tq_nodes WHERE name = ? AND info = ?",
-	    &p, NULL);
+	st = stmt_run(s, SQL_NODE_LEAVE, &p, NULL);
 	params_release(&p);
 	return st == NULL ? -1 : 0;
 }

@@ -44,8 +44,13 @@
 #define SQL_DEAD_NODES \
 	"SELECT name FROM tq_nodes WHERE seen_at < NOW(6) - " \
 	"INTERVAL ? * 1000 MICROSECOND"
+/* The row's instance is info up to a '|' (store.h). */
 #define SQL_NODE_BEAT \
-	"UPDATE tq_nodes SET seen_at = NOW(6) WHERE name = ? AND info = ?"
+	"UPDATE tq_nodes SET seen_at = NOW(6), info = ? WHERE name = ? AND " \
+	"SUBSTRING_INDEX(info, '|', 1) = ?"
+#define SQL_NODE_LEAVE \
+	"DELETE FROM tq_nodes WHERE name = ? AND " \
+	"SUBSTRING_INDEX(info, '|', 1) = ?"
 #define SQL_CRON_DUE \
 	"SELECT name, spec, queue, task, payload, " \
 	"UNIX_TIMESTAMP(next_tick) DIV 1 FROM tq_cron " \
@@ -97,6 +102,11 @@
 	"SELECT DISTINCT d.parent FROM task_deps d STRAIGHT_JOIN tasks c " \
 	"ON c.id = d.child WHERE c.state IN ('pending', 'queued', " \
 	"'scheduled', 'running') AND d.parent IN ("
+/* Scheduled tasks with a due time (not children waiting for parents),
+ * soonest first: a range of (state, due_at). */
+#define SQL_SCHEDULED_IDS \
+	"SELECT id FROM tasks WHERE state = 'scheduled' AND due_at IS NOT " \
+	"NULL AND (? = '' OR queue = ?) ORDER BY due_at LIMIT ?"
 #define SQL_FAILED_QUEUE \
 	"SELECT id, UNIX_TIMESTAMP(finished_at) FROM tasks " \
 	"WHERE state = 'failed' AND queue = ? ORDER BY finished_at DESC LIMIT ?"
@@ -120,7 +130,8 @@
 #define WEB_TASK_COLS \
 	"SELECT id, queue, name, state, attempts, max_attempts, progress, " \
 	WEB_TS("created_at") ", " WEB_TS("finished_at") ", " \
-	"LEFT(error, 300), DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s.%f') " \
+	"LEFT(error, 300), " WEB_TS("due_at") ", waiting, " \
+	"DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s.%f') " \
 	"FROM tasks "
 #define SQL_WEB_TASKS_ANY \
 	WEB_TASK_COLS "WHERE id < ? ORDER BY id DESC LIMIT ?"
@@ -148,10 +159,10 @@
 	WEB_TS("started_at") ", " WEB_TS("finished_at") " FROM task_runs " \
 	"WHERE task_id = ? ORDER BY fence DESC LIMIT 100"
 #define SQL_WEB_PARENTS \
-	"SELECT d.parent, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"SELECT d.parent, t.state, t.name FROM task_deps d LEFT JOIN tasks t " \
 	"ON t.id = d.parent WHERE d.child = ? LIMIT 100"
 #define SQL_WEB_CHILDREN \
-	"SELECT d.child, t.state FROM task_deps d LEFT JOIN tasks t " \
+	"SELECT d.child, t.state, t.name FROM task_deps d LEFT JOIN tasks t " \
 	"ON t.id = d.child WHERE d.parent = ? LIMIT 100"
 #define SQL_WEB_CRON_OF \
 	"SELECT name, DATE_FORMAT(tick, '%Y-%m-%dT%H:%i:%sZ') " \

@@ -186,7 +186,7 @@ store_web_cron_ticks(struct store *s, const char *name, size_t max,
 /* ---- the task list ---- */
 
 /* Column numbers of WEB_TASK_COLS. */
-enum { TC_ID, TC_QUEUE, TC_NAME, TC_STATE, TC_AT = 10, TC_NCOL };
+enum { TC_ID, TC_QUEUE, TC_NAME, TC_STATE, TC_AT = 12, TC_NCOL };
 
 /* A place in the list: newest first by (at, id) where at is a finishing
  * time (one terminal state), else by id alone (at ""). */

@@ -126,7 +126,7 @@ workers_json(void)
 			if (sl->cur_set)
 				uuid_fmt(&sl->cur, idtxt);
 			w = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I, s:i, "
-			    "s:I, s:I, s:I}", "node", S.node, "pool",
+			    "s:i, s:I, s:I, s:I}", "node", S.node, "pool",
 			    p->conf.name, "slot", j, "pid", (int)sl->pid,
 			    "state", sl->st == SL_DOWN ? (p->failing ?
 			    "failing" : "down") : sl->st == SL_STOPPING ?
@@ -135,6 +135,7 @@ workers_json(void)
 			    "heartbeat_age_ms", sl->st == SL_DOWN ?
 			    (json_int_t)-1 : (json_int_t)(now - sl->last_hb),
 			    "restarts", (int)sl->restarts,
+			    "hang_kills", (int)sl->hang_kills,
 			    "rss_kb", (json_int_t)sl->rss_kb,
 			    "succeeded", (json_int_t)sl->succeeded,
 			    "failed", (json_int_t)sl->failed);

@@ -481,8 +481,13 @@ db_main(void *arg)
 			if (C.store && joined)
 				do_releases();
 			if (C.store && joined && now >= next_beat) {
+				char info[sizeof(S.node_info)];
+
+				pthread_mutex_lock(&S.mu);
+				memcpy(info, S.node_info, sizeof(info));
+				pthread_mutex_unlock(&S.mu);
 				if (store_node_beat(C.store, S.node,
-				    S.instance) == -1) {
+				    S.instance, info) == -1) {
 					/* Taken over: the leader thought us
 					 * dead and took our tasks (our late
 					 * results are fenced off); join
@@ -630,5 +635,82 @@ db_owners_update(void)
 				memcpy(S.owners[S.nowners++], sl->owner,
 				    sizeof(sl->owner));
 		}
+	pthread_mutex_unlock(&S.mu);
+}
+
+/* One worker in the node row: a state letter (i idle, b busy, d draining,
+ * n starting, s stopping, x down, f down in a failing pool), then
+ * pid/rss_kb/restarts/hang_kills/heartbeat_age_s (pid 0 when down). */
+static void
+worker_item(const struct pool *p, const struct slot *sl, int64_t now,
+    char *out, size_t outsz)
+{
+	static const char up[] = "ibd";
+	char st;
+
+	if (sl->st == SL_DOWN)
+		st = p->failing ? 'f' : 'x';
+	else if (sl->st == SL_STOPPING)
+		st = 's';
+	else
+		st = sl->hello ? up[sl->wstate % 3] : 'n';
+	snprintf(out, outsz, "%c%d/%lu/%u/%u/%lld", st,
+	    sl->st == SL_DOWN ? 0 : (int)sl->pid, (unsigned long)sl->rss_kb,
+	    sl->restarts, sl->hang_kills, sl->st == SL_DOWN ? 0LL :
+	    (long long)((now - sl->last_hb) / 1000));
+}
+
+/* Appends item to text (len of it so far) if it fits in room: 1, else 0. */
+static int
+info_add(char *text, size_t *len, size_t room, const char *item)
+{
+	size_t n = strlen(item);
+
+	if (*len + n > room)
+		return 0;
+	memcpy(text + *len, item, n + 1);
+	*len += n;
+	return 1;
+}
+
+/* The node row's text of the workers (after the instance and a '|'), so
+ * that tq web, on any machine, shows what only this supervisor knows. Per
+ * pool "NAME=RESTARTS/HANG_KILLS/FAILING;" then its workers (worker_item)
+ * separated by ','; pools separated by ' '. What does not fit the column
+ * is counted at the end as " +N" (N workers left out). Names are
+ * [A-Za-z0-9._:-] (task_name_ok): none of the separators. */
+void
+db_node_info(void)
+{
+	char text[STORE_NODE_INFO_MAX + 1], item[POOL_NAME_MAX + 64], w[64];
+	size_t room, len = 0, n;
+	int64_t now = now_ms();
+	unsigned left = 0;
+	int i, j;
+
+	/* Less the instance, its '|', and room for " +NNN". */
+	n = strlen(S.instance) + 1 + 5;
+	room = n < STORE_NODE_INFO_MAX ? STORE_NODE_INFO_MAX - n : 0;
+	text[0] = '\0';
+	for (i = 0; i < S.npools; i++) {
+		const struct pool *p = S.pools[i];
+
+		snprintf(item, sizeof(item), "%s%s=%lu/%lu/%d;", len ? " " : "",
+		    p->conf.name, p->total_restarts, p->hang_kills, p->failing);
+		if (left > 0 || !info_add(text, &len, room, item)) {
+			left += (unsigned)p->nslots;
+			continue;
+		}
+		for (j = 0; j < p->nslots; j++) {
+			worker_item(p, &p->slots[j], now, w, sizeof(w));
+			snprintf(item, sizeof(item), "%s%s", j ? "," : "", w);
+			if (left > 0 || !info_add(text, &len, room, item))
+				left++;
+		}
+	}
+	if (left > 0)
+		snprintf(text + len, sizeof(text) - len, " +%u", left);
+	pthread_mutex_lock(&S.mu);
+	memcpy(S.node_info, text, sizeof(S.node_info));
 	pthread_mutex_unlock(&S.mu);
 }

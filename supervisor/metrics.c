@@ -1,29 +1,40 @@
 /*
- * metrics.c: Prometheus text at /metrics on a local port, served from the
- * main loop: HTTP/1.0, one short GET per connection. (A library server
- * such as libmicrohttpd pulls TLS libraries in and costs the supervisor
- * about 3 MB of its 8 MB budget.) The main loop renders the node's side
- * once a second, with the counters of finished tasks its workers report
- * (TASK_DONE frames); the database thread of the leader adds the live
- * counts every few seconds; a scrape only copies the two texts.
+ * metrics.c: Prometheus text at /metrics on a local port, served over
+ * libmicrohttpd (the HTTP stack tq web uses too) from the main loop: the
+ * daemon runs in MHD's external epoll mode, so its one epoll descriptor
+ * sits in the supervisor's loop and no thread of its own is started. Its
+ * library pages (and GnuTLS's) are shared and clean: the supervisor's own
+ * cost is its anonymous memory, which make bench's rss stage reports. The
+ * main loop renders the node's side once a second, with the counters of
+ * finished tasks its workers report (TASK_DONE frames); the database
+ * thread of the leader adds the live counts every few seconds; a scrape
+ * only copies the two texts.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+
+#include <microhttpd.h>
 
 #include "log.h"
 #include "supervisor.h"
 #include "tally.h"
 #include "util.h"
 
-static int lfd = -1;
+/* A scrape is one short GET: a connection that sends nothing for this
+ * long is closed, and a few at a time are enough for any Prometheus. */
+#define METRICS_TIMEOUT_S	5
+#define METRICS_CONNS		16
+#define METRICS_CONN_MEM	(16 * 1024)
+#define METRICS_TYPE		"text/plain; version=0.0.4"
+
+static struct MHD_Daemon *mhd;
 static pthread_mutex_t mmu = PTHREAD_MUTEX_INITIALIZER;
 static struct buf node_text = BUF_INIT, db_text = BUF_INIT;
 /* Finished tasks by (queue, name): the main loop adds, the database
@@ -70,63 +81,97 @@ metrics_untake(const struct rollup_row *r, size_t n)
 	pthread_mutex_unlock(&tmu);
 }
 
-/* One request per connection: read what fits, answer, close. Requests are
- * tiny and local; a peer that sends nothing is cut off by the timeout. */
-void
-metrics_accept(void)
+static enum MHD_Result
+answer(struct MHD_Connection *conn, unsigned status, char *text, size_t len)
 {
-	char req[1024], head[256], *sp;
-	struct buf out = BUF_INIT;
-	const char *status = "200 OK";
-	ssize_t n;
-	size_t off;
-	int fd;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
-		if (read_request(fd, req, sizeof(req), 200) <= 0) {
-			close(fd);
-			continue;
-		}
-		buf_reset(&out);
-		if (strncmp(req, "GET ", 4) != 0 && strncmp(req, "HEAD ", 5) != 0) {
-			status = "405 Method Not Allowed";
-			buf_printf(&out, "GET /metrics\n");
-		} else if ((sp = strchr(req, ' ')) == NULL ||
-		    (strncmp(sp + 1, "/metrics ", 9) != 0 &&
-		    strncmp(sp + 1, "/metrics?", 9) != 0)) {
-			status = "404 Not Found";
-			buf_printf(&out, "see /metrics\n");
-		} else {
-			status = "200 OK";
-			pthread_mutex_lock(&mmu);
-			buf_append(&out, node_text.data ? node_text.data : "",
-			    node_text.len);
-			buf_append(&out, db_text.data ? db_text.data : "",
-			    db_text.len);
-			pthread_mutex_unlock(&mmu);
-		}
-		snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: "
-		    "text/plain; version=0.0.4\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n", status, out.len);
-		if (write(fd, head, strlen(head)) > 0 &&
-		    strncmp(req, "HEAD ", 5) != 0)
-			for (off = 0; off < out.len; off += (size_t)n)
-				if ((n = write(fd, out.data + off, out.len -
-				    off)) <= 0)
-					break;
-		close(fd);
+	if ((r = MHD_create_response_from_buffer(len, text,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(text);
+		return MHD_NO;
 	}
-	buf_release(&out);
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    METRICS_TYPE) == MHD_NO || (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") ==
+	    MHD_NO)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+answer_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	char *copy;
+
+	if ((copy = strdup(text)) == NULL)
+		return MHD_NO;
+	return answer(conn, status, copy, strlen(copy));
+}
+
+/* GET or HEAD /metrics (a query string is ignored, as before); anything
+ * else is 405 or 404. MHD leaves the body out of a HEAD's answer. */
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_len, void **state)
+{
+	struct buf out = BUF_INIT;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "GET /metrics\n");
+	if (strcmp(url, "/metrics") != 0)
+		return answer_text(conn, MHD_HTTP_NOT_FOUND, "see /metrics\n");
+	pthread_mutex_lock(&mmu);
+	if (buf_append(&out, node_text.data ? node_text.data : "",
+	    node_text.len) == -1 || buf_append(&out, db_text.data ?
+	    db_text.data : "", db_text.len) == -1) {
+		pthread_mutex_unlock(&mmu);
+		buf_release(&out);
+		return MHD_NO;
+	}
+	pthread_mutex_unlock(&mmu);
+	return answer(conn, MHD_HTTP_OK, out.data, out.len);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	if (n > 0 && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	log_warnx("event=metrics_http error=\"%s\"", msg);
+}
+
+/* What the metrics descriptor's readiness asks for, and the connections'
+ * timeouts: the main loop calls it when the descriptor is ready and once a
+ * second. */
+void
+metrics_run(void)
+{
+	if (mhd != NULL && MHD_run(mhd) == MHD_NO)
+		log_warnx("event=metrics_http error=\"MHD_run failed\"");
 }
 
 int
 metrics_start(const char *listen_on)
 {
+	const union MHD_DaemonInfo *info;
 	struct sockaddr_in sa;
 	char host[64], *colon;
 	const char *errstr;
 	long long port;
-	int one = 1;
 
 	if (listen_on[0] == '\0' || strcmp(listen_on, "off") == 0)
 		return -2;
@@ -147,27 +192,32 @@ metrics_start(const char *listen_on)
 		log_error("metrics_listen: \"%s\" is not an IPv4 address", host);
 		return -1;
 	}
-	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(lfd, (struct sockaddr *)&sa,
-	    sizeof(sa)) == -1 || listen(lfd, 16) == -1) {
+	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    (uint16_t)port, NULL, NULL, handle, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_CONN_MEM,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (mhd == NULL || (info = MHD_get_daemon_info(mhd,
+	    MHD_DAEMON_INFO_EPOLL_FD)) == NULL || info->epoll_fd < 0) {
 		/* Not worth failing the node for: say so and go on. */
-		log_warn("event=metrics_unavailable listen=%s", listen_on);
-		if (lfd != -1)
-			close(lfd);
-		lfd = -1;
+		log_warnx("event=metrics_unavailable listen=%s", listen_on);
+		metrics_stop();
 		return -2;
 	}
 	log_info("event=metrics listen=http://%s/metrics", listen_on);
-	return lfd;
+	return info->epoll_fd;
 }
 
 void
 metrics_stop(void)
 {
-	if (lfd != -1)
-		close(lfd);
-	lfd = -1;
+	if (mhd != NULL)
+		MHD_stop_daemon(mhd);
+	mhd = NULL;
 }
 
 void
@@ -215,7 +265,7 @@ metrics_render(void)
 	char labels[200];
 	int i, j;
 
-	if (lfd == -1)
+	if (mhd == NULL)
 		return;
 #define H(name, type, help) \
 	buf_printf(&b, "# HELP " name " " help "\n# TYPE " name " " type "\n")

@@ -582,6 +582,7 @@ pool_tick(struct pool *p, int64_t now)
 				    p->conf.name, i, (int)sl->pid,
 				    (long long)(now - sl->last_hb));
 				sl->hang_killed = 1;
+				sl->hang_kills++;
 				p->hang_kills++;
 				group_kill(sl, SIGKILL);
 			}

@@ -344,6 +344,8 @@ run(void)
 			break;
 		if (now >= next_metrics) {
 			metrics_render();
+			metrics_run();	/* the connections' timeouts */
+			db_node_info();
 			next_metrics = now + 1000;
 		}
 		if (dog_ms > 0 && now >= next_dog) {
@@ -379,7 +381,7 @@ run(void)
 			} else if (ev[i].data.fd == lfd) {
 				control_accept(lfd);
 			} else if (mfd >= 0 && ev[i].data.fd == mfd) {
-				metrics_accept();
+				metrics_run();
 			} else if ((sl = slot_by_fd(ev[i].data.fd)) != NULL) {
 				slot_frame(sl);
 			}

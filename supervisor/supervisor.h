@@ -11,6 +11,7 @@
 #include "config.h"
 #include "policy.h"
 #include "proto.h"
+#include "store.h"
 #include "uuid.h"
 
 #define POOL_NAME_MAX	64
@@ -41,6 +42,7 @@ struct slot {
 	int64_t		 kill_at;	/* KILL the group at (0: not yet) */
 	unsigned	 quick;		/* consecutive short lives */
 	unsigned	 restarts;
+	unsigned	 hang_kills;	/* of this slot's workers */
 	int		 hang_killed;
 	int		 retire;	/* drop the slot after it stops */
 	/* from the last heartbeat and task frames */
@@ -115,6 +117,8 @@ struct sup {
 	size_t		 nrq, caprq;
 	char		 (*owners)[PROTO_OWNER_MAX + 1];	/* live */
 	size_t		 nowners;
+	/* the workers' text for the node row (db_node_info) */
+	char		 node_info[STORE_NODE_INFO_MAX + 1];
 	int		 db_quit;
 	int		 db_idle;	/* no release waiting */
 	int		 leader;
@@ -151,12 +155,16 @@ void	db_start(void);
 void	db_stop(void);
 void	db_release(const struct slot *, const char *reason);
 void	db_owners_update(void);
+/* The workers' figures, for the node row's next beat (main loop). */
+void	db_node_info(void);
 void	cancels_send(void);
 
 /* metrics.c */
-/* The listening socket (watch it), -2 when off or unavailable, -1 bad. */
+/* The HTTP daemon's epoll descriptor (watch it), -2 when off or
+ * unavailable, -1 bad. */
 int	metrics_start(const char *listen);
-void	metrics_accept(void);
+/* Serves what is ready on it, and closes idle connections. */
+void	metrics_run(void);
 void	metrics_stop(void);
 void	metrics_render(void);
 /* The leader's live counts and retention figures (none elsewhere). */

@@ -158,23 +158,35 @@ function filtersFromHash() {
   return Object.fromEntries(new URLSearchParams(q));
 }
 
-function taskRows(tasks, withRetry) {
+/* When a scheduled task runs: in how long, or after its parents. */
+function dueText(t) {
+  if (t.waiting > 0) return 'after ' + t.waiting + ' parent' + (t.waiting > 1 ? 's' : '');
+  if (!t.due_at) return '—';
+  const s = Math.round((Date.parse(t.due_at) - Date.now()) / 1000);
+  return fmtTime(t.due_at) + (s > 0 ? ' (in ' + s + ' s)' : ' (due)');
+}
+
+function taskRows(tasks, kind) {
+  const sched = kind === 'scheduled';
   return tasks.map((t) => el('tr', { 'data-id': t.id, 'data-state': t.state },
     el('td', {}, taskLink(t.id)), el('td', {}, t.queue), el('td', {}, t.name),
     el('td', {}, stateBadge(t.state)), el('td', { class: 'num' }, t.attempts + '/' + t.max_attempts),
-    el('td', {}, fmtTime(t.created_at)), el('td', {}, fmtTime(t.finished_at)),
+    el('td', {}, fmtTime(t.created_at)), sched ? el('td', { 'data-due': t.due_at || '' }, dueText(t)) : el('td', {}, fmtTime(t.finished_at)),
     el('td', { class: 'wrap' }, t.error || ''),
-    withRetry ? el('td', {}, action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried')) : null));
+    kind === 'failed' ? el('td', {}, action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried')) : null,
+    sched ? el('td', {}, t.waiting > 0 ? '' : action('Run now', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'due now')) : null));
 }
+
+const LIST_TITLE = { tasks: 'Tasks', failed: 'Failed', scheduled: 'Scheduled' };
 
 function taskList(kind) {
   return {
-    title: kind === 'failed' ? 'Failed' : 'Tasks',
+    title: LIST_TITLE[kind],
     cursor: '', stack: [],
     async load() {
       const f = filtersFromHash();
       const p = new URLSearchParams();
-      if (kind === 'failed') p.set('state', 'failed');
+      if (kind !== 'tasks') p.set('state', kind);
       else if (f.state) p.set('state', f.state);
       if (f.queue) p.set('queue', f.queue);
       if (f.name) p.set('name', f.name);
@@ -203,41 +215,52 @@ function taskList(kind) {
         S.queues.map((q) => el('option', { value: q, selected: q === f.queue }, q)));
       const form = el('form', { class: 'filters', onsubmit: go },
         el('label', {}, 'queue', qsel),
-        kind === 'failed' ? null : el('label', {}, 'state', el('select', { name: 'state' },
+        kind !== 'tasks' ? null : el('label', {}, 'state', el('select', { name: 'state' },
           el('option', { value: '' }, 'any'), STATES.map((s) => el('option', { value: s, selected: s === f.state }, s)))),
         el('label', {}, 'name', el('input', { name: 'name', value: f.name || '', size: 16 })),
-        kind === 'failed' ? null : el('label', {}, 'id', el('input', { name: 'id', size: 36, class: 'mono' })),
+        kind !== 'tasks' ? null : el('label', {}, 'id', el('input', { name: 'id', size: 36, class: 'mono' })),
         el('button', { type: 'submit' }, 'Filter'));
-      const head = ['id', 'queue', 'name', 'state', { t: 'attempts', num: true }, 'created', 'finished', 'error'];
-      if (kind === 'failed') head.push('');
+      const head = ['id', 'queue', 'name', 'state', { t: 'attempts', num: true }, 'created',
+        kind === 'scheduled' ? 'due' : 'finished', kind === 'scheduled' ? 'last error' : 'error'];
+      if (kind !== 'tasks') head.push('');
       const pager = el('div', { class: 'filters' },
         el('button', { type: 'button', disabled: !this.cursor, onclick: () => { this.cursor = ''; this.stack = []; refresh(); } }, 'Newest'),
         el('button', { type: 'button', disabled: !this.stack.length, onclick: () => { this.cursor = this.stack.pop() || ''; refresh(); } }, 'Newer'),
         el('button', { type: 'button', id: 'older', disabled: !d.next, onclick: () => { this.stack.push(this.cursor); this.cursor = d.next; refresh(); } }, 'Older'),
         el('span', { class: 'muted' }, d.tasks.length + ' shown' + (d.next ? '' : ', end of list')));
       const kids = [el('h1', {}, this.title), form];
-      if (kind === 'failed') {
+      const ofq = f.queue ? ' of ' + f.queue : '';
+      const qarg = f.queue ? 'queue=' + encodeURIComponent(f.queue) : '';
+      if (kind === 'failed')
+        kids.push(el('div', { class: 'filters' },
+          action('Retry all failed' + ofq, 'primary', () => post('retry-failed' + (qarg ? '?' + qarg : '')),
+            (r) => r.retried + ' retried'),
+          action('Purge failed older than 7d' + ofq, 'danger',
+            () => post('purge?state=failed&older_than=7d' + (qarg ? '&' + qarg : '')),
+            (r) => r.purged + ' purged')));
+      if (kind === 'scheduled')
+        kids.push(el('div', { class: 'filters' },
+          action('Run all scheduled now' + ofq, 'primary', () => post('run-scheduled' + (qarg ? '?' + qarg : '')),
+            (r) => r.run_now + ' due now'),
+          action('Cancel all scheduled' + ofq, 'danger', () => post('cancel-scheduled' + (qarg ? '?' + qarg : '')),
+            (r) => r.cancelled + ' cancelled'),
+          el('span', { class: 'muted' }, 'children waiting for their parents are left as they are; cancelled tasks are purged as any')));
+      if (kind !== 'tasks') {
         const groups = {};
         d.tasks.forEach((t) => { const k = (t.error || '').slice(0, 120); groups[k] = (groups[k] || 0) + 1; });
-        kids.push(el('div', { class: 'filters' },
-          action('Retry all failed' + (f.queue ? ' of ' + f.queue : ''), 'primary',
-            () => post('retry-failed' + (f.queue ? '?queue=' + encodeURIComponent(f.queue) : '')),
-            (r) => r.retried + ' retried'),
-          action('Purge failed older than 7d' + (f.queue ? ' of ' + f.queue : ''), 'danger',
-            () => post('purge?state=failed&older_than=7d' + (f.queue ? '&queue=' + encodeURIComponent(f.queue) : '')),
-            (r) => r.purged + ' purged')));
         kids.push(el('h2', {}, 'By error (this page)'),
           table(['error', { t: 'tasks', num: true }], Object.entries(groups).map(([k, n]) =>
             el('tr', {}, el('td', { class: 'wrap' }, k || '(none)'), el('td', { class: 'num' }, n)))));
         kids.push(el('h2', {}, 'Tasks'));
       }
-      kids.push(table(head, taskRows(d.tasks, kind === 'failed'), { id: 'tasks' }), pager);
+      kids.push(table(head, taskRows(d.tasks, kind), { id: 'tasks' }), pager);
       put(v, ...kids);
     },
   };
 }
 views.tasks = taskList('tasks');
 views.failed = taskList('failed');
+views.scheduled = taskList('scheduled');
 
 views.task = {
   title: 'Task',
@@ -250,7 +273,17 @@ views.task = {
     const acts = el('div', { class: 'filters' });
     if (LIVE.includes(t.state)) acts.append(action('Cancel', 'danger', () => post('tasks/' + t.id + '/cancel'), (r) => r.state));
     if (t.state === 'failed') acts.append(action('Retry', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'retried'));
-    const deps = (list) => list.length ? el('ul', {}, list.map((d) => el('li', {}, taskLink(d.id), ' ', stateBadge(d.state)))) : el('span', { class: 'muted' }, 'none');
+    if (t.state === 'scheduled' && t.due_at) acts.append(action('Run now', 'primary', () => post('tasks/' + t.id + '/retry'), () => 'due now'));
+    /* --after: parents, this task, children, as three columns of
+       linked boxes joined by arrows (at most 100 a side). */
+    const node = (d, cls) => el('div', { class: 'dep ' + (cls || ''), 'data-dep': d.id },
+      cls === 'self' ? el('span', { class: 'mono' }, '…' + d.id.slice(-12)) : taskLink(d.id, '…' + d.id.slice(-12)),
+      el('div', {}, d.name || '(deleted)', ' ', stateBadge(d.state)));
+    const col = (list, what) => el('div', { class: 'dep-col', id: what },
+      list.length ? list.map((d) => node(d)) : el('span', { class: 'muted' }, what === 'parents' ? 'no parents' : 'no children'),
+      list.length >= 100 ? el('span', { class: 'muted' }, 'first 100') : null);
+    const graph = el('div', { class: 'dep-graph', id: 'deps' }, col(t.parents, 'parents'), el('div', { class: 'dep-arrow' }, t.parents.length ? '→' : ''),
+      el('div', { class: 'dep-col' }, node(t, 'self')), el('div', { class: 'dep-arrow' }, t.children.length ? '→' : ''), col(t.children, 'children'));
     const kv = [['id', el('span', { class: 'mono' }, t.id)], ['queue', t.queue], ['name', t.name],
       ['state', stateBadge(t.state)], ['attempts', t.attempts + ' of ' + t.max_attempts],
       ['progress', el('span', { id: 'progress', 'data-progress': t.progress }, bar(t.progress), ' ' + t.progress + '% ' + (t.progress_message || ''))],
@@ -267,34 +300,68 @@ views.task = {
         t.runs.map((r) => el('tr', {}, el('td', { class: 'num' }, r.fence), el('td', { class: 'num' }, r.attempt),
           el('td', { class: 'mono' }, r.owner), el('td', {}, stateBadge(r.outcome)), el('td', {}, fmtTime(r.started_at)),
           el('td', {}, fmtTime(r.finished_at)), el('td', { class: 'wrap' }, r.error || ''))), { id: 'runs' }),
-      el('h2', {}, 'Waits for (--after)'), deps(t.parents),
-      el('h2', {}, 'Waited for by'), deps(t.children));
+      el('h2', {}, 'Dependencies (--after): waits for → this task → waited for by'), graph);
   },
 };
+
+/* A worker's state as its supervisor tells it (web_nodes.c). */
+const WORKER_ST = { idle: 'live', busy: 'running', draining: 'scheduled', starting: 'queued', stopping: 'scheduled', down: 'dead', failing: 'dead' };
 
 views.nodes = {
   title: 'Nodes & workers',
   async load() { return api('nodes'); },
   render(v, d) {
     const byNode = {};
-    d.running.forEach((r) => { const n = (r.owner || '').split(':')[0]; (byNode[n] = byNode[n] || []).push(r); });
+    const byOwner = {};
+    d.running.forEach((r) => {
+      const o = (r.owner || '').split(':');
+      (byNode[o[0]] = byNode[o[0]] || []).push(r);
+      byOwner[o[0] + ':' + o[1]] = r;
+    });
+    const sum = (n, k) => (n.pools || []).reduce((a, p) => a + p[k], 0);
+    const workers = [];
+    d.nodes.forEach((n) => (n.workers || []).forEach((w) => workers.push(Object.assign({ node: n.name, live: n.live }, w))));
+    const untold = d.nodes.filter((n) => n.workers === null).map((n) => n.name);
+    const left = d.nodes.filter((n) => n.workers_left_out > 0);
     put(v, el('h1', {}, 'Nodes & workers'),
       el('h2', {}, 'Leader'),
       table(['lease', 'holder', { t: 'token', num: true }, 'expires', 'state'], d.leaders.map((l) =>
         el('tr', {}, el('td', {}, l.name), el('td', { class: 'mono' }, l.holder || '—'), el('td', { class: 'num' }, l.token),
           el('td', {}, fmtTime(l.expires_at)), el('td', {}, el('span', { class: 'st ' + (l.live ? 'st-live' : 'st-dead') }, l.live ? 'held' : 'free')))), { id: 'leaders' }),
       el('h2', {}, 'Nodes (a node silent for ' + d.node_timeout_ms + ' ms is dead)'),
-      table(['node', 'state', { t: 'heartbeat age', num: true }, 'started', { t: 'running tasks', num: true }, 'instance'], d.nodes.map((n) =>
+      table(['node', 'state', { t: 'heartbeat age', num: true }, 'started', { t: 'running tasks', num: true },
+        { t: 'restarts', num: true }, { t: 'hang kills', num: true }, 'instance'], d.nodes.map((n) =>
         el('tr', { 'data-node': n.name }, el('td', {}, n.name),
-          el('td', {}, el('span', { class: 'st ' + (n.live ? 'st-live' : 'st-dead') }, n.live ? 'live' : 'dead')),
+          el('td', {}, el('span', { class: 'st ' + (n.live ? 'st-live' : 'st-dead') }, n.live ? 'live' : 'dead'),
+            (n.pools || []).some((p) => p.failing) ? [' ', el('span', { class: 'st st-failed' }, 'failing')] : null),
           el('td', { class: 'num' }, (n.age_ms / 1000).toFixed(1) + ' s'), el('td', {}, fmtTime(n.started_at)),
-          el('td', { class: 'num' }, (byNode[n.name] || []).length), el('td', { class: 'mono wrap' }, n.info || ''))), { id: 'nodes' }),
+          el('td', { class: 'num' }, (byNode[n.name] || []).length),
+          el('td', { class: 'num' }, n.pools ? sum(n, 'restarts') : '—'), el('td', { class: 'num' }, n.pools ? sum(n, 'hang_kills') : '—'),
+          el('td', { class: 'mono wrap' }, n.info || ''))), { id: 'nodes' }),
+      el('h2', {}, 'Workers'),
+      table(['node', 'pool', { t: 'slot', num: true }, 'state', { t: 'pid', num: true }, 'task', 'progress',
+        { t: 'heartbeat age', num: true }, { t: 'RSS', num: true }, { t: 'restarts', num: true }, { t: 'hang kills', num: true }],
+      workers.map((w) => {
+        const t = w.pid ? byOwner[w.node + ':' + w.pid] : undefined;
+        return el('tr', { 'data-worker': w.node + '/' + w.pool + '/' + w.slot, 'data-pid': w.pid },
+          el('td', {}, w.node), el('td', {}, w.pool), el('td', { class: 'num' }, w.slot),
+          el('td', {}, el('span', { class: 'st st-' + (w.live ? WORKER_ST[w.state] || 'dead' : 'dead'), 'data-state': w.state }, w.state)),
+          el('td', { class: 'num mono' }, w.pid || '—'), el('td', {}, t ? taskLink(t.id, '…' + t.id.slice(-12)) : '—'),
+          el('td', {}, t ? [bar(t.progress), ' ' + t.progress + '%'] : ''),
+          el('td', { class: 'num' }, w.pid ? w.heartbeat_age_s + ' s' : '—'),
+          el('td', { class: 'num', 'data-rss-kb': w.rss_kb }, w.rss_kb ? (w.rss_kb / 1024).toFixed(1) + ' MB' : '—'),
+          el('td', { class: 'num', 'data-restarts': w.restarts }, w.restarts),
+          el('td', { class: 'num', 'data-hang-kills': w.hang_kills }, w.hang_kills));
+      }), { id: 'workers' }),
+      el('p', { class: 'muted' }, 'Each supervisor writes its workers\' figures into its node row with every beat (every ' +
+        (d.node_timeout_ms / 4000).toFixed(2) + ' s).',
+        untold.length ? ' Not told by ' + untold.join(', ') + ' (an older supervisor).' : '',
+        left.map((n) => ' ' + n.workers_left_out + ' workers of ' + n.name + ' did not fit its row: tq workers on that node.')),
       el('h2', {}, 'Running tasks, by worker'),
       table(['worker', 'task', 'queue', 'name', 'progress', 'started', { t: 'lease left', num: true }], d.running.map((r) =>
         el('tr', {}, el('td', { class: 'mono' }, r.owner), el('td', {}, taskLink(r.id)), el('td', {}, r.queue), el('td', {}, r.name),
           el('td', {}, bar(r.progress), ' ' + r.progress + '% ' + (r.progress_message || '')),
-          el('td', {}, fmtTime(r.started_at)), el('td', { class: 'num' }, (r.lease_left_ms / 1000).toFixed(1) + ' s'))), { id: 'running' }),
-      el('p', { class: 'muted' }, 'A worker\'s RSS, restarts and hang kills are its supervisor\'s: tq workers on that node, or its /metrics.'));
+          el('td', {}, fmtTime(r.started_at)), el('td', { class: 'num' }, (r.lease_left_ms / 1000).toFixed(1) + ' s'))), { id: 'running' }));
   },
 };
 
@@ -374,6 +441,7 @@ async function start() {
   window.addEventListener('hashchange', () => {
     views.tasks.cursor = ''; views.tasks.stack = [];
     views.failed.cursor = ''; views.failed.stack = [];
+    views.scheduled.cursor = ''; views.scheduled.stack = [];
     S.view = null; refresh();
   });
   setMode();

@@ -1961,6 +1961,19 @@ rss_line(struct report *r, const char *what, const char *who)
 	line(r, "tq", what, o ? fig : absent(r, "rss"), num(o, rk), "kB", 0);
 }
 
+/* Private memory, from smaps_rollup's Anonymous: what a process costs
+ * the machine beyond the library pages every process shares. */
+static void
+anon_line(struct report *r, const char *what, const char *who)
+{
+	json_t *o = json_object_get(r->st, "rss");
+	char fig[32], k[64];
+
+	snprintf(k, sizeof(k), "%s_anon_kb", who);
+	line(r, "tq", what, o ? fmt_n(num(o, k), fig, sizeof(fig)) :
+	    absent(r, "rss"), num(o, k), "kB", 0);
+}
+
 static void
 scale_lines(struct report *r)
 {
@@ -2364,6 +2377,7 @@ cmd_report(int argc, char **argv)
 	snprintf(what, sizeof(what), "RSS: supervisor with %.0f idle workers",
 	    num(r.meta, "rss_workers"));
 	rss_line(&r, what, "supervisor");
+	anon_line(&r, "  its anonymous memory (target <= 4 MB)", "supervisor");
 	rss_line(&r, "RSS: one idle worker", "worker");
 
 	history_lines(&r);

@@ -43,3 +43,16 @@ grep -q '^tq_worker_heartbeat_age_seconds{node="met"' "$T/metrics" || fail "no h
 bad=$(grep -v '^#' "$T/metrics" | grep -Evc '^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$' || true)
 [ "$bad" = 0 ] || fail "$bad malformed lines"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" = 404 ] || fail "404"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$port/metrics")" = 405 ] || fail "POST is not 405"
+curl -sI "http://127.0.0.1:$port/metrics" >"$T/head" || fail "no HEAD /metrics"
+grep -Eq "^HTTP/1\.[01] 200" "$T/head" || fail "HEAD: $(head -n1 "$T/head")"
+grep -qi '^content-type: text/plain; version=0.0.4' "$T/head" || fail "HEAD: no Prometheus text type"
+curl -sf "http://127.0.0.1:$port/metrics?x=1" | grep -q '^tq_leader{node="met"} 1$' || fail "a query string is refused"
+# A peer that connects and says nothing holds up neither scrapes nor the
+# supervisor's loop (the HTTP daemon runs on it).
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+t0=$EPOCHREALTIME
+curl -sf -m 2 "http://127.0.0.1:$port/metrics" | grep -q '^tq_leader' || fail "no scrape beside an idle connection"
+awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 1) }' || fail "a scrape waited on an idle connection"
+"$BIN/tq" wait --timeout 10 "$("$BIN/tq" submit tq.echo beside)" >/dev/null || fail "no task ran beside an idle connection"
+exec 3>&-

@@ -26,6 +26,7 @@ queue = $TQ_QUEUE
 [pool p]
 queue = $TQ_QUEUE
 workers = 2
+hang_timeout_ms = 3000
 
 [task flaky]
 exec = $T/flaky.sh
@@ -173,4 +174,85 @@ curl -sf -c "$T/cookies2" "http://127.0.0.1:$port2/api/session" >"$T/session2.js
 [ "$(post -b "$T/cookies2" -H "Authorization: Bearer $tok" \
 	-H "X-TQ-CSRF: $(json "$T/session2.json" "d['csrf']")" \
 	"http://127.0.0.1:$port2/api/tasks/$f/cancel")" = 403 ] || fail "a read-only server took a POST"
-note "counts, pages, escaping, CSP, token, CSRF and retry checked on port $port"
+
+# Scheduled: delayed tasks and a retry waiting for its backoff, with their
+# due time and last error; run now (one, then all of the queue) and cancel
+# all, as tq retry and tq cancel do it. A child waiting for its parent is
+# left alone by both.
+s1=$("$BIN/tq" submit --delay 3600 tq.echo s1)
+s2=$("$BIN/tq" submit --delay 3600 tq.echo s2)
+s3=$("$BIN/tq" submit --delay 3600 tq.echo s3)
+kid=$("$BIN/tq" submit --after "$s3" tq.echo kid)
+bo=$("$BIN/tq" submit --max-attempts 5 --backoff 3600 tq.fail again)
+sched_has_error() {
+	curl -sf "$B/api/tasks?state=scheduled&queue=$TQ_QUEUE" >"$T/sched.json" &&
+		[ "$(json "$T/sched.json" "any(t['id'] == '$bo' and t['attempts'] == 1 and t['error'] for t in d['tasks'])")" = True ]
+}
+wait_for 15 sched_has_error || fail "the scheduled list lacks the retry of $bo with its error: $(cat "$T/sched.json")"
+[ "$(json "$T/sched.json" "sorted(t['id'] for t in d['tasks']) == sorted(['$s1', '$s2', '$s3', '$kid', '$bo'])")" = True ] ||
+	fail "the scheduled list: $(cat "$T/sched.json")"
+[ "$(json "$T/sched.json" "all(t['due_at'] for t in d['tasks'] if t['id'] != '$kid') and next(t for t in d['tasks'] if t['id'] == '$kid')['waiting'] == 1")" = True ] ||
+	fail "the scheduled list's due times and waiting: $(cat "$T/sched.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$kid/retry")" = 409 ] || fail "run now of a waiting child: $(cat "$T/post.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/tasks/$s1/retry")" = 200 ] || fail "run now: $(cat "$T/post.json")"
+"$BIN/tq" wait --timeout 10 "$s1" >/dev/null || fail "the task run now did not succeed"
+grep -q "event=web_action action=retry task=$s1 remote=127.0.0.1:[0-9]* result=run_now" "$T/web.log" ||
+	fail "the run now is not logged"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/run-scheduled?queue=$TQ_QUEUE")" = 200 ] || fail "run all now: $(cat "$T/post.json")"
+[ "$(json "$T/post.json" "d['run_now']")" = 3 ] || fail "run all now ran not 3 (s2, s3, the retry): $(cat "$T/post.json")"
+"$BIN/tq" wait --timeout 10 "$s2" "$s3" "$kid" >/dev/null || fail "the tasks run now (and the child after) did not succeed"
+wait_for 10 sched_has_error || true
+[ "$(json "$T/sched.json" "[t['attempts'] for t in d['tasks'] if t['id'] == '$bo']")" = "[2]" ] ||
+	fail "the retry run now did not run again: $(cat "$T/sched.json")"
+[ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
+	"$B/api/cancel-scheduled?queue=$TQ_QUEUE")" = 200 ] || fail "cancel all: $(cat "$T/post.json")"
+[ "$(json "$T/post.json" "d['cancelled']")" = 1 ] || fail "cancel all cancelled not 1: $(cat "$T/post.json")"
+[ "$(sql "SELECT state FROM tasks WHERE id = UNHEX(REPLACE('$bo', '-', ''))")" = cancelled ] ||
+	fail "the scheduled retry is not cancelled"
+grep -q "event=web_action action=cancel_scheduled queue=$TQ_QUEUE remote=127.0.0.1:[0-9]* cancelled=1" "$T/web.log" ||
+	fail "the cancel of all scheduled is not logged"
+# A task's --after parents and children, with their names and states.
+curl -sf "$B/api/tasks/$kid" >"$T/kid.json" || fail "no task detail of $kid"
+[ "$(json "$T/kid.json" "[(p['id'], p['name'], p['state']) for p in d['parents']] == [('$s3', 'tq.echo', 'succeeded')] and d['children'] == []")" = True ] ||
+	fail "the parents of $kid: $(cat "$T/kid.json")"
+curl -sf "$B/api/tasks/$s3" >"$T/s3.json" || fail "no task detail of $s3"
+[ "$(json "$T/s3.json" "[c['id'] for c in d['children']] == ['$kid'] and d['parents'] == []")" = True ] ||
+	fail "the children of $s3: $(cat "$T/s3.json")"
+# tq retry runs a scheduled task now, as the page does.
+s4=$("$BIN/tq" submit --delay 3600 tq.echo s4)
+"$BIN/tq" retry "$s4" | grep -q '1 tasks retried' || fail "tq retry of a scheduled task"
+"$BIN/tq" wait --timeout 10 "$s4" >/dev/null || fail "tq retry did not run the scheduled task now"
+
+# Nodes and workers: each worker's pid, RSS, restarts and hang kills, as
+# its supervisor wrote them into its node row (tq web reads no supervisor).
+# node_is EXPR: EXPR (python, over the node "web" as n) holds on /api/nodes.
+node_is() {
+	curl -sf "$B/api/nodes" >"$T/nodes.json" || return 1
+	[ "$(json "$T/nodes.json" "(lambda n: $1)(next(n for n in d['nodes'] if n['name'] == 'web'))")" = True ]
+}
+pids_now() { pgrep -P "${SUP_PID[web]}" -x tq-worker | sort -n | tr '\n' ' '; }
+pids_of='" ".join(str(w["pid"]) for w in sorted(n["workers"], key=lambda w: w["pid"])) + " "'
+wpids=$(pids_now)
+[ "$(echo "$wpids" | wc -w)" = 2 ] || fail "the supervisor has not 2 workers: $wpids"
+wait_for 10 node_is "$pids_of == '$wpids'" || fail "/api/nodes does not name the workers $wpids: $(cat "$T/nodes.json")"
+node_is "'|' not in n['info'] and n['pools'][0]['name'] == 'p' and n['workers_left_out'] == 0" ||
+	fail "/api/nodes: the node's instance or pools: $(cat "$T/nodes.json")"
+for wp in $wpids; do
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$wp/status")
+	node_is "any(w['pid'] == $wp and w['rss_kb'] > $rss // 2 and w['rss_kb'] < $rss * 2 and w['state'] in ('idle', 'busy') and w['restarts'] == 0 and w['hang_kills'] == 0 for w in n['workers'])" ||
+		fail "worker $wp (VmRSS $rss kB) on /api/nodes: $(cat "$T/nodes.json")"
+done
+# A worker killed: its slot counts a restart. One frozen: a hang kill.
+victim=${wpids%% *}
+kill -KILL "$victim"
+wait_for 15 node_is "sum(w['restarts'] for w in n['workers']) == 1 and n['pools'][0]['restarts'] == 1 and $victim not in [w['pid'] for w in n['workers']]" ||
+	fail "/api/nodes shows no restart after worker $victim was killed: $(cat "$T/nodes.json")"
+frozen=$(echo "$wpids" | awk '{ print $2 }')
+kill -STOP "$frozen"
+wait_for 20 node_is "sum(w['hang_kills'] for w in n['workers']) == 1 and n['pools'][0]['hang_kills'] == 1" ||
+	fail "/api/nodes shows no hang kill after worker $frozen was frozen: $(cat "$T/nodes.json")"
+kill -CONT "$frozen" 2>/dev/null || true
+note "counts, pages, escaping, CSP, token, CSRF, retry and the workers' figures checked on port $port"

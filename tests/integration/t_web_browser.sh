@@ -2,8 +2,9 @@
 # driving Debian's chromium) against tq web on real servers with real
 # tasks: the overview shows the database's counts, a hostile payload is
 # text, a running task's progress moves, a failed task retried from the
-# page succeeds; screenshots of each view under var/web-shots/, checked
-# non-blank. Skipped, saying so, only when node or chromium is missing.
+# page succeeds, and so does a scheduled task run now from the page;
+# screenshots of each view under var/web-shots/, checked non-blank.
+# Skipped, saying so, only when node or chromium is missing.
 . "$(dirname "$0")/lib.sh"
 CHROMIUM=${TQ_CHROMIUM:-/usr/bin/chromium}
 if ! command -v node >/dev/null 2>&1 || [ ! -x "$CHROMIUM" ]; then
@@ -40,7 +41,11 @@ ids=""
 for i in 1 2 3 4; do ids="$ids $("$BIN/tq" submit tq.echo "b$i")"; done
 h=$("$BIN/tq" submit tq.echo "$hostile")
 f=$("$BIN/tq" submit --max-attempts 1 flaky "data")
-"$BIN/tq" submit --delay 3600 tq.echo later >/dev/null
+later=$("$BIN/tq" submit --delay 3600 tq.echo later)
+# A parent and its child (--after), in the progress queue: the counts of
+# the main queue stay as they are.
+parent=$("$BIN/tq" submit -q "$TQ_QUEUE.p" --delay 3600 tq.echo parent)
+child=$("$BIN/tq" submit -q "$TQ_QUEUE.p" --after "$parent" tq.echo child)
 "$BIN/tq" cron add "web-$$" '0 3 * * *' tq.echo nightly >/dev/null
 # shellcheck disable=SC2086
 "$BIN/tq" wait --timeout 30 $ids "$h" || fail "tasks did not succeed"
@@ -73,7 +78,8 @@ set +e
 TQ_WEB_URL="http://127.0.0.1:$port" TQ_WEB_TOKEN=$(cat "$T/token") \
 TQ_WEB_SHOTS=$shots TQ_WEB_QUEUE=$TQ_QUEUE TQ_WEB_EXPECT=$expect_json \
 TQ_WEB_HOSTILE=$h TQ_WEB_HOSTILE_PAYLOAD=$hostile TQ_WEB_FAILED=$f \
-TQ_WEB_PROGRESS=$p TQ_WEB_FLAG=$T/flag TQ_CHROMIUM=$CHROMIUM \
+TQ_WEB_PROGRESS=$p TQ_WEB_FLAG=$T/flag TQ_WEB_SCHEDULED=$later \
+TQ_WEB_PARENT=$parent TQ_WEB_CHILD=$child TQ_CHROMIUM=$CHROMIUM \
 	timeout 180 node "$ROOT/tests/web/dashboard.mjs" >"$T/browser.log" 2>&1
 rc=$?
 set -e
@@ -83,4 +89,6 @@ sed 's/^/    /' "$T/browser.log" >&2
 	fail "the task retried from the page is not succeeded in the database"
 grep -q "event=web_action action=retry task=$f remote=127.0.0.1" "$T/web.log" ||
 	fail "the page's retry is not logged"
+grep -q "event=web_action action=retry task=$later remote=127.0.0.1:[0-9]* result=run_now" "$T/web.log" ||
+	fail "the page's run now is not logged"
 note "screenshots in $shots: $(cd "$shots" && echo *.png)"

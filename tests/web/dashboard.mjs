@@ -22,6 +22,9 @@ const HOSTILE = env('TQ_WEB_HOSTILE_PAYLOAD');
 const FAILED_ID = env('TQ_WEB_FAILED');
 const PROGRESS_ID = env('TQ_WEB_PROGRESS');
 const FLAG = env('TQ_WEB_FLAG');
+const SCHEDULED_ID = env('TQ_WEB_SCHEDULED');
+const PARENT_ID = env('TQ_WEB_PARENT');
+const CHILD_ID = env('TQ_WEB_CHILD');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail) {
@@ -138,10 +141,33 @@ try {
   }
   check(p1 > p0, 'a running task\'s progress moves', `${p0} -> ${p1}`);
 
+  // A child's page links its parent, and the parent's its child.
+  await page.goto(URL + '/#/task/' + CHILD_ID);
+  await page.locator(`h1[data-task="${CHILD_ID}"]`).waitFor({ timeout: 10000 });
+  check(await page.locator(`#deps #parents a[href="#/task/${PARENT_ID}"]`).count() === 1, 'a child\'s page links its parent');
+  await shot(page, 'task-deps');
+  await page.locator(`#deps #parents a[href="#/task/${PARENT_ID}"]`).click();
+  await page.locator(`h1[data-task="${PARENT_ID}"]`).waitFor({ timeout: 10000 });
+  check(await page.locator(`#deps #children a[href="#/task/${CHILD_ID}"]`).count() === 1, 'the parent\'s page links its child');
+
   // Nodes, the task list, failed, periodic.
   await page.goto(URL + '/#/nodes');
   await page.locator('#nodes tbody tr').first().waitFor({ timeout: 10000 });
   check(await page.locator('#leaders tbody tr').count() >= 1, 'nodes shows the leader row');
+  // Every worker of the node (pools p and progress: 3), with its RSS,
+  // restarts and hang kills as its supervisor wrote them.
+  const wrows = page.locator('#workers tr[data-worker^="browser/"]');
+  await wrows.nth(2).waitFor({ timeout: 10000 }).catch(() => {});
+  const nw = await wrows.count();
+  const rss = await page.locator('#workers tr[data-worker^="browser/"] td[data-rss-kb]').evaluateAll((tds) =>
+    tds.map((t) => Number(t.getAttribute('data-rss-kb'))));
+  check(nw === 3 && rss.length === 3 && rss.every((k) => k > 1000), 'nodes shows each worker with its RSS',
+    `${nw} workers, RSS ${JSON.stringify(rss)} kB`);
+  check(await page.locator('#workers tr[data-worker^="browser/"] td[data-restarts]').count() === 3 &&
+    await page.locator('#workers tr[data-worker^="browser/"] td[data-hang-kills]').count() === 3,
+  'nodes shows each worker\'s restarts and hang kills');
+  check(await page.locator(`#workers tr[data-worker="browser/progress/0"] a[href="#/task/${PROGRESS_ID}"]`).count() === 1,
+    'nodes shows the running task of its worker');
   await shot(page, 'nodes');
   await page.goto(URL + '/#/tasks?queue=' + encodeURIComponent(QUEUE));
   await page.locator('#tasks tbody tr').first().waitFor({ timeout: 10000 });
@@ -169,6 +195,26 @@ try {
   const ok = await page.locator('dd [data-state="succeeded"]').count() === 1;
   check(ok, 'a failed task retried from the page then succeeds', ok ? `${Date.now() - t0} ms after the click` : 'not succeeded');
   await shot(page, 'task-retried');
+
+  // Scheduled: the delayed task with its due time, grouped by error; run
+  // now from the page, then it succeeds.
+  await page.goto(URL + '/#/scheduled');
+  const srow = page.locator(`#tasks tr[data-id="${SCHEDULED_ID}"]`);
+  await srow.waitFor({ timeout: 10000 });
+  const due = await srow.locator('td[data-due]').innerText();
+  check(/\(in \d+ s\)/.test(due), 'scheduled shows the due time', due);
+  check(await page.locator('h2', { hasText: 'By error' }).count() === 1, 'scheduled groups by error');
+  await shot(page, 'scheduled');
+  await srow.locator('[data-action="run now"]').click();
+  await srow.locator('[data-confirm="run now"]').click();
+  let sstate = '';
+  for (let i = 0; i < 40 && sstate !== 'succeeded'; i++) {
+    await page.waitForTimeout(250);
+    sstate = (await (await fetch(URL + '/api/tasks/' + SCHEDULED_ID)).json()).state;
+  }
+  check(sstate === 'succeeded', 'a scheduled task run now from the page succeeds', sstate);
+  await srow.waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+  check(await srow.count() === 0, 'the task run now leaves the scheduled list');
 
   // A narrow screen.
   await page.setViewportSize({ width: 390, height: 844 });
