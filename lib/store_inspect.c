@@ -279,16 +279,13 @@ const struct store_sql store_timed[] = {
 	{ "retention: expired", SQL_EXPIRED, "Ssii" },
 	{ "retention: parents waited for", SQL_WAITED_FOR "?)", "b" },
 	{ "tq top: latest failures", SQL_FAILED_QUEUE, "si" },
-<<<<<<< HEAD
 	{ "claim: a limit key's running tasks", SQL_LIMIT_RUNNING "?"
 	    SQL_LIMIT_RUNNING_TAIL, "s" },
 	{ "finish: a limit key's oldest waiters", SQL_LIMIT_WAITERS, "si" },
 	{ "tq stats, tq limit list, metrics: limits' live tasks",
 	    SQL_LIMIT_LIVE, "" },
 	{ "tq stats, metrics: paused queues", SQL_PAUSED_LIST, "" },
-=======
 	{ "tq web: scheduled tasks, soonest", SQL_SCHEDULED_IDS, "ssi" },
->>>>>>> web-more
 	{ "worker: a lone task's run finished", SQL_RUNS_DONE_ONE, "bi" },
 	{ "worker: runs finished", SQL_RUNS_DONE "(?,?),(?,?))", "bibi" },
 	{ "tq web: tasks, newest", SQL_WEB_TASKS_ANY, "Bi" },
