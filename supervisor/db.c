@@ -255,6 +255,25 @@ retain(void)
 
 /* The leader counts the live tasks for /metrics (an index range over the
  * states that are not terminal); the others export none. */
+/* Paused queues and the limits' live tasks, for /metrics. */
+static void
+live_flow(void)
+{
+	struct paused_queue *pq = NULL;
+	struct limit_info *li = NULL;
+	int np, nl;
+
+	if ((np = store_paused_list(C.store, &pq)) == -1 ||
+	    (nl = store_limit_list(C.store, &li)) == -1) {
+		free(pq);
+		db_drop("flow counts");
+		return;
+	}
+	metrics_flow(pq, np, li, nl);
+	free(pq);
+	free(li);
+}
+
 static void
 live_counts(void)
 {
@@ -271,6 +290,7 @@ live_counts(void)
 	}
 	metrics_db(1, rows, n, R.deleted);
 	free(rows);
+	live_flow();
 }
 
 /* The finished tasks counted since the last flush go to tq_rollup; kept

@@ -256,6 +256,37 @@ metrics_db(int leader, const struct stat_row *rows, int n,
 	pthread_mutex_unlock(&mmu);
 }
 
+/* The leader's flow control figures, after metrics_db's. */
+void
+metrics_flow(const struct paused_queue *pq, int np,
+    const struct limit_info *li, int nl)
+{
+	int i;
+
+	pthread_mutex_lock(&mmu);
+	buf_printf(&db_text, "# HELP tq_queue_paused Queues paused by tq pause "
+	    "(1), cluster-wide.\n# TYPE tq_queue_paused gauge\n");
+	for (i = 0; i < np; i++)
+		buf_printf(&db_text, "tq_queue_paused{queue=\"%s\"} 1\n",
+		    pq[i].queue);
+	buf_printf(&db_text, "# HELP tq_limit_tasks Tasks under each limit: "
+	    "running, waiting for a slot, waiting for their rate slot.\n"
+	    "# TYPE tq_limit_tasks gauge\n");
+	/* Limit names are [A-Za-z0-9._:-*]: nothing to escape. */
+	for (i = 0; i < nl; i++)
+		buf_printf(&db_text, "tq_limit_tasks{limit=\"%s\",state="
+		    "\"running\"} %lu\ntq_limit_tasks{limit=\"%s\",state="
+		    "\"waiting\"} %lu\ntq_limit_tasks{limit=\"%s\",state="
+		    "\"reserved\"} %lu\n", li[i].d.name, li[i].running,
+		    li[i].d.name, li[i].waiting, li[i].d.name, li[i].reserved);
+	buf_printf(&db_text, "# HELP tq_limit_concurrency Each limit's "
+	    "concurrency (0: none).\n# TYPE tq_limit_concurrency gauge\n");
+	for (i = 0; i < nl; i++)
+		buf_printf(&db_text, "tq_limit_concurrency{limit=\"%s\"} %u\n",
+		    li[i].d.name, li[i].d.concurrency);
+	pthread_mutex_unlock(&mmu);
+}
+
 /* The node's side, from the main loop. */
 void
 metrics_render(void)

@@ -170,6 +170,8 @@ void	metrics_render(void);
 /* The leader's live counts and retention figures (none elsewhere). */
 void	metrics_db(int leader, const struct stat_row *rows, int n,
 	    const unsigned long *deleted);
+void	metrics_flow(const struct paused_queue *, int,
+	    const struct limit_info *, int);
 void	metrics_observe(struct pool *, int ok);
 /* A finished task's outcome, for the counters and tq_rollup. */
 void	metrics_finished(const char *queue, const char *name,

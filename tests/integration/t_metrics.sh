@@ -28,10 +28,19 @@ grep -q "^tq_task_wait_seconds_count{node=\"met\",queue=\"$TQ_QUEUE\",name=\"tq.
 # Live tasks: from the leader (this node), a gauge per queue and state.
 grep -q '^# TYPE tq_tasks gauge$' "$T/metrics" || fail "no tq_tasks family"
 l=$("$BIN/tq" submit --delay 3600 tq.echo later)
+# Flow control, from the leader too: a paused queue, a limit.
+"$BIN/tq" pause "other.$TQ_QUEUE" >/dev/null
+"$BIN/tq" limit set met:lim --concurrency 4 >/dev/null
 sleep 6
 curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics" || fail "no /metrics"
 grep -q "^tq_tasks{queue=\"$TQ_QUEUE\",state=\"scheduled\"} 1$" "$T/metrics" ||
 	fail "tq_tasks scheduled is not 1: $(grep '^tq_tasks{' "$T/metrics")"
+grep -q "^tq_queue_paused{queue=\"other.$TQ_QUEUE\"} 1$" "$T/metrics" ||
+	fail "no tq_queue_paused for the paused queue: $(grep tq_queue_paused "$T/metrics")"
+grep -q '^tq_limit_tasks{limit="met:lim",state="waiting"} 0$' "$T/metrics" &&
+	grep -q '^tq_limit_concurrency{limit="met:lim"} 4$' "$T/metrics" ||
+	fail "no tq_limit_* for met:lim: $(grep tq_limit "$T/metrics")"
+"$BIN/tq" resume "other.$TQ_QUEUE" >/dev/null
 "$BIN/tq" cancel "$l" >/dev/null
 stats_ok=$("$BIN/tq" stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$TQ_QUEUE']['succeeded'])")
 [ "$stats_ok" = 5 ] || fail "tq stats says $stats_ok succeeded"
