@@ -36,7 +36,7 @@ LIB_SRCS := lib/log.c lib/util.c lib/uuid.c lib/url.c lib/task.c \
 CLI_SRCS := cli/tq.c cli/common.c cli/submit.c cli/show.c cli/stats.c cli/ops.c \
 	    cli/cron.c cli/doctor.c cli/admin.c cli/workers.c cli/web.c \
 	    cli/web_http.c cli/web_api.c cli/web_act.c cli/web_util.c \
-	    cli/limit.c cli/web_nodes.c
+	    cli/limit.c cli/web_nodes.c cli/web_sample.c
 # tq web's pages, built into bin/tq (cli/web/embed writes them as C).
 WEB_FILES := cli/web/index.html cli/web/app.js cli/web/app.css cli/web/favicon.svg \
 	     cli/web/vendor/uPlot.iife.min.js cli/web/vendor/uPlot.min.css \

@@ -148,8 +148,7 @@ cmd_web(int argc, char **argv)
 		    "%s", why);
 	log_info("event=web_listening url=http://%s write=%s", W.listen,
 	    W.token[0] ? "token" : "off");
-	while (sigwait(&set, &sig) != 0)
-		;
+	sig = web_sample_loop(&set);
 	log_info("event=web_stopping signal=%d", sig);
 	web_http_stop(d);
 	client_close(&W.c);

@@ -77,4 +77,10 @@ extern const struct web_asset web_assets[];
 void	*web_http_start(char *why, size_t whysz);
 void	 web_http_stop(void *);
 
+/* web_sample.c: the main thread's watch, until a signal in set (which
+ * it returns); what it saw, as the overview's "recent" object. */
+#include <signal.h>
+int	 web_sample_loop(const sigset_t *set);
+json_t	*web_sample_json(const char *queue);
+
 #endif

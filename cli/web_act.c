@@ -3,7 +3,8 @@
  * scheduled one of a queue), retry (one task, or every failed one of a
  * queue; a scheduled task runs now), purge. Each takes the path of its tq
  * command (store_cancel, store_retry or store_run_now and a reconciler
- * pass, history_purge), and each is logged with who asked. */
+ * pass, history_purge, store_pause and store_resume), and each is logged
+ * with who asked. Pause and resume a queue too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,39 @@ act_purge(const struct web_req *r, struct web_resp *w)
 	return 0;
 }
 
+/* queues/Q/pause, queues/Q/resume: as tq pause and tq resume. */
+static int
+act_queue(const struct web_req *r, struct web_resp *w, const char *p)
+{
+	char queue[TASK_QUEUE_MAX + 1], by[128];
+	const char *slash = strchr(p, '/');
+	int pause, rc;
+
+	if (slash == NULL || (size_t)(slash - p) >= sizeof(queue))
+		return web_error(w, 404, "no such action");
+	memcpy(queue, p, (size_t)(slash - p));
+	queue[slash - p] = '\0';
+	if (!task_name_ok(queue, TASK_QUEUE_MAX))
+		return web_error(w, 400, "bad queue name");
+	if (strcmp(slash + 1, "pause") == 0)
+		pause = 1;
+	else if (strcmp(slash + 1, "resume") == 0)
+		pause = 0;
+	else
+		return web_error(w, 404, "no such action");
+	snprintf(by, sizeof(by), "tq web, %s", r->remote);
+	rc = pause ? store_pause(W.c.store, queue, by) :
+	    store_resume(W.c.store, queue);
+	if (rc == -1)
+		return web_store_error(w);
+	log_info("event=web_action action=%s queue=%s remote=%s result=%s",
+	    pause ? "pause" : "resume", queue, r->remote, rc ? "done" :
+	    pause ? "already_paused" : "not_paused");
+	w->json = json_pack("{s:s, s:b, s:b}", "queue", queue, "paused", pause,
+	    "changed", rc);
+	return 0;
+}
+
 int
 web_act_post(const struct web_req *r, struct web_resp *w)
 {
@@ -210,6 +244,8 @@ web_act_post(const struct web_req *r, struct web_resp *w)
 			return act_bulk(r, w, &bulks[i]);
 	if (strcmp(p, "purge") == 0)
 		return act_purge(r, w);
+	if (strncmp(p, "queues/", 7) == 0)
+		return act_queue(r, w, p + 7);
 	if (strncmp(p, "tasks/", 6) != 0 || strlen(p) < 6 + UUID_STRLEN + 2 ||
 	    p[6 + UUID_STRLEN] != '/')
 		return web_error(w, 404, "no such action");

@@ -122,15 +122,52 @@ hours_json(const struct rollup_row *ro, int n, const char *queue,
 	return o;
 }
 
+/* Paused queues (also those with no task now): queue, by, since. */
+static json_t *
+paused_json(const struct paused_queue *pq, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:I}", "queue",
+		    pq[i].queue, "by", web_text(pq[i].by, strlen(pq[i].by),
+		    256), "since", (json_int_t)pq[i].since));
+	return a;
+}
+
+/* Every limit with its live tasks (tq limit list --json). */
+static json_t *
+limits_json(const struct limit_info *l, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:I, s:I, "
+		    "s:I, s:I}", "name", l[i].d.name, "concurrency",
+		    l[i].d.concurrency ? json_integer(l[i].d.concurrency) :
+		    json_null(), "rate", l[i].d.rate_n ? json_pack("{s:I, "
+		    "s:f, s:I}", "n", (json_int_t)l[i].d.rate_n, "per_s",
+		    (double)l[i].d.rate_ms / 1000.0, "burst",
+		    (json_int_t)l[i].d.burst) : json_null(), "running",
+		    (json_int_t)l[i].running, "waiting",
+		    (json_int_t)l[i].waiting, "reserved",
+		    (json_int_t)l[i].reserved, "keys", (json_int_t)l[i].keys));
+	return a;
+}
+
 static int
 api_overview(const struct web_req *r, struct web_resp *w)
 {
 	const char *queue = web_arg(r, "queue", "");
 	struct rollup_row *ro = NULL;
 	struct stat_row *rows = NULL;
+	struct paused_queue *pq = NULL;
+	struct limit_info *li = NULL;
 	json_t *qs;
 	int64_t now = (int64_t)time(NULL), first;
-	int n, nr, i;
+	int n, nr, i, k, np, nl, paused;
 
 	if ((n = history_stats(&W.c, &rows)) == -1)
 		return web_error(w, W.c.err_temp ? 503 : 500, "%s", W.c.err);
@@ -139,13 +176,27 @@ api_overview(const struct web_req *r, struct web_resp *w)
 		free(rows);
 		return web_store_error(w);
 	}
+	if ((np = store_paused_list(W.c.store, &pq)) == -1 ||
+	    (nl = store_limit_list(W.c.store, &li)) == -1) {
+		free(pq);
+		free(rows);
+		free(ro);
+		return web_store_error(w);
+	}
 	qs = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(qs, json_pack("{s:o, s:o}", "queue",
+	for (i = 0; i < n; i++) {
+		for (k = 0, paused = 0; k < np; k++)
+			paused |= strcmp(pq[k].queue, rows[i].queue) == 0;
+		json_array_append_new(qs, json_pack("{s:o, s:o, s:b}", "queue",
 		    web_text(rows[i].queue, strlen(rows[i].queue), 256),
-		    "counts", counts_json(rows[i].count)));
-	w->json = json_pack("{s:I, s:o, s:o}", "now", (json_int_t)now,
-	    "queues", qs, "finished", hours_json(ro, nr, queue, first));
+		    "counts", counts_json(rows[i].count), "paused", paused));
+	}
+	w->json = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "now",
+	    (json_int_t)now, "queues", qs, "finished", hours_json(ro, nr, queue,
+	    first), "recent", web_sample_json(queue), "paused",
+	    paused_json(pq, np), "limits", limits_json(li, nl));
+	free(pq);
+	free(li);
 	free(rows);
 	free(ro);
 	return 0;

@@ -458,6 +458,10 @@ int	store_web_leader(struct store *, struct store_table *);
 /* Running tasks, lease ending first: owner, id, queue, name, progress,
  * progress_msg, started_at, lease_left_ms. */
 int	store_web_running(struct store *, size_t max, struct store_table *);
+/* The last max succeeded tasks of queue, newest first: queue wait (us,
+ * created to started), run time (us), attempts. */
+int	store_web_recent(struct store *, const char *queue, size_t max,
+	    struct store_table *);
 
 /* A page of the task list, newest first. state -1: any; queue and name
  * "" for any. cursor "" starts at the newest; *next gets the cursor of

@@ -293,6 +293,7 @@ const struct store_sql store_timed[] = {
 	{ "tq web: tasks of a state and queue", SQL_WEB_TASKS_DONE,
 	    "SsTTBi" },
 	{ "tq web: nodes", SQL_WEB_NODES, "" },
+	{ "tq web: a queue's latest finished", SQL_WEB_RECENT, "si" },
 	{ "tq web: leader", SQL_WEB_LEADER, "" },
 	{ "tq web: running tasks", SQL_WEB_RUNNING, "i" },
 	{ "tq web: a task's runs", SQL_WEB_RUNS, "b" },

@@ -190,4 +190,13 @@
 	"SELECT queue, paused_by, UNIX_TIMESTAMP(paused_at) DIV 1 " \
 	"FROM tq_paused ORDER BY queue"
 
+/* tq web: the latest finished tasks of a queue, newest first, for the
+ * percentiles of their queue wait and run time (a range of (state, queue,
+ * finished_at) cut by the LIMIT). */
+#define SQL_WEB_RECENT \
+	"SELECT TIMESTAMPDIFF(MICROSECOND, created_at, started_at), " \
+	"TIMESTAMPDIFF(MICROSECOND, started_at, finished_at), attempts " \
+	"FROM tasks WHERE state = 'succeeded' AND queue = ? " \
+	"ORDER BY finished_at DESC LIMIT ?"
+
 #endif

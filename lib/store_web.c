@@ -125,6 +125,22 @@ store_web_running(struct store *s, size_t max, struct store_table *t)
 	return n;
 }
 
+int
+store_web_recent(struct store *s, const char *queue, size_t max,
+    struct store_table *t)
+{
+	struct params p;
+	int n;
+
+	if (params_init(&p, 2) == -1)
+		return oom(s);
+	p_str(&p, queue);
+	p_int(&p, (long long)max);
+	n = table_run(s, SQL_WEB_RECENT, &p, 0, t);
+	params_release(&p);
+	return n;
+}
+
 /* One id's rows of sql (a key lookup), the columns in ids as ids. */
 static int
 table_by_id(struct store *s, const char *sql, const struct uuid *id,

@@ -111,34 +111,97 @@ views.overview = {
     const rows = d.queues.map((q) => {
       STATES.forEach((s) => { totals[s] += q.counts[s]; });
       return el('tr', { 'data-queue': q.queue },
-        el('td', {}, el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) }, q.queue)),
+        el('td', {}, el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) }, q.queue),
+          q.paused ? el('span', { class: 'st st-paused', 'data-paused': q.queue }, 'paused') : ''),
         STATES.map((s) => el('td', { class: 'num', 'data-count': s },
-          el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) + '&state=' + s }, fmtNum(q.counts[s])))));
+          el('a', { href: '#/tasks?queue=' + encodeURIComponent(q.queue) + '&state=' + s }, fmtNum(q.counts[s])))),
+        el('td', {}, pauseButton(q.queue, q.paused)));
+    });
+    /* Paused queues that hold no task now still show, to be resumed. */
+    (d.paused || []).filter((p) => !d.queues.some((q) => q.queue === p.queue)).forEach((p) => {
+      rows.push(el('tr', { 'data-queue': p.queue },
+        el('td', {}, p.queue, el('span', { class: 'st st-paused', 'data-paused': p.queue }, 'paused')),
+        STATES.map(() => el('td', { class: 'num' }, '0')), el('td', {}, pauseButton(p.queue, true))));
     });
     rows.push(el('tr', { class: 'total' }, el('td', {}, 'all queues'),
-      STATES.map((s) => el('td', { class: 'num', 'data-total': s }, fmtNum(totals[s])))));
-    const f = d.finished, sum = (a) => a.reduce((x, y) => x + y, 0);
+      STATES.map((s) => el('td', { class: 'num', 'data-total': s }, fmtNum(totals[s]))), el('td', {})));
+    const f = d.finished, sum = (a) => a.reduce((x, y) => x + (y || 0), 0);
     const ok = sum(f.succeeded), bad = sum(f.failed), last = f.hours.length - 1;
+    const rc = d.recent || {}, m5 = rc.m5 || { t: [], succeeded: [], failed: [] };
+    const ok5 = sum(m5.succeeded), bad5 = sum(m5.failed);
     const cards = el('div', { class: 'cards' },
       el('div', { class: 'card' }, el('b', { id: 'live-total' }, fmtNum(LIVE.reduce((x, s) => x + totals[s], 0))), 'live tasks'),
       el('div', { class: 'card' }, el('b', {}, fmtNum(ok)), 'succeeded, 24 h'),
       el('div', { class: 'card' }, el('b', {}, fmtNum(bad)), 'failed, 24 h'),
       el('div', { class: 'card' }, el('b', {}, ok + bad ? (100 * bad / (ok + bad)).toFixed(2) + ' %' : '—'), 'failure rate, 24 h'),
-      el('div', { class: 'card' }, el('b', {}, fmtNum((f.succeeded[last] || 0) + (f.failed[last] || 0))), 'finished this hour'));
+      el('div', { class: 'card' }, el('b', {}, fmtNum((f.succeeded[last] || 0) + (f.failed[last] || 0))), 'finished this hour'),
+      el('div', { class: 'card' }, el('b', { id: 'rate-5m' }, m5.t.length ? (ok5 / m5.t.length).toFixed(1) + ' /s' : '—'), 'succeeded, last 5 min'),
+      el('div', { class: 'card' }, el('b', {}, ok5 + bad5 ? (100 * bad5 / (ok5 + bad5)).toFixed(2) + ' %' : '—'), 'failure rate, 5 min'));
     /* The chart's box outlives a redraw: uPlot takes new data in place. */
     const chart = S.chartBox || (S.chartBox = el('div', { class: 'chart', id: 'chart' }));
+    const c5 = S.box5 || (S.box5 = el('div', { class: 'chart', id: 'chart-5m' }));
+    const c60 = S.box60 || (S.box60 = el('div', { class: 'chart', id: 'chart-1h' }));
+    const ms = (p) => (p ? [p.p50, p.p90, p.p99].map((x) => el('td', { class: 'num' }, x.toFixed(1))) :
+      [0, 1, 2].map(() => el('td', { class: 'num' }, '—')));
+    const lat = (rc.latency || []).map((l) => el('tr', { 'data-latency': l.queue },
+      el('td', {}, l.queue), el('td', { class: 'num' }, fmtNum(l.n)), ms(l.wait_ms), ms(l.run_ms)));
+    const lim = (d.limits || []).map((l) => el('tr', { 'data-limit': l.name },
+      el('td', { class: 'mono' }, l.name), el('td', { class: 'num' }, l.concurrency == null ? '—' : fmtNum(l.concurrency)),
+      el('td', {}, l.rate ? l.rate.n + ' per ' + l.rate.per_s + ' s' + (l.rate.burst > 1 ? ', burst ' + l.rate.burst : '') : '—'),
+      ['running', 'waiting', 'reserved', 'keys'].map((k) => el('td', { class: 'num', ['data-' + k]: l[k] }, fmtNum(l[k])))));
     put(v, el('h1', {}, 'Overview'), cards,
       el('h2', {}, 'Queues (live counts now; finished: over each queue\'s retention window)'),
-      table([{ t: 'queue' }].concat(STATES.map((s) => ({ t: s, num: true }))), rows, { id: 'queues' }),
-      el('h2', {}, 'Finished per hour, last 24 h (tq_rollup)'), chart);
+      table([{ t: 'queue' }].concat(STATES.map((s) => ({ t: s, num: true })), [{ t: '' }]), rows, { id: 'queues' }),
+      el('h2', {}, 'Finished per second, last 5 min (every ' + (rc.sample_s || 5) + ' s)'), c5,
+      el('h2', {}, 'Finished per second, last hour (by the minute)'), c60,
+      el('h2', {}, 'Finished per hour, last 24 h (tq_rollup)'), chart,
+      el('h2', {}, 'Queue wait and run time, ms, over each queue\'s latest succeeded tasks'),
+      lat.length ? table(['queue', { t: 'tasks', num: true }, { t: 'wait p50', num: true }, { t: 'p90', num: true },
+        { t: 'p99', num: true }, { t: 'run p50', num: true }, { t: 'p90', num: true }, { t: 'p99', num: true }], lat, { id: 'latency' })
+        : el('p', { class: 'muted' }, 'no task finished since tq web started'),
+      el('h2', {}, 'Limits (tq limit)'),
+      lim.length ? table(['limit', { t: 'concurrency', num: true }, 'rate', { t: 'running', num: true },
+        { t: 'waiting', num: true }, { t: 'reserved', num: true }, { t: 'keys', num: true }], lim, { id: 'limits' })
+        : el('p', { class: 'muted' }, 'no limit set'));
     drawChart(chart, f);
+    drawRates('c5', c5, m5);
+    drawRates('c60', c60, rc.h1 || { t: [], succeeded: [], failed: [] });
   },
 };
+
+function pauseButton(queue, paused) {
+  const verb = paused ? 'Resume' : 'Pause';
+  return action(verb, paused ? '' : 'danger', () => post('queues/' + encodeURIComponent(queue) + '/' + verb.toLowerCase()),
+    (r) => 'queue ' + r.queue + (r.paused ? ' paused' : ' resumed'));
+}
+
+/* A rate chart (tasks per second) kept in S[key], redrawn in place. */
+function drawRates(key, box, r) {
+  if (typeof uPlot === 'undefined') return;
+  const data = [r.t, r.succeeded, r.failed];
+  const width = chartWidth(box);
+  if (S[key] && Math.abs(S[key].width - width) < 2) { S[key].setData(data); return; }
+  if (S[key]) { S[key].destroy(); S[key] = null; }
+  S[key] = new uPlot({
+    width, height: 180,
+    series: [{},
+      { label: 'succeeded /s', stroke: '#2e8540', width: 2, spanGaps: false },
+      { label: 'failed /s', stroke: '#c62828', width: 2, spanGaps: false }],
+    axes: [{}, { size: 60 }],
+    scales: { x: { time: true } },
+  }, data, box);
+}
+
+/* A chart's width: its box's, but never past the window (a chart drawn
+ * wide would keep its box wide when the window narrows). */
+function chartWidth(box) {
+  return Math.max(280, Math.min(1200, box.clientWidth || 800, window.innerWidth - 24));
+}
 
 function drawChart(box, f) {
   if (typeof uPlot === 'undefined') { box.append(message('chart library not loaded', 'error')); return; }
   const data = [f.hours, f.succeeded, f.failed, f.retried, f.cancelled];
-  const width = Math.max(280, Math.min(1200, box.clientWidth || 800));
+  const width = chartWidth(box);
   if (S.chart && Math.abs(S.chart.width - width) < 2) { S.chart.setData(data); return; }
   if (S.chart) { S.chart.destroy(); S.chart = null; }
   S.chart = new uPlot({

@@ -216,6 +216,33 @@ try {
   await srow.waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
   check(await srow.count() === 0, 'the task run now leaves the scheduled list');
 
+  // Overview, with the token: the 5-minute and hourly charts, the wait
+  // and run percentiles, and the queue paused and resumed from the page.
+  await page.goto(URL + '/#/overview');
+  await row.waitFor({ timeout: 10000 });
+  await page.locator('#chart-5m canvas').first().waitFor({ timeout: 5000 }).catch(() => {});
+  check(await page.locator('#chart-5m canvas').count() >= 1 && await page.locator('#chart-1h canvas').count() >= 1,
+    'overview draws the 5-minute and hourly charts');
+  const lrow = page.locator(`#latency tr[data-latency="${QUEUE}"]`);
+  await lrow.waitFor({ timeout: 15000 }).catch(() => {});
+  const lat = (await lrow.count()) ? await lrow.locator('td').allInnerTexts() : [];
+  check(lat.length === 8 && Number(lat[1].replace(/,/g, '')) >= 5 && lat.slice(2).every((x) => /^\d+\.\d$/.test(x)),
+    'overview shows queue wait and run percentiles', lat.join(' '));
+  const pausedNow = async () => (await (await fetch(URL + '/api/overview')).json()).paused.map((p) => p.queue);
+  await row.locator('[data-action="pause"]').click();
+  await row.locator('[data-confirm="pause"]').click();
+  await page.locator(`#queues [data-paused="${QUEUE}"]`).waitFor({ timeout: 5000 }).catch(() => {});
+  const q1 = await pausedNow();
+  check(q1.includes(QUEUE) && await page.locator(`#queues [data-paused="${QUEUE}"]`).count() === 1,
+    'a queue paused from the page is paused and shows it', q1.join(','));
+  await shot(page, 'overview-paused');
+  await row.locator('[data-action="resume"]').click();
+  await row.locator('[data-confirm="resume"]').click();
+  await page.locator(`#queues [data-paused="${QUEUE}"]`).waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+  const q2 = await pausedNow();
+  check(!q2.includes(QUEUE) && await page.locator(`#queues [data-paused="${QUEUE}"]`).count() === 0,
+    'and resumed from the page', q2.join(','));
+
   // A narrow screen.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(URL + '/#/overview');
