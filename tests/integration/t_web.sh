@@ -154,6 +154,21 @@ touch "$T/flag"
 "$BIN/tq" wait --timeout 30 "$f" || fail "the retried task did not succeed"
 [ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
 	"$B/api/tasks/$f/retry")" = 409 ] || fail "a retry of a succeeded task: $(cat "$T/post.json")"
+# Pause and resume a queue, as tq pause does, and its mark on the overview.
+authp() { post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" "$@"; }
+[ "$(post "$B/api/queues/wq.$$/pause")" = 401 ] || fail "a pause without token was not refused"
+[ "$(authp "$B/api/queues/wq.$$/pause")" = 200 ] || fail "pause: $(cat "$T/post.json")"
+[ "$(json "$T/post.json" "d['changed']")" = True ] || fail "pause did not pause: $(cat "$T/post.json")"
+"$BIN/tq" pause | grep -q "^wq.$$ .*tq web" || fail "tq pause does not list the queue paused by tq web: $("$BIN/tq" pause)"
+curl -sf "$B/api/overview" >"$T/ov.json"
+[ "$(json "$T/ov.json" "[p['queue'] for p in d['paused']] == ['wq.$$']")" = True ] ||
+	fail "overview: paused is $(json "$T/ov.json" "d['paused']")"
+[ "$(json "$T/ov.json" "sorted(d['recent'])")" = "['h1', 'latency', 'm5', 'sample_s']" ] ||
+	fail "overview: recent is $(json "$T/ov.json" "d['recent']")"
+[ "$(authp "$B/api/queues/wq.$$/resume")" = 200 ] || fail "resume: $(cat "$T/post.json")"
+[ "$("$BIN/tq" pause)" = "" ] || fail "still paused after the resume from the page"
+[ "$(authp "$B/api/queues/bad%20name/pause")" = 400 ] || fail "a bad queue name: $(cat "$T/post.json")"
+[ "$(authp "$B/api/queues/wq.$$/stop")" = 404 ] || fail "an unknown queue action: $(cat "$T/post.json")"
 # Cancel of the scheduled one.
 [ "$(post -b "$T/cookies" -H "Authorization: Bearer $tok" -H "X-TQ-CSRF: $csrf" \
 	"$B/api/tasks/$l/cancel")" = 200 ] || fail "cancel: $(cat "$T/post.json")"
