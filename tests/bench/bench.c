@@ -2338,21 +2338,33 @@ retention_lines(struct report *r)
 		    fmt_i(num(off, "deleted"), b1, sizeof(b1)));
 }
 
-/* A row of three: a baseline (or the target), the figure, their ratio. */
+/* v with d decimals, or as fmt_n when d < 0. */
+static const char *
+fmt_d(double v, int d, char *buf, size_t sz)
+{
+	if (d < 0)
+		return fmt_n(v, buf, sz);
+	snprintf(buf, sz, "%.*f", d, v);
+	return buf;
+}
+
+/* A row of three: a baseline (or the target), the figure, their ratio;
+ * the figures with d decimals (d < 0: as fmt_n). o: the stage's JSON, or
+ * NULL when it did not run. */
 static void
-trio_line(struct report *r, const char *what, double base, double v,
-    const char *unit, const char *stage)
+trio_line(struct report *r, const char *what, json_t *o, double base,
+    double v, int d, const char *unit)
 {
 	char fig[128], b1[32], b2[32], ratio[16] = "-";
 
-	if (base < 0 || v < 0) {
-		line(r, "limits", what, absent(r, stage), -1, unit, 0);
+	if (o == NULL) {
+		line(r, "limits", what, absent(r, "limits"), -1, unit, 0);
 		return;
 	}
-	if (base > 0)
+	if (base > 0 && v >= 0)
 		snprintf(ratio, sizeof(ratio), "%.2f", v / base);
-	snprintf(fig, sizeof(fig), "%s | %s | %s", fmt_n(base, b1,
-	    sizeof(b1)), fmt_n(v, b2, sizeof(b2)), ratio);
+	snprintf(fig, sizeof(fig), "%s | %s | %s", fmt_d(base, d, b1,
+	    sizeof(b1)), fmt_d(v, d, b2, sizeof(b2)), ratio);
 	line(r, "limits", what, fig, v, unit, 0);
 }
 
@@ -2365,66 +2377,72 @@ limits_lines(struct report *r)
 	    *conc = json_object_get(r->st, "limits-conc"),
 	    *rate = json_object_get(r->st, "limits-rate"),
 	    *pause = json_object_get(r->st, "limits-pause");
-	char what[128], b1[32];
+	char what[128], fig[128], b1[32];
 	double a;
 
 	if (!base && !keys && !one && !conc && !rate && !pause &&
 	    strcmp(absent(r, "limits"), "FAILED") != 0)
 		return;
-	printf("flow control (figures: baseline or target | measured | "
+	printf("flow control (figure: baseline or target | measured | "
 	    "ratio)\n");
 	a = base ? num(base, "e2e.e2e_rate") : -1;
 	snprintf(what, sizeof(what), "e2e %s tasks: no key | cust:* (%.0f "
 	    "keys)", fmt_n(base ? num(base, "e2e.n") : -1, b1, sizeof(b1)),
 	    keys ? num(keys, "keys") : 0);
-	trio_line(r, what, a, keys ? num(keys, "e2e.e2e_rate") : -1,
-	    "tasks/s", "limits");
-	trio_line(r, "e2e: no key | one key, N above the workers", a,
-	    one ? num(one, "e2e.e2e_rate") : -1, "tasks/s", "limits");
+	trio_line(r, what, base && keys ? keys : NULL, a,
+	    keys ? num(keys, "e2e.e2e_rate") : -1, -1, "tasks/s");
+	trio_line(r, "e2e: no key | one key, N above the workers",
+	    base && one ? one : NULL, a, one ? num(one, "e2e.e2e_rate") : -1,
+	    -1, "tasks/s");
 	snprintf(what, sizeof(what), "concurrency %.0f, %s tasks, %.0f "
 	    "workers, %.0f killed: most running",
 	    conc ? num(conc, "limit") : 0, fmt_n(conc ? num(conc, "e2e.n") :
 	    -1, b1, sizeof(b1)), conc ? num(conc, "workers") : 0,
 	    conc ? num(conc, "kills") : 0);
-	trio_line(r, what, conc ? num(conc, "limit") : -1, conc ?
-	    num(conc, "max_running") : -1, "runs", "limits");
+	trio_line(r, what, conc, conc ? num(conc, "limit") : -1, conc ?
+	    num(conc, "max_running") : -1, 0, "runs");
 	if (conc) {
 		trio_line(r, "  starts that found more than the limit running",
-		    0, num(conc, "starts_over_limit"), "starts", "limits");
-		snprintf(what, sizeof(what), "  throughput (%.0f ms tasks; "
-		    "%.0f runs, %.0f of them lost)", num(conc, "task_ms"),
-		    num(conc, "runs"), num(conc, "runs_lost"));
-		trio_line(r, what, num(conc, "limit") * 1000 /
-		    num(conc, "task_ms"), num(conc, "e2e.e2e_rate"), "tasks/s",
-		    "limits");
+		    conc, 0, num(conc, "starts_over_limit"), 0, "starts");
+		snprintf(what, sizeof(what), "  throughput: slots / mean run "
+		    "(%.1f ms) | measured", num(conc, "run_ms"));
+		trio_line(r, what, conc, num(conc, "limit") * 1000 /
+		    num(conc, "run_ms"), num(conc, "e2e.e2e_rate"), -1,
+		    "tasks/s");
+		snprintf(fig, sizeof(fig), "%.0f runs, %.0f lost, %.0f open",
+		    num(conc, "runs"), num(conc, "runs_lost"),
+		    num(conc, "runs_open"));
+		line(r, "limits", "  runs of the tasks (lost: a killed worker's)",
+		    fig, num(conc, "runs"), "runs", 0);
 	}
 	snprintf(what, sizeof(what), "rate %.0f/s burst 1, over %.0f s: "
 	    "start rate", rate ? num(rate, "rate") : 0, rate ?
 	    num(rate, "secs") : 0);
-	trio_line(r, what, rate ? num(rate, "rate") : -1, rate ?
-	    num(rate, "start_rate") : -1, "starts/s", "limits");
+	trio_line(r, what, rate, rate ? num(rate, "rate") : -1, rate ?
+	    num(rate, "start_rate") : -1, 2, "starts/s");
 	if (rate) {
 		trio_line(r, "  most starts in 1 s (bound: burst + R x 1 s)",
-		    num(rate, "bound_1s"), num(rate, "max_1s"), "starts",
-		    "limits");
+		    rate, num(rate, "bound_1s"), num(rate, "max_1s"), 0,
+		    "starts");
+		trio_line(r, "  the same from the 10th second on", rate,
+		    num(rate, "bound_1s"), num(rate, "max_1s_after_10s"), 0,
+		    "starts");
 		trio_line(r, "  most starts in 200 ms (burst + R x 0.2 s)",
-		    1 + num(rate, "rate") / 5, num(rate, "max_200ms"),
-		    "starts", "limits");
+		    rate, 1 + num(rate, "rate") / 5, num(rate, "max_200ms"), 0,
+		    "starts");
 	}
-	trio_line(r, "pause -> last claim (target 1 s)", pause ? 1 : -1,
-	    pause ? num(pause, "pause_to_last_start_s") : -1, "s", "limits");
+	trio_line(r, "pause -> last claim (target 1 s)", pause, 1,
+	    pause ? num(pause, "pause_to_last_start_s") : -1, 3, "s");
 	if (pause)
-		trio_line(r, "  claims later than 1 s after the pause", 0,
-		    num(pause, "starts_after_1s"), "claims", "limits");
-	trio_line(r, "resume -> first claim (target 1 s)", pause ? 1 : -1,
-	    pause ? num(pause, "resume_to_first_start_s") : -1, "s",
-	    "limits");
+		trio_line(r, "  claims later than 1 s after the pause", pause,
+		    0, num(pause, "starts_after_1s"), 0, "claims");
+	trio_line(r, "resume -> first claim (target 1 s)", pause, 1,
+	    pause ? num(pause, "resume_to_first_start_s") : -1, 3, "s");
 	trio_line(r, "resume -> 100 ms at 0.8 of the rate before (1 s)",
-	    pause ? 1 : -1, pause ? num(pause, "resume_to_rate_s") : -1, "s",
-	    "limits");
+	    pause, 1, pause ? num(pause, "resume_to_rate_s") : -1, 1, "s");
 	trio_line(r, "  starts/s: the 1 s before the pause | 1 s after resume",
-	    pause ? num(pause, "rate_before") : -1, pause ?
-	    num(pause, "rate_after_1s") : -1, "starts/s", "limits");
+	    pause, pause ? num(pause, "rate_before") : -1, pause ?
+	    num(pause, "rate_after_1s") : -1, -1, "starts/s");
 }
 
 static int
