@@ -2386,9 +2386,10 @@ limits_lines(struct report *r)
 	printf("flow control (figure: baseline or target | measured | "
 	    "ratio)\n");
 	a = base ? num(base, "e2e.e2e_rate") : -1;
-	snprintf(what, sizeof(what), "e2e %s tasks: no key | cust:* (%.0f "
-	    "keys)", fmt_n(base ? num(base, "e2e.n") : -1, b1, sizeof(b1)),
-	    keys ? num(keys, "keys") : 0);
+	snprintf(what, sizeof(what), "e2e %s tasks (best of %zu): no key | "
+	    "cust:* (%.0f keys)", fmt_n(base ? num(base, "e2e.n") : -1, b1,
+	    sizeof(b1)), base ? json_array_size(json_object_get(base,
+	    "rates")) : 0, keys ? num(keys, "keys") : 0);
 	trio_line(r, what, base && keys ? keys : NULL, a,
 	    keys ? num(keys, "e2e.e2e_rate") : -1, -1, "tasks/s");
 	trio_line(r, "e2e: no key | one key, N above the workers",
