@@ -1148,6 +1148,112 @@ spawn_submit(const char *tq, const char *file, const char *name,
 	return pid;
 }
 
+/*
+ * The producer of tq submit --from (client_bulk, batches of 5000), in a
+ * child of ours, for tasks that each carry a limit key: lkey alone, or
+ * lkey followed by the line's number modulo lmod ("cust:" 1000 gives
+ * cust:0 .. cust:999). Without lkey it submits as tq submit --from does,
+ * the baseline of the same producer.
+ */
+#define LIB_BATCH	5000
+
+static int
+lib_submit(const char *file, const char *name, const char *lkey,
+    long long lmod)
+{
+	struct buf lines = BUF_INIT;
+	struct client c;
+	struct client_bulk *b;
+	struct task_new *t = NULL;
+	char (*keys)[TASK_LIMIT_KEY_MAX + 1] = NULL;
+	unsigned qm, qb, qc, qt, qp;
+	size_t n = 0, i, k, published;
+	char *p, *e;
+
+	memset(&c, 0, sizeof(c));
+	if (read_file(file, SIZE_MAX, &lines) == -1) {
+		warnx("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	for (p = lines.data; p && p < lines.data + lines.len; p = e + 1) {
+		if ((e = memchr(p, '\n', lines.data + lines.len - p)) == NULL)
+			e = lines.data + lines.len;
+		n++;
+	}
+	if (n == 0 || (t = calloc(n, sizeof(*t))) == NULL ||
+	    (lkey && (keys = calloc(n, sizeof(*keys))) == NULL)) {
+		warnx("%s: no lines, or out of memory", file);
+		goto fail;
+	}
+	config_queue(&cfg, cfg.queue, &qm, &qb, &qc, &qt, &qp);
+	i = 0;
+	for (p = lines.data; p < lines.data + lines.len; p = e + 1) {
+		if ((e = memchr(p, '\n', lines.data + lines.len - p)) == NULL)
+			e = lines.data + lines.len;
+		t[i].queue = cfg.queue;
+		t[i].name = name;
+		t[i].payload = p;
+		t[i].len = (size_t)(e - p);
+		t[i].max_attempts = qm;
+		t[i].backoff_base_ms = qb;
+		t[i].backoff_cap_ms = qc;
+		t[i].timeout_ms = qt;
+		t[i].priority = qp;
+		if (lkey) {
+			if (lmod > 0)
+				snprintf(keys[i], sizeof(*keys), "%s%lld",
+				    lkey, (long long)i % lmod);
+			else
+				strlcpy(keys[i], lkey, sizeof(*keys));
+			t[i].limit_key = keys[i];
+		}
+		i++;
+	}
+	if (client_init(&c, &cfg) == -1 || client_store(&c) == -1 ||
+	    (b = client_bulk_start(&c)) == NULL) {
+		warnx("submit: %s", c.err);
+		goto fail;
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < LIB_BATCH ? n - i : LIB_BATCH;
+		if (client_bulk_submit(b, t + i, k) == -1) {
+			warnx("submit: %s", c.err);
+			(void)client_bulk_end(b, &published);
+			goto fail;
+		}
+	}
+	if (client_bulk_end(b, &published) == -1)
+		warnx("submit: %s (the reconciler publishes the rest)", c.err);
+	client_close(&c);
+	free(keys);
+	free(t);
+	buf_release(&lines);
+	return 0;
+fail:
+	client_close(&c);
+	free(keys);
+	free(t);
+	buf_release(&lines);
+	return -1;
+}
+
+static pid_t
+spawn_lib_submit(const char *file, const char *name, const char *lkey,
+    long long lmod)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		warnx("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		_exit(lib_submit(file, name, lkey, lmod) == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
 static int
 cmd_submit(int argc, char **argv)
 {
@@ -1159,10 +1265,15 @@ cmd_submit(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "stall", required_argument, NULL, 's' },
 		{ "after", required_argument, NULL, 'A' },
+		{ "lib", no_argument, NULL, 'l' },
+		{ "limit-key", required_argument, NULL, 'L' },
+		{ "limit-mod", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tq = NULL, *file = NULL, *name = "tq.echo", *ids = NULL;
-	long long n = 0, stall = 30;
+	const char *lkey = NULL;
+	long long n = 0, stall = 30, lmod = 0;
+	int lib = 0;
 	int64_t t0, sub_ns = 0, done;
 	int ch, wait = 0, status = 0;
 	double sub_s, e2e_s;
@@ -1199,11 +1310,24 @@ cmd_submit(int argc, char **argv)
 			if (after_opt(optarg) == -1)
 				return 2;
 			break;
+		case 'l':
+			lib = 1;
+			break;
+		case 'L':
+			lkey = optarg;
+			break;
+		case 'M':
+			if (num_opt("--limit-mod", optarg, 1, 1000000,
+			    &lmod) == -1)
+				return 2;
+			break;
 		default:
 			return 2;
 		}
-	if (tq == NULL || file == NULL || n == 0) {
-		warnx("submit: --tq, --file and -n are required");
+	if ((tq == NULL && !lib) || file == NULL || n == 0 ||
+	    ((lkey || lmod) && !lib) || (lmod && !lkey)) {
+		warnx("submit: --tq (or --lib), --file and -n are required; "
+		    "--limit-key and --limit-mod go with --lib");
 		return 2;
 	}
 	if (load_config() == -1)
@@ -1211,7 +1335,9 @@ cmd_submit(int argc, char **argv)
 	if ((m = my_open(mysql_u.path)) == NULL)
 		return 111;
 	t0 = mono_ns();
-	if ((pid = spawn_submit(tq, file, name, ids)) == -1) {
+	pid = lib ? spawn_lib_submit(file, name, lkey, lmod) :
+	    spawn_submit(tq, file, name, ids);
+	if (pid == -1) {
 		mysql_close(m);
 		return 1;
 	}
@@ -2225,6 +2351,114 @@ retention_lines(struct report *r)
 		    fmt_i(num(off, "deleted"), b1, sizeof(b1)));
 }
 
+/* v with d decimals, or as fmt_n when d < 0. */
+static const char *
+fmt_d(double v, int d, char *buf, size_t sz)
+{
+	if (d < 0)
+		return fmt_n(v, buf, sz);
+	snprintf(buf, sz, "%.*f", d, v);
+	return buf;
+}
+
+/* A row of three: a baseline (or the target), the figure, their ratio;
+ * the figures with d decimals (d < 0: as fmt_n). o: the stage's JSON, or
+ * NULL when it did not run. */
+static void
+trio_line(struct report *r, const char *what, json_t *o, double base,
+    double v, int d, const char *unit)
+{
+	char fig[128], b1[32], b2[32], ratio[16] = "-";
+
+	if (o == NULL) {
+		line(r, "limits", what, absent(r, "limits"), -1, unit, 0);
+		return;
+	}
+	if (base > 0 && v >= 0)
+		snprintf(ratio, sizeof(ratio), "%.2f", v / base);
+	snprintf(fig, sizeof(fig), "%s | %s | %s", fmt_d(base, d, b1,
+	    sizeof(b1)), fmt_d(v, d, b2, sizeof(b2)), ratio);
+	line(r, "limits", what, fig, v, unit, 0);
+}
+
+static void
+limits_lines(struct report *r)
+{
+	json_t *base = json_object_get(r->st, "limits-base"),
+	    *keys = json_object_get(r->st, "limits-keys"),
+	    *one = json_object_get(r->st, "limits-one"),
+	    *conc = json_object_get(r->st, "limits-conc"),
+	    *rate = json_object_get(r->st, "limits-rate"),
+	    *pause = json_object_get(r->st, "limits-pause");
+	char what[128], fig[128], b1[32];
+	double a;
+
+	if (!base && !keys && !one && !conc && !rate && !pause &&
+	    strcmp(absent(r, "limits"), "FAILED") != 0)
+		return;
+	printf("flow control (figure: baseline or target | measured | "
+	    "ratio)\n");
+	a = base ? num(base, "e2e.e2e_rate") : -1;
+	snprintf(what, sizeof(what), "e2e %s tasks (best of %zu): no key | "
+	    "cust:* (%.0f keys)", fmt_n(base ? num(base, "e2e.n") : -1, b1,
+	    sizeof(b1)), base ? json_array_size(json_object_get(base,
+	    "rates")) : 0, keys ? num(keys, "keys") : 0);
+	trio_line(r, what, base && keys ? keys : NULL, a,
+	    keys ? num(keys, "e2e.e2e_rate") : -1, -1, "tasks/s");
+	trio_line(r, "e2e: no key | one key, N above the workers",
+	    base && one ? one : NULL, a, one ? num(one, "e2e.e2e_rate") : -1,
+	    -1, "tasks/s");
+	snprintf(what, sizeof(what), "concurrency %.0f, %s tasks, %.0f "
+	    "workers, %.0f killed: most running",
+	    conc ? num(conc, "limit") : 0, fmt_n(conc ? num(conc, "e2e.n") :
+	    -1, b1, sizeof(b1)), conc ? num(conc, "workers") : 0,
+	    conc ? num(conc, "kills") : 0);
+	trio_line(r, what, conc, conc ? num(conc, "limit") : -1, conc ?
+	    num(conc, "max_running") : -1, 0, "runs");
+	if (conc) {
+		trio_line(r, "  starts that found more than the limit running",
+		    conc, 0, num(conc, "starts_over_limit"), 0, "starts");
+		snprintf(what, sizeof(what), "  throughput: slots / mean run "
+		    "(%.1f ms) | measured", num(conc, "run_ms"));
+		trio_line(r, what, conc, num(conc, "limit") * 1000 /
+		    num(conc, "run_ms"), num(conc, "e2e.e2e_rate"), -1,
+		    "tasks/s");
+		snprintf(fig, sizeof(fig), "%.0f runs, %.0f lost, %.0f open",
+		    num(conc, "runs"), num(conc, "runs_lost"),
+		    num(conc, "runs_open"));
+		line(r, "limits", "  runs of the tasks (lost: a killed worker's)",
+		    fig, num(conc, "runs"), "runs", 0);
+	}
+	snprintf(what, sizeof(what), "rate %.0f/s burst 1, over %.0f s: "
+	    "start rate", rate ? num(rate, "rate") : 0, rate ?
+	    num(rate, "secs") : 0);
+	trio_line(r, what, rate, rate ? num(rate, "rate") : -1, rate ?
+	    num(rate, "start_rate") : -1, 2, "starts/s");
+	if (rate) {
+		trio_line(r, "  most starts in 1 s (bound: burst + R x 1 s)",
+		    rate, num(rate, "bound_1s"), num(rate, "max_1s"), 0,
+		    "starts");
+		trio_line(r, "  the same from the 10th second on", rate,
+		    num(rate, "bound_1s"), num(rate, "max_1s_after_10s"), 0,
+		    "starts");
+		trio_line(r, "  most starts in 200 ms (burst + R x 0.2 s)",
+		    rate, 1 + num(rate, "rate") / 5, num(rate, "max_200ms"), 0,
+		    "starts");
+	}
+	trio_line(r, "pause -> last claim (target 1 s)", pause, 1,
+	    pause ? num(pause, "pause_to_last_start_s") : -1, 3, "s");
+	if (pause)
+		trio_line(r, "  claims later than 1 s after the pause", pause,
+		    0, num(pause, "starts_after_1s"), 0, "claims");
+	trio_line(r, "resume -> first claim (target 1 s)", pause, 1,
+	    pause ? num(pause, "resume_to_first_start_s") : -1, 3, "s");
+	trio_line(r, "resume -> 100 ms at 0.8 of the rate before (1 s)",
+	    pause, 1, pause ? num(pause, "resume_to_rate_s") : -1, 1, "s");
+	trio_line(r, "  starts/s: the 1 s before the pause | 1 s after resume",
+	    pause, pause ? num(pause, "rate_before") : -1, pause ?
+	    num(pause, "rate_after_1s") : -1, -1, "starts/s");
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
@@ -2244,7 +2478,8 @@ cmd_report(int argc, char **argv)
 		"history-loaded-latency", "history-loaded-costs",
 		"retention-load", "retention-off", "retention-on",
 		"serve-echo", "serve-py", "serve-pyexec", "producer-cli",
-		"producer-python", NULL,
+		"producer-python", "limits-base", "limits-keys", "limits-one",
+		"limits-conc", "limits-rate", "limits-pause", NULL,
 	};
 	const char *dir = NULL, *out = NULL, *started, *qtype;
 	struct report r;
@@ -2383,6 +2618,7 @@ cmd_report(int argc, char **argv)
 	history_lines(&r);
 	serve_lines(&r);
 	retention_lines(&r);
+	limits_lines(&r);
 
 	printf("reference, NOT measured here (figures quoted in the issue)\n");
 	line(&r, "reference", "Celery, end to end", "~500", 500, "tasks/s", 0);
