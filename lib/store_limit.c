@@ -9,10 +9,18 @@
  * last committed count, and no other claim of the key can be between its
  * count and its commit); a free takes it after its own row left running,
  * so that either the claim sees the slot free, or the free sees the claim's
- * waiter and wakes it. A rate is GCRA: each start, or each reservation of a
- * start for a task that must wait, moves the key's theoretical arrival
- * time (tat) on by the emission interval T = period / n; a task may start
- * while tat - now <= (burst - 1) * T.
+ * waiter and wakes it.
+ *
+ * A rate is GCRA twice. Each task gets a start slot in claim order: the
+ * key's tat moves on by the emission interval T = period / n per slot,
+ * a slot is at tat - (burst - 1) * T, and a task whose slot is ahead
+ * waits for it (limit_wait 2). Slots are used late, and several at once,
+ * when their tasks come back through the broker behind others or on the
+ * same leader tick; so the starts pass a gate of their own (start_tat,
+ * moved on by T per start): a task starts while start_tat - now <=
+ * max((burst - 1) * T, GATE_US), else it waits until then, keeping its
+ * slot. In any t seconds at most max(burst, 1 + GATE_US / T) + t * n /
+ * period tasks start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +33,7 @@
 						 * then, should its wake-up
 						 * be lost */
 #define PREFIXES_MAX	4	/* "a:b:*", "a:*", ... a key may match */
+#define GATE_US		250000	/* the leader's tick (200 ms) and some */
 
 typedef char lkey_t[TASK_LIMIT_KEY_MAX + 1];
 
@@ -33,7 +42,7 @@ struct lkey {
 	const char		*key;
 	const struct limit_def	*lim;		/* NULL: no limit */
 	unsigned long		 running;
-	long long		 tat, now;
+	long long		 tat, start_tat, now;
 	int			 dirty, blocked;
 };
 
@@ -181,6 +190,8 @@ lk_row(void *arg, struct row *r)
 	else {
 		k->tat = r->col[1] ? strtoll(r->col[1], NULL, 10) : 0;
 		k->now = r->col[2] ? strtoll(r->col[2], NULL, 10) : 0;
+		k->start_tat = r->n > 3 && r->col[3] ? strtoll(r->col[3], NULL,
+		    10) : 0;
 	}
 	return 0;
 }
@@ -209,26 +220,39 @@ static int
 admit(struct lkey *k, struct claim *c)
 {
 	const struct limit_def *l = k->lim;
-	long long t, tau, tat;
+	long long t, tau, gtau, tat, st, burst;
 
 	if (l->concurrency > 0 && k->running >= l->concurrency) {
 		c->park_us = -1;
 		k->blocked = 1;
 		return 0;
 	}
-	/* A task that holds a rate slot (limit_wait 2) has it now. */
-	if (l->rate_n > 0 && l->rate_ms > 0 && c->limit_wait != 2) {
+	if (l->rate_n > 0 && l->rate_ms > 0) {
 		t = l->rate_ms * 1000 / l->rate_n;
 		if (t < 1)
 			t = 1;
-		tau = (long long)(l->burst > 0 ? l->burst - 1 : 0) * t;
-		tat = k->tat > k->now ? k->tat : k->now;
-		k->tat = tat + t;
-		k->dirty = 1;
-		if (tat - k->now > tau) {
-			c->park_us = tat - tau - k->now;
+		burst = l->burst > 0 ? l->burst : 1;
+		tau = (burst - 1) * t;
+		gtau = tau > GATE_US ? tau : GATE_US;
+		/* A task that holds a slot (limit_wait 2) has reached it:
+		 * it is due. Else it gets the next one. */
+		if (c->limit_wait != 2) {
+			tat = k->tat > k->now ? k->tat : k->now;
+			k->tat = tat + t;
+			k->dirty = 1;
+			if (tat - tau > k->now) {
+				c->park_us = tat - tau - k->now;
+				return 0;
+			}
+		}
+		st = k->start_tat > k->now ? k->start_tat : k->now;
+		if (st - gtau > k->now) {
+			/* Starts ran ahead: it waits, its slot kept. */
+			c->park_us = st - gtau - k->now;
 			return 0;
 		}
+		k->start_tat = st + t;
+		k->dirty = 1;
 	}
 	k->running++;
 	return 1;
@@ -301,8 +325,8 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 	ks.n = nl;
 	ks.what = 0;
 	if (keys_run(s, "SELECT lkey, tat, CAST(UNIX_TIMESTAMP(NOW(6)) * "
-	    "1000000 AS SIGNED) FROM tq_limit_keys WHERE lkey IN (", "?", ")",
-	    k, nl, sql, p, &ks) == -1)
+	    "1000000 AS SIGNED), start_tat FROM tq_limit_keys WHERE lkey IN (",
+	    "?", ")", k, nl, sql, p, &ks) == -1)
 		goto done;
 	ks.what = 1;
 	if (conc && keys_run(s, SQL_LIMIT_RUNNING, "?", SQL_LIMIT_RUNNING_TAIL,
@@ -325,9 +349,10 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 			continue;
 		p->n = 0;
 		p_int(p, k[i].tat);
+		p_int(p, k[i].start_tat);
 		p_int(p, k[i].blocked);
 		p_str(p, k[i].key);
-		if (stmt_run(s, "UPDATE tq_limit_keys SET tat = ?, "
+		if (stmt_run(s, "UPDATE tq_limit_keys SET tat = ?, start_tat = ?, "
 		    "blocked = blocked | ? WHERE lkey = ?", p, NULL) == NULL)
 			goto done;
 	}
@@ -516,8 +541,8 @@ limit_rekey(struct store *s, const char *name)
 	if (params_init(&p, 1) == -1)
 		return oom(s);
 	p_str(&p, like);
-	if (stmt_run(s, "UPDATE tq_limit_keys SET tat = 0 WHERE lkey LIKE ? "
-	    "ESCAPE '!'", &p, NULL) != NULL &&
+	if (stmt_run(s, "UPDATE tq_limit_keys SET tat = 0, start_tat = 0 "
+	    "WHERE lkey LIKE ? ESCAPE '!'", &p, NULL) != NULL &&
 	    stmt_run(s, "UPDATE tasks SET limit_wait = 0, due_at = NOW(6) "
 	    "WHERE limit_state = 'scheduled' AND limit_key LIKE ? ESCAPE '!' "
 	    "AND limit_wait IN (1, 2)", &p, NULL) != NULL)
@@ -674,7 +699,7 @@ store_limit_gc(struct store *s)
 	unsigned long long n = 0;
 
 	if (stmt_run(s, "DELETE FROM tq_limit_keys WHERE blocked = 0 AND "
-	    "touched < NOW(6) - INTERVAL 1 HOUR AND tat < "
+	    "touched < NOW(6) - INTERVAL 1 HOUR AND GREATEST(tat, start_tat) < "
 	    "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) LIMIT 1000",
 	    NULL, &n) == NULL)
 		return -1;

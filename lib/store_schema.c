@@ -167,8 +167,9 @@ static const char *const schema_v5[] = {
  * tasks of a key, its waiters in order, the live ones of every limit.
  * limit_wait: 1 waits for a slot, 2 holds a rate slot at due_at.
  * tq_limit_keys has a row per key in use: the claims and frees of a key
- * serialise on it, and it keeps the key's rate state (the theoretical
- * arrival time of GCRA, in microseconds since the epoch). */
+ * serialise on it, and it keeps the key's rate state: the theoretical
+ * arrival times of GCRA, in microseconds since the epoch, of the start
+ * slots handed out (tat) and of the starts themselves (start_tat). */
 static const char *const schema_v6[] = {
 	"ALTER TABLE tasks"
 	" ADD COLUMN IF NOT EXISTS limit_key VARCHAR(255) NULL,"
@@ -191,6 +192,7 @@ static const char *const schema_v6[] = {
 	"CREATE TABLE IF NOT EXISTS tq_limit_keys ("
 	" lkey VARCHAR(255) NOT NULL PRIMARY KEY,"
 	" tat BIGINT NOT NULL DEFAULT 0,"
+	" start_tat BIGINT NOT NULL DEFAULT 0,"
 	" blocked TINYINT UNSIGNED NOT NULL DEFAULT 0,"
 	" touched DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
 	") ENGINE=InnoDB",
