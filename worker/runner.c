@@ -37,6 +37,7 @@ run_job(struct job *j, size_t idx)
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	ledger_begin(j);
 	memset(&h, 0, sizeof(h));
 	h.name = j->name;
 	h.queue = W.cfg.queue;
@@ -75,6 +76,7 @@ run_job(struct job *j, size_t idx)
 		    h.error : "handler failed");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	ledger_end(j);
 	pthread_mutex_lock(&W.mu);
 	if (W.stop_why == STOP_TIMEOUT) {
 		j->ok = 0;

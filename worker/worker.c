@@ -421,9 +421,11 @@ main(int argc, char **argv)
 			W.unsafe_drop = 1;
 		else if (strcmp(v, "nofence") == 0)
 			store_debug_nofence = 1;
+		else if (strcmp(v, "nolimit") == 0)
+			store_debug_nolimit = 1;
 		else
 			log_fatalx(EXIT_PERM, "TQ_DEBUG_UNSAFE: \"%s\" is not "
-			    "drop or nofence", v);
+			    "drop, nofence or nolimit", v);
 		log_error("event=UNSAFE mode=%s: this worker LOSES or "
 		    "DUPLICATES tasks on purpose (checker tests only)", v);
 	}

@@ -125,6 +125,8 @@ extern struct worker W;
 void	ledger_open(void);
 void	ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	ledger_batch(void);
+void	ledger_begin(const struct job *);
+void	ledger_end(const struct job *);
 
 /* runner.c: the handler thread, time limits and cancels. */
 void	*runner_main(void *);
