@@ -6,5 +6,6 @@ SCEN=broken-limit
 export TQ_DEBUG_UNSAFE=nolimit
 EXPECT_FAIL=over_limit
 LIMITS_NEMESIS=none
-LIMITS_DURATION=12
+LIMITS_DURATION=10
+LIMITS_PER_KEY=4
 . "$(dirname "$0")/limits.sh"

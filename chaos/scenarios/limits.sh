@@ -7,7 +7,8 @@
 # once: never more than its limit.
 SCEN=${SCEN:-limits}
 . "$(dirname "$0")/../lib.sh"
-NODES=2 WORKERS=3 RATE=4 DURATION=${LIMITS_DURATION:-30} DRAIN_S=120
+PER_KEY=${LIMITS_PER_KEY:-2}	# tasks per key per second: more than its limit takes
+NODES=2 WORKERS=3 RATE=$((4 * PER_KEY)) DURATION=${LIMITS_DURATION:-24} DRAIN_S=120
 LONG_MS=6000	# every 5th task: longer than the node timeout
 KEYS="lim:a lim:b lim:c vip"
 
@@ -30,7 +31,7 @@ node_start() {	# N
 		node_start_shared 2
 }
 
-# The limits, and the load: every second one task per key, a few
+# The limits, and the load: every second PER_KEY tasks per key, a few
 # hundred ms each and every 5th one long, each key's batch submitted under its
 # key. The limits go to limits.tsv for the checker.
 load_run() {
@@ -42,13 +43,16 @@ load_run() {
 	while [ "$(date +%s)" -lt "$end" ]; do
 		for k in $KEYS; do
 			batch=$RUN/load/batch
-			seq=$((seq + 1))
-			n=$((n + 1))
-			if [ $((n % 5)) = 0 ]; then
-				echo "$LONG_MS r$$-$seq" >"$batch"
-			else
-				echo "$((250 + RANDOM % 200)) r$$-$seq" >"$batch"
-			fi
+			: >"$batch"
+			for _ in $(seq 1 "$PER_KEY"); do
+				seq=$((seq + 1))
+				n=$((n + 1))
+				if [ $((n % 5)) = 0 ]; then
+					echo "$LONG_MS r$$-$seq" >>"$batch"
+				else
+					echo "$((250 + RANDOM % 200)) r$$-$seq" >>"$batch"
+				fi
+			done
 			sed 's/^/attempt /' "$batch" >>"$RUN/submit.ledger"
 			if ids=$("$BIN/tq" submit --limit-key "$k" --from "$batch" \
 			    tq.chaos 2>>"$RUN/load/errors.log"); then
