@@ -155,11 +155,33 @@ do_releases(void)
 	}
 }
 
+/* The node's hold on its tasks: the leader gives them away once the node
+ * row is older than the node timeout, or a lease has expired; both are
+ * written at the database's time, which is no earlier than when we sent
+ * them. A beat or renewal of 0 keeps the last one. */
+void
+db_vouched(int64_t beat_sent, int64_t renew_sent)
+{
+	static int64_t beat_ok, renew_ok;
+	int64_t a, b;
+
+	if (beat_sent > 0)
+		beat_ok = beat_sent;
+	if (renew_sent > 0)
+		renew_ok = renew_sent;
+	a = beat_ok + S.cfg.node_timeout_ms;
+	b = renew_ok + S.cfg.lease_ms;
+	pthread_mutex_lock(&S.mu);
+	S.vouch_until = a < b ? a : b;
+	pthread_mutex_unlock(&S.mu);
+}
+
 static void
 renew(void)
 {
 	const char **owners;
 	size_t i, n;
+	int64_t t0 = now_ms();
 
 	pthread_mutex_lock(&S.mu);
 	n = S.nowners;
@@ -179,6 +201,8 @@ renew(void)
 	if (n > 0 && store_renew_owners(C.store, owners, n,
 	    S.cfg.lease_ms) == -1)
 		db_drop("renew");
+	else
+		db_vouched(0, t0);
 	free(owners);
 	free(copy);
 }
@@ -388,6 +412,7 @@ join(void)
 	int r;
 
 	char held[256];
+	int64_t t0 = now_ms();
 
 	r = store_node_join(C.store, S.node, S.instance,
 	    S.cfg.node_timeout_ms, instance_dead, held, sizeof(held));
@@ -443,6 +468,9 @@ join(void)
 			log_info("event=cron_registered name=%s spec=\"%s\"",
 			    S.crons[i].name, S.crons[i].spec);
 		}
+	/* Nothing of ours runs before the join; from it, the node's row and
+	 * the leases of what its workers claim are fresh. */
+	db_vouched(t0, t0);
 	joined = 1;
 	S.joined = 1;
 	log_info("event=node_joined node=%s instance=%s", S.node, S.instance);
@@ -481,8 +509,12 @@ db_main(void *arg)
 			if (C.store && joined)
 				do_releases();
 			if (C.store && joined && now >= next_beat) {
+				int64_t t0 = now_ms();
+
 				if (store_node_beat(C.store, S.node,
-				    S.instance) == -1) {
+				    S.instance) == 0)
+					db_vouched(t0, 0);
+				else {
 					/* Taken over: the leader thought us
 					 * dead and took our tasks (our late
 					 * results are fenced off); join

@@ -42,6 +42,8 @@ struct slot {
 	unsigned	 quick;		/* consecutive short lives */
 	unsigned	 restarts;
 	int		 hang_killed;
+	int64_t		 fence_sent;	/* SIGUSR1 for the handler, last sent */
+	int		 fence_killed;
 	int		 retire;	/* drop the slot after it stops */
 	/* from the last heartbeat and task frames */
 	uint8_t		 wstate, progress;
@@ -128,6 +130,11 @@ struct sup {
 	}		*cancels;
 	size_t		 ncancels;
 	volatile int	 joined;	/* node row taken: workers may start */
+	/* Monotonic ms until which no task this node's workers hold can be
+	 * given to another node: the last node beat and lease renewal that
+	 * succeeded, from when they were sent, plus the node timeout and
+	 * the lease (db thread, under mu; 0 until the join). */
+	int64_t		 vouch_until;
 	unsigned long	 n_released, n_republished, n_reconciled;
 };
 
@@ -152,6 +159,7 @@ void	db_stop(void);
 void	db_release(const struct slot *, const char *reason);
 void	db_owners_update(void);
 void	cancels_send(void);
+void	db_vouched(int64_t beat_sent, int64_t renew_sent);
 
 /* metrics.c */
 /* The listening socket (watch it), -2 when off or unavailable, -1 bad. */

@@ -66,7 +66,8 @@ ledger_batch(void)
 /* A handler's start and its return, as they happen (from the handler
  * thread): the checker measures how many executions of a limit key
  * overlapped in time. A run with a "begin" and no "end" was cut short
- * by the death of its process. */
+ * by the death of its process; "end ... fenced", stopped because its
+ * lease was not vouched for (runner_fence). */
 void
 ledger_begin(const struct job *j)
 {
@@ -88,6 +89,6 @@ ledger_end(const struct job *j)
 	if (W.ledger == -1)
 		return;
 	uuid_fmt(&j->c.id, idtxt);
-	ledger("end %s %llu %lld\n", idtxt, (unsigned long long)j->c.fence,
-	    (long long)wall_ms());
+	ledger("end %s %llu %lld%s\n", idtxt, (unsigned long long)j->c.fence,
+	    (long long)wall_ms(), j->fenced ? " fenced" : "");
 }

@@ -30,12 +30,17 @@
 
 #define STOP_TIMEOUT	1
 #define STOP_CANCEL	2
+#define STOP_FENCED	3	/* the node can no longer vouch for the lease */
 #define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
+#define FENCE_GRACE_MS	500	/* the same for a fenced stop: the supervisor
+				 * kills us soon after */
 #define PAUSE_POLL_MS	250	/* a paused queue: resumed yet? */
 
 struct job {
 	struct claim	 c;
 	int		 skip;		/* cancelled before it started */
+	int		 started;	/* its handler began (under mu) */
+	int		 fenced;	/* stopped or skipped: lease not vouched for */
 	char		 name[TASK_NAME_MAX + 1];
 	const void	*payload;
 	size_t		 len;
@@ -109,7 +114,7 @@ struct worker {
 	size_t		 cur_idx;
 	int64_t		 cur_started;
 	unsigned	 cur_timeout_ms;
-	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
+	int		 stop_why;	/* STOP_TIMEOUT, _CANCEL, _FENCED or 0 */
 	int64_t		 hard_at;	/* the handler did not stop: exit then */
 	int64_t		 next_cancel_poll;
 	/* standalone: counts of finished tasks, written to tq_rollup by
@@ -131,6 +136,7 @@ void	ledger_end(const struct job *);
 /* runner.c: the handler thread, time limits and cancels. */
 void	*runner_main(void *);
 void	runner_cancel(const struct uuid *);
+void	runner_fence(void);
 void	runner_watch(void);
 
 /* link.c: the supervisor link (TQ_SUPERVISOR_FD), when there is one. */
