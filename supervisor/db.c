@@ -61,6 +61,9 @@ db_ready(void)
 	if (db_fails)
 		log_info("event=db_reconnected after_failures=%u", db_fails);
 	db_fails = 0;
+	/* The node's hold on its tasks is renewed at once: while it was
+	 * lapsed, the workers' handlers were being fenced (slot_fence). */
+	next_beat = next_renew = 0;
 	return 1;
 }
 

@@ -516,6 +516,8 @@ slot_frame(struct slot *sl)
 			sl->cur = f.u.task.task;
 			sl->cur_fence = f.u.task.fence;
 			sl->cur_set = 1;
+			sl->fence_sent = 0;
+			sl->fence_killed = 0;
 			sl->progress = 0;
 			sl->cur_since = now_us();
 			break;
@@ -560,7 +562,7 @@ slot_stop(struct slot *sl, int64_t now)
 
 /* How long before the node's hold lapses a handler is told to stop, and
  * when it is killed: a third of the node timeout, at most 1 s (the
- * worker's own grace for a fenced stop is half of that). */
+ * worker gives its handler 500 ms, FENCE_GRACE_MS). */
 static int64_t
 fence_margin(void)
 {
@@ -574,7 +576,9 @@ fence_margin(void)
  * gives the task to another node, and two would run it. Before that,
  * the worker is told (SIGUSR1: the stop path of its time limits and
  * cancels, see runner_fence), and killed if the handler still runs
- * close to the end. */
+ * three quarters of the margin later (its own grace is half of it). A
+ * handler begun after the hold lapsed (the worker's own link came back
+ * first) is told as soon as it begins. */
 static void
 slot_fence(struct slot *sl, int64_t now)
 {
@@ -587,24 +591,22 @@ slot_fence(struct slot *sl, int64_t now)
 	if (!sl->hello || !sl->cur_set || until == 0 || now < until - m)
 		return;
 	uuid_fmt(&sl->cur, idtxt);
-	if (now >= until - m / 4) {
+	if (sl->fence_sent != 0 && now - sl->fence_sent >= m * 3 / 4) {
 		if (sl->fence_killed)
 			return;
 		log_warnx("event=fence_kill pool=%s pid=%d task=%s "
-		    "reason=\"handler still running as the node's hold on "
-		    "its task lapses\" action=kill", sl->pool->conf.name,
-		    (int)sl->pid, idtxt);
+		    "reason=\"handler did not stop\" action=kill",
+		    sl->pool->conf.name, (int)sl->pid, idtxt);
 		sl->fence_killed = 1;
 		group_kill(sl, SIGKILL);
 		return;
 	}
-	if (now - sl->fence_sent < 100)
+	if (sl->fence_sent != 0)
 		return;
-	if (sl->fence_sent == 0 || now - sl->fence_sent >= 1000)
-		log_warnx("event=fence pool=%s pid=%d task=%s lapses_in_ms=%lld "
-		    "reason=\"node beat or lease renewal failing\" "
-		    "action=stop", sl->pool->conf.name, (int)sl->pid, idtxt,
-		    (long long)(until - now));
+	log_warnx("event=fence pool=%s pid=%d task=%s lapses_in_ms=%lld "
+	    "reason=\"node beat or lease renewal failing\" action=stop",
+	    sl->pool->conf.name, (int)sl->pid, idtxt,
+	    (long long)(until - now));
 	sl->fence_sent = now;
 	if (kill(sl->pid, SIGUSR1) == -1 && errno != ESRCH)
 		log_warn("event=fence_send_failed pid=%d", (int)sl->pid);

@@ -42,7 +42,7 @@ struct slot {
 	unsigned	 quick;		/* consecutive short lives */
 	unsigned	 restarts;
 	int		 hang_killed;
-	int64_t		 fence_sent;	/* SIGUSR1 for the handler, last sent */
+	int64_t		 fence_sent;	/* SIGUSR1 sent for the current task */
 	int		 fence_killed;
 	int		 retire;	/* drop the slot after it stops */
 	/* from the last heartbeat and task frames */

@@ -225,6 +225,24 @@ runner_fence(void)
 	pthread_mutex_unlock(&W.mu);
 }
 
+/* Standalone, the worker renews its own leases: if it could not for
+ * nearly a lease, the leader may requeue the batch, so it fences itself
+ * a third of the lease (at most 1 s) before. Not with
+ * TQ_DEBUG_UNSAFE=nofence, whose stale workers must be able to finish.
+ * (A frozen process cannot fence itself: the store's fence covers it.) */
+void
+runner_self_fence(void)
+{
+	int64_t m = W.cfg.lease_ms / 3;
+
+	if (m > 1000)
+		m = 1000;
+	if (W.sup != -1 || !W.busy || store_debug_nofence ||
+	    now_ms() < W.held_at + W.cfg.lease_ms - m)
+		return;
+	runner_fence();
+}
+
 /* Time limits, and handlers that ignore a stop: past the grace period the
  * outcome is written for them, and the process goes (a thread cannot be
  * killed; the supervisor restarts us and gives back the rest). */

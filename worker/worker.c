@@ -173,8 +173,10 @@ loop_duties(void)
 	if (W.prog_dirty && W.cl.store != NULL &&
 	    now_ms() >= W.next_progress)
 		write_progress();
-	if (W.busy)
+	if (W.busy) {
+		runner_self_fence();
 		runner_watch();
+	}
 	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 	    now_ms() >= W.next_cancel_poll)
 		poll_cancels();

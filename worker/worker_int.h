@@ -90,6 +90,10 @@ struct worker {
 	int		 paused;	/* the queue is: not consuming */
 	int64_t		 pause_poll;
 	int64_t		 next_renew, next_tick, next_lead;
+	/* standalone: when the claim or the last lease renewal that
+	 * succeeded for the batch was sent; the leases hold until then plus
+	 * lease_ms at the least (runner_fence before) */
+	int64_t		 claim_sent, held_at;
 	int		 leader;
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
@@ -137,6 +141,7 @@ void	ledger_end(const struct job *);
 void	*runner_main(void *);
 void	runner_cancel(const struct uuid *);
 void	runner_fence(void);
+void	runner_self_fence(void);
 void	runner_watch(void);
 
 /* link.c: the supervisor link (TQ_SUPERVISOR_FD), when there is one. */
