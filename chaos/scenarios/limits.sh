@@ -9,7 +9,7 @@ SCEN=${SCEN:-limits}
 . "$(dirname "$0")/../lib.sh"
 PER_KEY=${LIMITS_PER_KEY:-2}	# tasks per key per second: more than its limit takes
 NODES=2 WORKERS=3 RATE=$((4 * PER_KEY)) DURATION=${LIMITS_DURATION:-24} DRAIN_S=120
-LONG_MS=6000	# every 5th task: longer than the node timeout
+LONG_MS=10000	# every 8th task: outlives the node timeout and the requeue
 KEYS="lim:a lim:b lim:c vip"
 
 # Node 2 reaches the servers through proxies of its own, so that its links
@@ -32,7 +32,7 @@ node_start() {	# N
 }
 
 # The limits, and the load: every second PER_KEY tasks per key, a few
-# hundred ms each and every 5th one long, each key's batch submitted under its
+# hundred ms each and every 8th one long, each key's batch submitted under its
 # key. The limits go to limits.tsv for the checker.
 load_run() {
 	local seq=0 end k ids batch n=0
@@ -47,7 +47,7 @@ load_run() {
 			for _ in $(seq 1 "$PER_KEY"); do
 				seq=$((seq + 1))
 				n=$((n + 1))
-				if [ $((n % 5)) = 0 ]; then
+				if [ $((n % 8)) = 0 ]; then
 					echo "$LONG_MS r$$-$seq" >>"$batch"
 				else
 					echo "$((250 + RANDOM % 200)) r$$-$seq" >>"$batch"
