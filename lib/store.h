@@ -21,6 +21,8 @@ struct pub_row;
 /* Broken on purpose (chaos checker tests): finishes ignore the fence and
  * the state, so a stale holder overwrites the outcome. */
 extern int store_debug_nofence;
+/* Chaos checker tests only: every claim is admitted, whatever its limit. */
+extern int store_debug_nolimit;
 
 /* Connects over TCP; NULL with the reason in err. *temporary tells a
  * connection failure (retry later, exit 111) from a refusal (exit 100). */

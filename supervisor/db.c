@@ -61,6 +61,9 @@ db_ready(void)
 	if (db_fails)
 		log_info("event=db_reconnected after_failures=%u", db_fails);
 	db_fails = 0;
+	/* The node's hold on its tasks is renewed at once: while it was
+	 * lapsed, the workers' handlers were being fenced (slot_fence). */
+	next_beat = next_renew = 0;
 	return 1;
 }
 
@@ -155,11 +158,33 @@ do_releases(void)
 	}
 }
 
+/* The node's hold on its tasks: the leader gives them away once the node
+ * row is older than the node timeout, or a lease has expired; both are
+ * written at the database's time, which is no earlier than when we sent
+ * them. A beat or renewal of 0 keeps the last one. */
+void
+db_vouched(int64_t beat_sent, int64_t renew_sent)
+{
+	static int64_t beat_ok, renew_ok;
+	int64_t a, b;
+
+	if (beat_sent > 0)
+		beat_ok = beat_sent;
+	if (renew_sent > 0)
+		renew_ok = renew_sent;
+	a = beat_ok + S.cfg.node_timeout_ms;
+	b = renew_ok + S.cfg.lease_ms;
+	pthread_mutex_lock(&S.mu);
+	S.vouch_until = a < b ? a : b;
+	pthread_mutex_unlock(&S.mu);
+}
+
 static void
 renew(void)
 {
 	const char **owners;
 	size_t i, n;
+	int64_t t0 = now_ms();
 
 	pthread_mutex_lock(&S.mu);
 	n = S.nowners;
@@ -179,6 +204,8 @@ renew(void)
 	if (n > 0 && store_renew_owners(C.store, owners, n,
 	    S.cfg.lease_ms) == -1)
 		db_drop("renew");
+	else
+		db_vouched(0, t0);
 	free(owners);
 	free(copy);
 }
@@ -408,6 +435,7 @@ join(void)
 	int r;
 
 	char held[256];
+	int64_t t0 = now_ms();
 
 	r = store_node_join(C.store, S.node, S.instance,
 	    S.cfg.node_timeout_ms, instance_dead, held, sizeof(held));
@@ -463,6 +491,9 @@ join(void)
 			log_info("event=cron_registered name=%s spec=\"%s\"",
 			    S.crons[i].name, S.crons[i].spec);
 		}
+	/* Nothing of ours runs before the join; from it, the node's row and
+	 * the leases of what its workers claim are fresh. */
+	db_vouched(t0, t0);
 	joined = 1;
 	S.joined = 1;
 	log_info("event=node_joined node=%s instance=%s", S.node, S.instance);
@@ -502,12 +533,15 @@ db_main(void *arg)
 				do_releases();
 			if (C.store && joined && now >= next_beat) {
 				char info[sizeof(S.node_info)];
+				int64_t t0 = now_ms();
 
 				pthread_mutex_lock(&S.mu);
 				memcpy(info, S.node_info, sizeof(info));
 				pthread_mutex_unlock(&S.mu);
 				if (store_node_beat(C.store, S.node,
-				    S.instance, info) == -1) {
+				    S.instance, info) == 0)
+					db_vouched(t0, 0);
+				else {
 					/* Taken over: the leader thought us
 					 * dead and took our tasks (our late
 					 * results are fenced off); join

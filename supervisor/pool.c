@@ -351,6 +351,8 @@ child_fail:
 	sl->owner[0] = '\0';
 	sl->cur_set = 0;
 	sl->hang_killed = 0;
+	sl->fence_sent = 0;
+	sl->fence_killed = 0;
 	sl->kill_at = 0;
 	sl->term_at = 0;
 	sl->restart_at = -1;
@@ -514,6 +516,8 @@ slot_frame(struct slot *sl)
 			sl->cur = f.u.task.task;
 			sl->cur_fence = f.u.task.fence;
 			sl->cur_set = 1;
+			sl->fence_sent = 0;
+			sl->fence_killed = 0;
 			sl->progress = 0;
 			sl->cur_since = now_us();
 			break;
@@ -556,6 +560,58 @@ slot_stop(struct slot *sl, int64_t now)
 		sl->term_at = now;	/* cannot ask: tell */
 }
 
+/* How long before the node's hold lapses a handler is told to stop, and
+ * when it is killed: a third of the node timeout, at most 1 s (the
+ * worker gives its handler 500 ms, FENCE_GRACE_MS). */
+static int64_t
+fence_margin(void)
+{
+	int64_t m = S.cfg.node_timeout_ms / 3;
+
+	return m > 1000 ? 1000 : m;
+}
+
+/* A handler must not outlive the node's hold on its task: once the
+ * beats or the lease renewals have failed for long enough, the leader
+ * gives the task to another node, and two would run it. Before that,
+ * the worker is told (SIGUSR1: the stop path of its time limits and
+ * cancels, see runner_fence), and killed if the handler still runs
+ * three quarters of the margin later (its own grace is half of it). A
+ * handler begun after the hold lapsed (the worker's own link came back
+ * first) is told as soon as it begins. */
+static void
+slot_fence(struct slot *sl, int64_t now)
+{
+	int64_t until, m = fence_margin();
+	char idtxt[UUID_STRLEN + 1];
+
+	pthread_mutex_lock(&S.mu);
+	until = S.vouch_until;
+	pthread_mutex_unlock(&S.mu);
+	if (!sl->hello || !sl->cur_set || until == 0 || now < until - m)
+		return;
+	uuid_fmt(&sl->cur, idtxt);
+	if (sl->fence_sent != 0 && now - sl->fence_sent >= m * 3 / 4) {
+		if (sl->fence_killed)
+			return;
+		log_warnx("event=fence_kill pool=%s pid=%d task=%s "
+		    "reason=\"handler did not stop\" action=kill",
+		    sl->pool->conf.name, (int)sl->pid, idtxt);
+		sl->fence_killed = 1;
+		group_kill(sl, SIGKILL);
+		return;
+	}
+	if (sl->fence_sent != 0)
+		return;
+	log_warnx("event=fence pool=%s pid=%d task=%s lapses_in_ms=%lld "
+	    "reason=\"node beat or lease renewal failing\" action=stop",
+	    sl->pool->conf.name, (int)sl->pid, idtxt,
+	    (long long)(until - now));
+	sl->fence_sent = now;
+	if (kill(sl->pid, SIGUSR1) == -1 && errno != ESRCH)
+		log_warn("event=fence_send_failed pid=%d", (int)sl->pid);
+}
+
 void
 pool_tick(struct pool *p, int64_t now)
 {
@@ -572,6 +628,7 @@ pool_tick(struct pool *p, int64_t now)
 		switch (sl->st) {
 		case SL_UP:
 			live++;
+			slot_fence(sl, now);
 			/* Silent past the hang timeout (or no hello within a
 			 * start-up grace): frozen or stuck. */
 			if (!sl->hang_killed && now - sl->last_hb >

@@ -44,6 +44,8 @@ struct slot {
 	unsigned	 restarts;
 	unsigned	 hang_kills;	/* of this slot's workers */
 	int		 hang_killed;
+	int64_t		 fence_sent;	/* SIGUSR1 sent for the current task */
+	int		 fence_killed;
 	int		 retire;	/* drop the slot after it stops */
 	/* from the last heartbeat and task frames */
 	uint8_t		 wstate, progress;
@@ -132,6 +134,11 @@ struct sup {
 	}		*cancels;
 	size_t		 ncancels;
 	volatile int	 joined;	/* node row taken: workers may start */
+	/* Monotonic ms until which no task this node's workers hold can be
+	 * given to another node: the last node beat and lease renewal that
+	 * succeeded, from when they were sent, plus the node timeout and
+	 * the lease (db thread, under mu; 0 until the join). */
+	int64_t		 vouch_until;
 	unsigned long	 n_released, n_republished, n_reconciled;
 };
 
@@ -158,6 +165,7 @@ void	db_owners_update(void);
 /* The workers' figures, for the node row's next beat (main loop). */
 void	db_node_info(void);
 void	cancels_send(void);
+void	db_vouched(int64_t beat_sent, int64_t renew_sent);
 
 /* metrics.c */
 /* The HTTP daemon's epoll descriptor (watch it), -2 when off or

@@ -62,3 +62,33 @@ ledger_batch(void)
 		    "", j->result.len), (long long)wall_ms());
 	}
 }
+
+/* A handler's start and its return, as they happen (from the handler
+ * thread): the checker measures how many executions of a limit key
+ * overlapped in time. A run with a "begin" and no "end" was cut short
+ * by the death of its process; "end ... fenced", stopped because its
+ * lease was not vouched for (runner_fence). */
+void
+ledger_begin(const struct job *j)
+{
+	char idtxt[UUID_STRLEN + 1];
+
+	if (W.ledger == -1)
+		return;
+	uuid_fmt(&j->c.id, idtxt);
+	ledger("begin %s %llu %lld %s\n", idtxt,
+	    (unsigned long long)j->c.fence, (long long)wall_ms(),
+	    j->c.limit_key[0] != '\0' ? j->c.limit_key : "-");
+}
+
+void
+ledger_end(const struct job *j)
+{
+	char idtxt[UUID_STRLEN + 1];
+
+	if (W.ledger == -1)
+		return;
+	uuid_fmt(&j->c.id, idtxt);
+	ledger("end %s %llu %lld%s\n", idtxt, (unsigned long long)j->c.fence,
+	    (long long)wall_ms(), j->fenced ? " fenced" : "");
+}

@@ -67,6 +67,7 @@ renew_leases(void)
 	struct uuid ids[STORE_BATCH_MAX];
 	uint64_t fences[STORE_BATCH_MAX];
 	size_t i, n = W.njobs < STORE_BATCH_MAX ? W.njobs : STORE_BATCH_MAX;
+	int64_t t0 = now_ms();
 
 	for (i = 0; i < n; i++) {
 		ids[i] = W.jobs[i].c.id;
@@ -74,6 +75,8 @@ renew_leases(void)
 	}
 	if (store_renew(W.cl.store, ids, fences, n, W.cfg.lease_ms) == -1)
 		conn_db_error("renew");
+	else
+		W.held_at = t0;
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
 }
 

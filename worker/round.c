@@ -185,6 +185,7 @@ round_claim(struct round *r, struct finish *fin)
 		conn_db_error(fin ? "finish" : "claim");
 		return -1;
 	}
+	W.claim_sent = t0;
 	return 0;
 }
 
@@ -328,6 +329,7 @@ round_hand_over(struct round *r)
 	pthread_cond_signal(&W.cv);
 	pthread_mutex_unlock(&W.mu);
 	r->jobs = NULL;
+	W.held_at = W.claim_sent;
 	W.next_renew = now_ms() + W.cfg.lease_ms / 3;
 }
 

@@ -1,8 +1,8 @@
 /*
  * runner.c: the handler thread, which runs a batch's tasks one after the
  * other (a [task NAME] program, served or not, a plugin's handler or a
- * built-in), and how the main thread stops it: time limits and cancels,
- * soft first, then the process goes.
+ * built-in), and how the main thread stops it: time limits, cancels and
+ * fences, soft first, then the process goes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +37,7 @@ run_job(struct job *j, size_t idx)
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	ledger_begin(j);
 	memset(&h, 0, sizeof(h));
 	h.name = j->name;
 	h.queue = W.cfg.queue;
@@ -52,7 +53,8 @@ run_job(struct job *j, size_t idx)
 	h.priv = (void *)(uintptr_t)idx;
 	if (j->skip) {
 		j->ok = 0;
-		snprintf(j->error, sizeof(j->error), "cancelled");
+		snprintf(j->error, sizeof(j->error), j->fenced ? "not run: "
+		    "lease not vouched for" : "cancelled");
 	} else if ((tc = exec_find(j->name)) != NULL) {
 		j->ok = (tc->serve ? serve_run(tc, &h) : exec_run(tc, &h)) == 0;
 		if (!j->ok)
@@ -76,7 +78,12 @@ run_job(struct job *j, size_t idx)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	pthread_mutex_lock(&W.mu);
-	if (W.stop_why == STOP_TIMEOUT) {
+	if (W.stop_why == STOP_FENCED) {
+		j->ok = 0;
+		j->fenced = 1;
+		snprintf(j->error, sizeof(j->error), "stopped: lease not "
+		    "vouched for (node cut off)");
+	} else if (W.stop_why == STOP_TIMEOUT) {
 		j->ok = 0;
 		j->timed_out = 1;
 		snprintf(j->error, sizeof(j->error), "timed out after %u ms",
@@ -84,6 +91,7 @@ run_job(struct job *j, size_t idx)
 	} else if (W.stop_why == STOP_CANCEL && !j->ok)
 		snprintf(j->error, sizeof(j->error), "cancelled");
 	pthread_mutex_unlock(&W.mu);
+	ledger_end(j);
 	j->us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 +
 	    (b.tv_nsec - a.tv_nsec) / 1000;
 }
@@ -102,6 +110,7 @@ task_frame(enum proto_type type, struct job *j)
 	if (type == P_TASK_BEGIN) {
 		W.prog_pct = 0;
 		W.cur_idx = (size_t)(j - W.jobs);
+		j->started = 1;
 		W.cur_started = now_ms();
 		W.cur_timeout_ms = j->c.timeout_ms;
 		W.stop_why = 0;
@@ -183,6 +192,57 @@ runner_cancel(const struct uuid *id)
 	pthread_mutex_unlock(&W.mu);
 }
 
+/* The supervisor could not renew this node's hold on its tasks
+ * (SIGUSR1): soon the cluster may give them to another node, so the
+ * running handler is stopped and the rest of the batch is not started,
+ * before that can happen. Their runs are lost; the outcomes recorded
+ * (fenced: a failure to retry, or stale) once the database answers. */
+void
+runner_fence(void)
+{
+	char idtxt[UUID_STRLEN + 1];
+	size_t i, skipped = 0;
+
+	pthread_mutex_lock(&W.mu);
+	if (W.busy)
+		for (i = 0; i < W.njobs; i++)
+			if (!W.jobs[i].started && !W.jobs[i].skip) {
+				W.jobs[i].skip = 1;
+				W.jobs[i].fenced = 1;
+				skipped++;
+			}
+	if (W.cur_set && W.stop_why != STOP_FENCED) {
+		/* Whatever stop was under way, this one is shorter. */
+		W.stop_why = STOP_FENCED;
+		W.cancel = 1;
+		W.hard_at = now_ms() + FENCE_GRACE_MS;
+		uuid_fmt(&W.cur, idtxt);
+		log_warnx("event=fenced task=%s skipped=%zu action=stop "
+		    "reason=\"lease not vouched for\"", idtxt, skipped);
+	} else if (skipped > 0)
+		log_warnx("event=fenced skipped=%zu reason=\"lease not vouched "
+		    "for\"", skipped);
+	pthread_mutex_unlock(&W.mu);
+}
+
+/* Standalone, the worker renews its own leases: if it could not for
+ * nearly a lease, the leader may requeue the batch, so it fences itself
+ * a third of the lease (at most 1 s) before. Not with
+ * TQ_DEBUG_UNSAFE=nofence, whose stale workers must be able to finish.
+ * (A frozen process cannot fence itself: the store's fence covers it.) */
+void
+runner_self_fence(void)
+{
+	int64_t m = W.cfg.lease_ms / 3;
+
+	if (m > 1000)
+		m = 1000;
+	if (W.sup != -1 || !W.busy || store_debug_nofence ||
+	    now_ms() < W.held_at + W.cfg.lease_ms - m)
+		return;
+	runner_fence();
+}
+
 /* Time limits, and handlers that ignore a stop: past the grace period the
  * outcome is written for them, and the process goes (a thread cannot be
  * killed; the supervisor restarts us and gives back the rest). */
@@ -192,7 +252,7 @@ runner_watch(void)
 	struct finish f;
 	char idtxt[UUID_STRLEN + 1];
 	int64_t now = now_ms();
-	int hard = 0;
+	int hard = 0, why = 0;
 	struct job j;
 
 	pthread_mutex_lock(&W.mu);
@@ -208,12 +268,17 @@ runner_watch(void)
 	if (W.cur_set && W.hard_at != 0 && now >= W.hard_at) {
 		hard = 1;
 		j = W.jobs[W.cur_idx];
+		why = W.stop_why;
 	}
 	pthread_mutex_unlock(&W.mu);
 	if (!hard)
 		return;
 	uuid_fmt(&j.c.id, idtxt);
 	log_warnx("event=stop_ignored task=%s action=exit", idtxt);
+	/* Fenced, the database is likely out of reach, and the task is
+	 * given back by the supervisor or the cluster. */
+	if (why == STOP_FENCED)
+		_exit(EXIT_TEMP);
 	memset(&f, 0, sizeof(f));
 	f.id = j.c.id;
 	f.fence = j.c.fence;
@@ -221,8 +286,8 @@ runner_watch(void)
 	f.max_attempts = j.c.max_attempts;
 	f.backoff_base_ms = j.c.backoff_base_ms;
 	f.backoff_cap_ms = j.c.backoff_cap_ms;
-	f.outcome = W.stop_why == STOP_CANCEL ? FIN_CANCELLED : FIN_FAILED;
-	snprintf(j.error, sizeof(j.error), W.stop_why == STOP_TIMEOUT ?
+	f.outcome = why == STOP_CANCEL ? FIN_CANCELLED : FIN_FAILED;
+	snprintf(j.error, sizeof(j.error), why == STOP_TIMEOUT ?
 	    "timed out after %u ms (killed)" : "cancelled (killed)",
 	    j.c.timeout_ms);
 	f.error = j.error;

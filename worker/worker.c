@@ -43,6 +43,8 @@ usage(FILE *fp)
 "that off.\n"
 "\n"
 "SIGTERM or SIGINT: stop taking tasks, finish the current ones, exit 0.\n"
+"SIGUSR1 (from the supervisor, which could not renew the node's leases):\n"
+"stop the running handler and skip the rest of the batch.\n"
 "exit status: 0 ok, 2 usage, 100 bad configuration or plugin, 111 its\n"
 "supervisor is gone, or a handler ignored a stop and the process left.\n");
 }
@@ -58,6 +60,7 @@ signals_fd(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -170,8 +173,10 @@ loop_duties(void)
 	if (W.prog_dirty && W.cl.store != NULL &&
 	    now_ms() >= W.next_progress)
 		write_progress();
-	if (W.busy)
+	if (W.busy) {
+		runner_self_fence();
 		runner_watch();
+	}
 	if (W.sup == -1 && W.busy && W.cl.store != NULL &&
 	    now_ms() >= W.next_cancel_poll)
 		poll_cancels();
@@ -235,7 +240,8 @@ loop_poll(int sfd)
 		log_fatalx(EXIT_TEMP, "poll: %s", strerror(errno));
 }
 
-/* SIGTERM and SIGINT stop the worker; SIGHUP changes nothing. */
+/* SIGTERM and SIGINT stop the worker; SIGHUP changes nothing; SIGUSR1,
+ * from the supervisor, fences the batch (runner_fence). */
 static void
 signals_read(int sfd)
 {
@@ -244,6 +250,10 @@ signals_read(int sfd)
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			continue;
+		if (si.ssi_signo == SIGUSR1) {
+			runner_fence();
+			continue;
+		}
 		if (!atomic_exchange(&W.stopping, 1))
 			log_info("event=stopping signal=%u busy=%d",
 			    si.ssi_signo, W.busy);
@@ -421,9 +431,11 @@ main(int argc, char **argv)
 			W.unsafe_drop = 1;
 		else if (strcmp(v, "nofence") == 0)
 			store_debug_nofence = 1;
+		else if (strcmp(v, "nolimit") == 0)
+			store_debug_nolimit = 1;
 		else
 			log_fatalx(EXIT_PERM, "TQ_DEBUG_UNSAFE: \"%s\" is not "
-			    "drop or nofence", v);
+			    "drop, nofence or nolimit", v);
 		log_error("event=UNSAFE mode=%s: this worker LOSES or "
 		    "DUPLICATES tasks on purpose (checker tests only)", v);
 	}

@@ -30,12 +30,17 @@
 
 #define STOP_TIMEOUT	1
 #define STOP_CANCEL	2
+#define STOP_FENCED	3	/* the node can no longer vouch for the lease */
 #define STOP_GRACE_MS	1000	/* soft stop, then the process goes */
+#define FENCE_GRACE_MS	500	/* the same for a fenced stop: the supervisor
+				 * kills us soon after */
 #define PAUSE_POLL_MS	250	/* a paused queue: resumed yet? */
 
 struct job {
 	struct claim	 c;
 	int		 skip;		/* cancelled before it started */
+	int		 started;	/* its handler began (under mu) */
+	int		 fenced;	/* stopped or skipped: lease not vouched for */
 	char		 name[TASK_NAME_MAX + 1];
 	const void	*payload;
 	size_t		 len;
@@ -85,6 +90,10 @@ struct worker {
 	int		 paused;	/* the queue is: not consuming */
 	int64_t		 pause_poll;
 	int64_t		 next_renew, next_tick, next_lead;
+	/* standalone: when the claim or the last lease renewal that
+	 * succeeded for the batch was sent; the leases hold until then plus
+	 * lease_ms at the least (runner_fence before) */
+	int64_t		 claim_sent, held_at;
 	int		 leader;
 	uint64_t	 lead_token;
 	int64_t		 broker_at, db_at;
@@ -109,7 +118,7 @@ struct worker {
 	size_t		 cur_idx;
 	int64_t		 cur_started;
 	unsigned	 cur_timeout_ms;
-	int		 stop_why;	/* STOP_TIMEOUT, STOP_CANCEL or 0 */
+	int		 stop_why;	/* STOP_TIMEOUT, _CANCEL, _FENCED or 0 */
 	int64_t		 hard_at;	/* the handler did not stop: exit then */
 	int64_t		 next_cancel_poll;
 	/* standalone: counts of finished tasks, written to tq_rollup by
@@ -125,10 +134,14 @@ extern struct worker W;
 void	ledger_open(void);
 void	ledger(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	ledger_batch(void);
+void	ledger_begin(const struct job *);
+void	ledger_end(const struct job *);
 
 /* runner.c: the handler thread, time limits and cancels. */
 void	*runner_main(void *);
 void	runner_cancel(const struct uuid *);
+void	runner_fence(void);
+void	runner_self_fence(void);
 void	runner_watch(void);
 
 /* link.c: the supervisor link (TQ_SUPERVISOR_FD), when there is one. */
