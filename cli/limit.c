@@ -33,8 +33,9 @@ usage_limit(FILE *fp)
 "                    let out as soon as a slot frees, the oldest first\n"
 "  --rate N/PERIOD   at most N starts per PERIOD (100/60s, 10/s, 5/m); the\n"
 "                    waiters get their starts in order\n"
-"  --burst B         starts allowed at once beyond the rate (default 1: in\n"
-"                    any T seconds at most B + T*N/PERIOD start)\n"
+"  --burst B         start slots handed out at once beyond the rate\n"
+"                    (default 1); in any T seconds at most\n"
+"                    max(B, 1 + 0.25 s*N/PERIOD) + T*N/PERIOD tasks start\n"
 "A change takes effect at the next claim (within a second); tasks waiting\n"
 "under the limit are looked at again.\n");
 }
