@@ -156,7 +156,9 @@ struct limit_info {
 };
 /* Every limit with its live figures; the count, or -1. */
 int	store_limit_list(struct store *, struct limit_info **);
-/* Keys no task used for an hour, forgotten (the leader). */
+/* The leader forgets key rows made over an hour ago that keep nothing (no
+ * waiter, no rate slot ahead): a key in use makes its row again at its
+ * next claim. */
 int	store_limit_gc(struct store *);
 /* 1 paused now, 0 it was already. by says who asked. */
 int	store_pause(struct store *, const char *queue, const char *by);

@@ -282,6 +282,8 @@ const struct store_sql store_timed[] = {
 	{ "claim: a limit key's running tasks", SQL_LIMIT_RUNNING "?"
 	    SQL_LIMIT_RUNNING_TAIL, "s" },
 	{ "finish: a limit key's oldest waiters", SQL_LIMIT_WAITERS, "si" },
+	{ "claim: a limit key's row, locked", SQL_LIMIT_KEYS_LOCK "?"
+	    SQL_LIMIT_KEYS_LOCK_TAIL, "s" },
 	{ "tq stats, tq limit list, metrics: limits' live tasks",
 	    SQL_LIMIT_LIVE, "" },
 	{ "tq stats, metrics: paused queues", SQL_PAUSED_LIST, "" },

@@ -45,7 +45,7 @@ struct lkey {
 	const struct limit_def	*lim;		/* NULL: no limit */
 	unsigned long		 running;
 	long long		 tat, start_tat, now;
-	int			 dirty, blocked;
+	int			 dirty, blocked, found;
 };
 
 struct lim_scan {
@@ -194,6 +194,7 @@ lk_row(void *arg, struct row *r)
 		k->now = r->col[2] ? strtoll(r->col[2], NULL, 10) : 0;
 		k->start_tat = r->n > 3 && r->col[3] ? strtoll(r->col[3], NULL,
 		    10) : 0;
+		k->found = 1;
 	}
 	return 0;
 }
@@ -288,7 +289,7 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 	struct lim_scan ls = { NULL, 0, 0 };
 	struct lk_scan ks;
 	struct lkey *k, key, *kp;
-	size_t i, nk = 0, nl = 0;
+	size_t i, nk = 0, nl = 0, missing;
 	int conc = 0, ret = -1;
 
 	if (store_debug_nolimit)
@@ -321,16 +322,20 @@ limit_claim(struct store *s, struct claim *c, size_t n, struct buf *sql,
 		ret = 0;
 		goto done;
 	}
-	if (keys_run(s, "INSERT INTO tq_limit_keys (lkey) VALUES ", "(?)",
-	    " ON DUPLICATE KEY UPDATE touched = NOW(6)", k, nl, sql, p,
-	    NULL) == -1)
-		goto done;
+	/* The keys' rows, locked in key order; a key's first claim makes
+	 * its row (a lost race for it is a duplicate, ignored). */
 	ks.k = k;
 	ks.n = nl;
 	ks.what = 0;
-	if (keys_run(s, "SELECT lkey, tat, CAST(UNIX_TIMESTAMP(NOW(6)) * "
-	    "1000000 AS SIGNED), start_tat FROM tq_limit_keys WHERE lkey IN (",
-	    "?", ")", k, nl, sql, p, &ks) == -1)
+	if (keys_run(s, SQL_LIMIT_KEYS_LOCK, "?", SQL_LIMIT_KEYS_LOCK_TAIL, k,
+	    nl, sql, p, &ks) == -1)
+		goto done;
+	for (i = 0, missing = 0; i < nl; i++)
+		missing += !k[i].found;
+	if (missing > 0 && (keys_run(s, "INSERT IGNORE INTO tq_limit_keys "
+	    "(lkey) VALUES ", "(?)", "", k, nl, sql, p, NULL) == -1 ||
+	    keys_run(s, SQL_LIMIT_KEYS_LOCK, "?", SQL_LIMIT_KEYS_LOCK_TAIL, k,
+	    nl, sql, p, &ks) == -1))
 		goto done;
 	ks.what = 1;
 	if (conc && keys_run(s, SQL_LIMIT_RUNNING, "?", SQL_LIMIT_RUNNING_TAIL,

@@ -178,6 +178,10 @@
 	"SELECT limit_key, COUNT(*) FROM tasks WHERE " \
 	"limit_state = 'running' AND limit_key IN ("
 #define SQL_LIMIT_RUNNING_TAIL	") GROUP BY limit_key"
+#define SQL_LIMIT_KEYS_LOCK \
+	"SELECT lkey, tat, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), " \
+	"start_tat FROM tq_limit_keys WHERE lkey IN ("
+#define SQL_LIMIT_KEYS_LOCK_TAIL	") ORDER BY lkey FOR UPDATE"
 #define SQL_LIMIT_WAITERS \
 	"SELECT id, fence FROM tasks WHERE limit_state = 'scheduled' AND " \
 	"limit_key = ? AND limit_wait = 1 ORDER BY id LIMIT ? FOR UPDATE"
