@@ -15,20 +15,27 @@ retry_delay(unsigned fails)
 	return backoff_ms(100, 5000, fails) + 50;
 }
 
-void
-conn_broker_lost(const char *why)
+/* The consumer goes; unacked deliveries come back to someone when the
+ * channel dies. */
+static void
+consumer_drop(void)
 {
 	size_t i;
 
-	log_warnx("event=broker_lost error=\"%s\" dropped_deliveries=%zu", why,
-	    W.npend);
-	/* Unacked deliveries come back to someone when the channel dies. */
 	for (i = 0; i < W.npend; i++)
 		delivery_release(&W.pend[i]);
 	W.npend = 0;
 	W.conn_gen++;
 	broker_close(W.consumer);
 	W.consumer = NULL;
+}
+
+void
+conn_broker_lost(const char *why)
+{
+	log_warnx("event=broker_lost error=\"%s\" dropped_deliveries=%zu", why,
+	    W.npend);
+	consumer_drop();
 	W.broker_at = now_ms() + retry_delay(W.broker_fails++);
 }
 
@@ -38,19 +45,12 @@ conn_broker_lost(const char *why)
 void
 conn_pause(void)
 {
-	size_t i;
-
 	if (!W.paused)
 		log_info("event=queue_paused queue=%s action=stop_consuming "
 		    "returned=%zu", W.cfg.queue, W.npend);
 	W.paused = 1;
 	W.pause_poll = now_ms() + PAUSE_POLL_MS;
-	for (i = 0; i < W.npend; i++)
-		delivery_release(&W.pend[i]);
-	W.npend = 0;
-	W.conn_gen++;
-	broker_close(W.consumer);
-	W.consumer = NULL;
+	consumer_drop();
 }
 
 /* Paused: whether the queue was resumed. */
