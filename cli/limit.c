@@ -35,7 +35,7 @@ usage_limit(FILE *fp)
 "                    waiters get their starts in order\n"
 "  --burst B         start slots handed out at once beyond the rate\n"
 "                    (default 1); in any T seconds at most\n"
-"                    max(B, 1 + 0.25 s*N/PERIOD) + T*N/PERIOD tasks start\n"
+"                    max(B, 1 + 0.5 s*N/PERIOD) + T*N/PERIOD tasks start\n"
 "A change takes effect at the next claim (within a second); tasks waiting\n"
 "under the limit are looked at again.\n");
 }

@@ -33,7 +33,7 @@
 						 * then, should its wake-up
 						 * be lost */
 #define PREFIXES_MAX	4	/* "a:b:*", "a:*", ... a key may match */
-#define GATE_US		250000	/* the leader's tick (200 ms) and some */
+#define GATE_US		500000	/* the leader's tick (200 ms), twice, and some */
 
 typedef char lkey_t[TASK_LIMIT_KEY_MAX + 1];
 

@@ -2435,14 +2435,14 @@ limits_lines(struct report *r)
 	trio_line(r, what, rate, rate ? num(rate, "rate") : -1, rate ?
 	    num(rate, "start_rate") : -1, 2, "starts/s");
 	if (rate) {
-		trio_line(r, "  most starts in 1 s (bound: burst + R x 1 s)",
+		trio_line(r, "  most starts in 1 s (bound: 1 + R x 0.5 s + R x 1 s)",
 		    rate, num(rate, "bound_1s"), num(rate, "max_1s"), 0,
 		    "starts");
 		trio_line(r, "  the same from the 10th second on", rate,
 		    num(rate, "bound_1s"), num(rate, "max_1s_after_10s"), 0,
 		    "starts");
-		trio_line(r, "  most starts in 200 ms (burst + R x 0.2 s)",
-		    rate, 1 + num(rate, "rate") / 5, num(rate, "max_200ms"), 0,
+		trio_line(r, "  most starts in 200 ms (1 + R x 0.5 s + R x 0.2 s)",
+		    rate, num(rate, "bound_200ms"), num(rate, "max_200ms"), 0,
 		    "starts");
 	}
 	trio_line(r, "pause -> last claim (target 1 s)", pause, 1,
