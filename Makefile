@@ -345,7 +345,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 20
 FUZZ_O		:= build-fuzz
 FUZZ_BIN	:= bin-fuzz
-FUZZ_TARGETS	:= msg frame url config cron progress serve webtext
+FUZZ_TARGETS	:= msg frame url config cron progress serve webtext nodeinfo
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 $(FUZZ_SAN) -Ilib -Iworker -Icli \
@@ -362,6 +362,7 @@ FUZZ_SRCS_progress := worker/exec.c worker/spawn.c lib/inifile.c lib/task.c lib/
 		   lib/log.c
 FUZZ_SRCS_serve	:= worker/serve_frame.c lib/util.c lib/log.c
 FUZZ_SRCS_webtext := cli/web_util.c lib/util.c lib/log.c
+FUZZ_SRCS_nodeinfo := cli/web_nodes.c cli/web_util.c lib/util.c lib/log.c
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)

@@ -91,6 +91,9 @@ const struct config_key config_keys[] = {
 	    "this node's name (default: the host name)"),
 	K(node_timeout_ms, "TQ_NODE_TIMEOUT_MS", CT_INT, "5000", 500, 600000,
 	    "a node not seen for this long is dead; its tasks are released"),
+	K(fence_all, "TQ_FENCE_ALL", CT_BOOL, "no", 0, 1,
+	    "when a node cannot vouch for its tasks, stop every running "
+	    "handler, not only those under a limit"),
 	K(metrics_listen, "TQ_METRICS_LISTEN", CT_STR, "127.0.0.1:9464", 0, 0,
 	    "the supervisor's Prometheus /metrics address, or off"),
 	K(keep_succeeded, "TQ_KEEP_SUCCEEDED", CT_DUR, "7d", 0,

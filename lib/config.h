@@ -60,6 +60,8 @@ struct config {
 	long long stranded_after_ms;
 	char	node[129];
 	long long node_timeout_ms;
+	long long fence_all;		/* stop every handler, not only
+					 * those under a limit, at a lapse */
 	char	control_socket[108];
 	char	metrics_listen[64];
 	/* Retention: finished tasks are deleted this long after they

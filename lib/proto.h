@@ -57,7 +57,9 @@ struct frame {
 			struct uuid	task;
 			uint64_t	fence;
 			uint32_t	attempt;
-			uint8_t		ok;		/* TASK_END only */
+			uint8_t		ok;		/* TASK_END: it succeeded;
+							 * TASK_BEGIN: it runs
+							 * under a limit */
 		} task;
 		struct {
 			uint8_t		outcome;	/* enum rollup_outcome */

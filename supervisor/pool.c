@@ -516,6 +516,7 @@ slot_frame(struct slot *sl)
 			sl->cur = f.u.task.task;
 			sl->cur_fence = f.u.task.fence;
 			sl->cur_set = 1;
+			sl->cur_limited = f.u.task.ok;
 			sl->fence_sent = 0;
 			sl->fence_killed = 0;
 			sl->progress = 0;
@@ -589,6 +590,10 @@ slot_fence(struct slot *sl, int64_t now)
 	until = S.vouch_until;
 	pthread_mutex_unlock(&S.mu);
 	if (!sl->hello || !sl->cur_set || until == 0 || now < until - m)
+		return;
+	/* Only a task under a limit (or any with fence_all): the worker
+	 * said which at its begin. */
+	if (!sl->cur_limited && !S.cfg.fence_all)
 		return;
 	uuid_fmt(&sl->cur, idtxt);
 	if (sl->fence_sent != 0 && now - sl->fence_sent >= m * 3 / 4) {

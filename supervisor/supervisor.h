@@ -46,6 +46,7 @@ struct slot {
 	int		 hang_killed;
 	int64_t		 fence_sent;	/* SIGUSR1 sent for the current task */
 	int		 fence_killed;
+	int		 cur_limited;	/* its task runs under a limit */
 	int		 retire;	/* drop the slot after it stops */
 	/* from the last heartbeat and task frames */
 	uint8_t		 wstate, progress;

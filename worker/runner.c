@@ -98,6 +98,14 @@ run_job(struct job *j, size_t idx)
 
 /* Tells the supervisor which task the handler holds: if the process dies
  * now, that task is the one charged with the attempt. */
+/* Whether a lapse of the node's hold stops j: a task under a limit
+ * (two runs at once would break it), or any with fence_all. */
+static int
+fence_scope(const struct job *j)
+{
+	return W.cfg.fence_all || j->c.limit_key[0] != '\0';
+}
+
 static void
 task_frame(enum proto_type type, struct job *j)
 {
@@ -125,7 +133,7 @@ task_frame(enum proto_type type, struct job *j)
 	f.u.task.task = j->c.id;
 	f.u.task.fence = j->c.fence;
 	f.u.task.attempt = j->c.attempt;
-	f.u.task.ok = (uint8_t)j->ok;
+	f.u.task.ok = (uint8_t)(type == P_TASK_BEGIN ? fence_scope(j) : j->ok);
 	/* Blocking is fine here: the supervisor reads at once. */
 	if (proto_send(W.sup, &f) == -1 && errno != EAGAIN)
 		log_warn("event=supervisor_send_failed frame=%d", (int)type);
@@ -195,7 +203,8 @@ runner_cancel(const struct uuid *id)
 /* The supervisor could not renew this node's hold on its tasks
  * (SIGUSR1): soon the cluster may give them to another node, so the
  * running handler is stopped and the rest of the batch is not started,
- * before that can happen. Their runs are lost; the outcomes recorded
+ * before that can happen: those under a limit (fence_scope), whose two
+ * runs at once would exceed it; every one with fence_all. Their runs are lost; the outcomes recorded
  * (fenced: a failure to retry, or stale) once the database answers. */
 void
 runner_fence(void)
@@ -206,12 +215,14 @@ runner_fence(void)
 	pthread_mutex_lock(&W.mu);
 	if (W.busy)
 		for (i = 0; i < W.njobs; i++)
-			if (!W.jobs[i].started && !W.jobs[i].skip) {
+			if (!W.jobs[i].started && !W.jobs[i].skip &&
+			    fence_scope(&W.jobs[i])) {
 				W.jobs[i].skip = 1;
 				W.jobs[i].fenced = 1;
 				skipped++;
 			}
-	if (W.cur_set && W.stop_why != STOP_FENCED) {
+	if (W.cur_set && W.stop_why != STOP_FENCED && W.busy &&
+	    W.cur_idx < W.njobs && fence_scope(&W.jobs[W.cur_idx])) {
 		/* Whatever stop was under way, this one is shorter. */
 		W.stop_why = STOP_FENCED;
 		W.cancel = 1;
