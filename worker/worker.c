@@ -320,6 +320,27 @@ run(void)
 	return 0;
 }
 
+/* TQ_DEBUG_UNSAFE: a mode broken on purpose, for the checker's tests. */
+static void
+unsafe_modes(void)
+{
+	const char *v = getenv("TQ_DEBUG_UNSAFE");
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (strcmp(v, "drop") == 0)
+		W.unsafe_drop = 1;
+	else if (strcmp(v, "nofence") == 0)
+		store_debug_nofence = 1;
+	else if (strcmp(v, "nolimit") == 0)
+		store_debug_nolimit = 1;
+	else
+		log_fatalx(EXIT_PERM, "TQ_DEBUG_UNSAFE: \"%s\" is not drop, "
+		    "nofence or nolimit", v);
+	log_error("event=UNSAFE mode=%s: this worker LOSES or DUPLICATES "
+	    "tasks on purpose (checker tests only)", v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -426,19 +447,7 @@ main(int argc, char **argv)
 	/* Until tasks show they are short, claim one at a time: a slow
 	 * first batch would sit behind its first task. */
 	W.avg_us = ROUND_TARGET_US;
-	if ((v = getenv("TQ_DEBUG_UNSAFE")) != NULL && *v != '\0') {
-		if (strcmp(v, "drop") == 0)
-			W.unsafe_drop = 1;
-		else if (strcmp(v, "nofence") == 0)
-			store_debug_nofence = 1;
-		else if (strcmp(v, "nolimit") == 0)
-			store_debug_nolimit = 1;
-		else
-			log_fatalx(EXIT_PERM, "TQ_DEBUG_UNSAFE: \"%s\" is not "
-			    "drop, nofence or nolimit", v);
-		log_error("event=UNSAFE mode=%s: this worker LOSES or "
-		    "DUPLICATES tasks on purpose (checker tests only)", v);
-	}
+	unsafe_modes();
 	ledger_open();
 	return run();
 }
