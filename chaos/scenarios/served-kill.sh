@@ -46,6 +46,15 @@ nemesis() {
 		esac
 		sleep 0.5
 	done
+	# A kill lands mid-task only by chance (children idle most of the
+	# time at this load): kill on until one has, so that the check below
+	# sees the path exercised rather than skipping it by luck.
+	for round in $(seq 1 40); do
+		[ "$(node_logs_count 'error="served handler killed by signal 9')" -gt 0 ] && break
+		p=$(random_child)
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null && echo "$(ms) kill $p (until one is mid-task)"
+		sleep 0.3
+	done
 	fault_end "served children: kill -9, short and long SIGSTOP"
 }
 
