@@ -38,6 +38,10 @@ int		json_flag(int, char **, void (*usage)(FILE *), int *json);
 /* show.c: a task row as tq show --json prints it. */
 json_t		*task_json(const struct task_row *);
 
+/* limit.c: a limit and its live figures as tq limit list --json and
+ * tq web's overview show it. */
+json_t		*limit_json(const struct limit_info *);
+
 /* workers.c: the supervisor's "workers" answer on its control socket
  * at path, or NULL with why. */
 json_t		*control_query(const char *path, char *why, size_t whysz);

@@ -53,7 +53,7 @@ usage_pause(FILE *fp, int pause)
 "tq resume QUEUE: workers consume it again within a second.\n");
 }
 
-static json_t *
+json_t *
 limit_json(const struct limit_info *l)
 {
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", l->d.name,

@@ -144,16 +144,7 @@ limits_json(const struct limit_info *l, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:I, s:I, "
-		    "s:I, s:I}", "name", l[i].d.name, "concurrency",
-		    l[i].d.concurrency ? json_integer(l[i].d.concurrency) :
-		    json_null(), "rate", l[i].d.rate_n ? json_pack("{s:I, "
-		    "s:f, s:I}", "n", (json_int_t)l[i].d.rate_n, "per_s",
-		    (double)l[i].d.rate_ms / 1000.0, "burst",
-		    (json_int_t)l[i].d.burst) : json_null(), "running",
-		    (json_int_t)l[i].running, "waiting",
-		    (json_int_t)l[i].waiting, "reserved",
-		    (json_int_t)l[i].reserved, "keys", (json_int_t)l[i].keys));
+		json_array_append_new(a, limit_json(&l[i]));
 	return a;
 }
 
